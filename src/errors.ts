@@ -1,0 +1,166 @@
+/**
+ * The error family. Every error this package throws is a {@link K2EdgeError}, so one `instanceof`
+ * check catches them all, and each subclass says which kind of failure happened. Messages, own
+ * properties and `cause` chains never carry a client secret, an API key or a token.
+ *
+ * @module
+ */
+
+/**
+ * Base class of every error thrown by k2-connect-edge.
+ *
+ * @example
+ * ```ts
+ * try { await k2.getAccessToken(); }
+ * catch (e) { if (e instanceof K2EdgeError) console.error(e.name, e.message); }
+ * ```
+ */
+export class K2EdgeError extends Error {
+  override name = "K2EdgeError";
+}
+
+/**
+ * The authorization server answered with an OAuth 2.0 error body, `{ "error": "...",
+ * "error_description": "..." }`, whatever its HTTP status (a 200 carrying `error` counts too).
+ *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-5.2 | RFC 6749, section 5.2}
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof OAuth2Error && e.error === "invalid_client") rotateCredentials(); }
+ * ```
+ */
+export class OAuth2Error extends K2EdgeError {
+  override name = "OAuth2Error";
+  /** The `error` code, such as `invalid_client` or `invalid_grant`. */
+  readonly error: string;
+  /** The human-readable `error_description`, when the server sent one. */
+  readonly errorDescription: string | undefined;
+  /** The `error_uri`, when the server sent one. */
+  readonly errorUri: string | undefined;
+  /** The HTTP status of the answer (0 for an error delivered in an authorization callback). */
+  readonly status: number;
+
+  constructor(
+    fields: { error: string; errorDescription?: string; errorUri?: string; status: number },
+    options?: ErrorOptions,
+  ) {
+    const detail = fields.errorDescription ? `: ${fields.errorDescription}` : "";
+    super(`OAuth 2.0 error "${fields.error}"${detail} (HTTP ${fields.status})`, options);
+    this.error = fields.error;
+    this.errorDescription = fields.errorDescription;
+    this.errorUri = fields.errorUri;
+    this.status = fields.status;
+  }
+}
+
+/**
+ * The K2 API answered with its own error body, `{ "error_code": 400, "error_message": ... }`, where
+ * the message is a string or an array of strings; {@link K2ApiError.messages} is always an array.
+ *
+ * @see {@link https://developers.kopokopo.com/guides/auth/using-an-access-token.html | K2 Connect: using an access token}
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof K2ApiError) e.messages.forEach((m) => console.warn(m)); }
+ * ```
+ */
+export class K2ApiError extends K2EdgeError {
+  override name = "K2ApiError";
+  /** The HTTP status of the answer. */
+  readonly status: number;
+  /** K2's `error_code` (usually equal to the status), when present. */
+  readonly errorCode: number | string | undefined;
+  /** K2's `error_message`, as a list even when K2 sent a single string. */
+  readonly messages: readonly string[];
+
+  constructor(
+    fields: { status: number; errorCode?: number | string; messages: readonly string[] },
+    options?: ErrorOptions,
+  ) {
+    const text = fields.messages.length > 0 ? fields.messages.join("; ") : "no message";
+    super(`K2 API error ${fields.errorCode ?? fields.status}: ${text} (HTTP ${fields.status})`, options);
+    this.status = fields.status;
+    this.errorCode = fields.errorCode;
+    this.messages = Object.freeze([...fields.messages]);
+  }
+}
+
+/**
+ * An answer that is neither a success nor a recognised error body: an HTML page from a gateway, a
+ * truncated or non-JSON body, a 200 without `access_token`, a non-numeric `expires_in`.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof UnexpectedResponseError) log(e.status, e.contentType, e.excerpt); }
+ * ```
+ */
+export class UnexpectedResponseError extends K2EdgeError {
+  override name = "UnexpectedResponseError";
+  /** The HTTP status of the answer. */
+  readonly status: number;
+  /** The `Content-Type` of the answer, or `""` when it had none. */
+  readonly contentType: string;
+  /** The first characters of the body (at most 200), secrets removed. */
+  readonly excerpt: string;
+
+  constructor(
+    reason: string,
+    fields: { status: number; contentType: string; excerpt: string },
+    options?: ErrorOptions,
+  ) {
+    const shown = fields.excerpt ? `: ${JSON.stringify(fields.excerpt)}` : "";
+    super(`${reason} (HTTP ${fields.status}, ${fields.contentType || "no content type"})${shown}`, options);
+    this.status = fields.status;
+    this.contentType = fields.contentType;
+    this.excerpt = fields.excerpt;
+  }
+}
+
+/**
+ * A request did not finish within its deadline (`timeoutMs`, default 10 s). A caller's own
+ * `AbortSignal` rejects with that signal's reason instead, not with this error.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof TimeoutError) console.warn(`gave up after ${e.timeoutMs} ms`); }
+ * ```
+ */
+export class TimeoutError extends K2EdgeError {
+  override name = "TimeoutError";
+  /** The deadline that passed, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(url: string, timeoutMs: number, options?: ErrorOptions) {
+    super(`No complete answer from ${url} within ${timeoutMs} ms`, options);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The server could not be reached or the connection broke before the answer was complete (DNS
+ * failure, refused or reset connection). The underlying `fetch` error is the `cause`.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof NetworkError) retryLater(); }
+ * ```
+ */
+export class NetworkError extends K2EdgeError {
+  override name = "NetworkError";
+
+  constructor(url: string, options?: ErrorOptions) {
+    super(`Could not reach ${url}`, options);
+  }
+}
+
+/**
+ * The caller passed something this package refuses before any request is made: a missing option,
+ * an absolute URL to another origin, a body that cannot be replayed.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof InvalidInputError) showUsage(e.message); }
+ * ```
+ */
+export class InvalidInputError extends K2EdgeError {
+  override name = "InvalidInputError";
+}

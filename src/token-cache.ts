@@ -1,0 +1,71 @@
+/**
+ * Where tokens are kept between requests. {@link TokenCache} is the seam: memory by default, Workers
+ * KV, Redis or a database by implementing three async methods.
+ *
+ * @module
+ */
+import type { TokenSet } from "./token-set.js";
+
+/**
+ * A store for token sets, shared by every client that uses the same key. Implementations may be
+ * eventually consistent (like Workers KV): a stale read costs at most one extra token request.
+ *
+ * @example A Workers KV cache
+ * ```ts
+ * const kvCache: TokenCache = {
+ *   get: async (key) => (await env.TOKEN_CACHE.get(key, "json")) ?? undefined,
+ *   set: async (key, token, ttlSeconds) => {
+ *     if (ttlSeconds === undefined || ttlSeconds >= 60) await env.TOKEN_CACHE.put(key, JSON.stringify(token), { expirationTtl: ttlSeconds });
+ *   },
+ *   delete: (key) => env.TOKEN_CACHE.delete(key),
+ * };
+ * ```
+ */
+export interface TokenCache {
+  /** The token stored under `key`, or `undefined`. */
+  get(key: string): Promise<TokenSet | undefined>;
+  /** Stores `token` under `key` for `ttlSeconds` (no expiry when `undefined`). */
+  set(key: string, token: TokenSet, ttlSeconds?: number): Promise<void>;
+  /** Forgets `key`. */
+  delete(key: string): Promise<void>;
+}
+
+/**
+ * The default {@link TokenCache}: a `Map` in this isolate or process. Share one instance between
+ * clients to let them share tokens.
+ *
+ * @example
+ * ```ts
+ * const cache = new MemoryTokenCache();
+ * const a = new K2Client({ clientId, clientSecret, cache });
+ * const b = new K2Client({ clientId, clientSecret, cache }); // reuses a's token
+ * ```
+ */
+export class MemoryTokenCache implements TokenCache {
+  readonly #entries = new Map<string, { token: TokenSet; expiresAt: number }>();
+  readonly #now: () => number;
+
+  /** @param options.now - the clock, in epoch milliseconds; injectable for tests. */
+  constructor(options: { now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  async get(key: string): Promise<TokenSet | undefined> {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (this.#now() >= entry.expiresAt) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.token;
+  }
+
+  async set(key: string, token: TokenSet, ttlSeconds?: number): Promise<void> {
+    const expiresAt = ttlSeconds === undefined ? Number.POSITIVE_INFINITY : this.#now() + ttlSeconds * 1000;
+    this.#entries.set(key, { token, expiresAt });
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#entries.delete(key);
+  }
+}
