@@ -44,9 +44,7 @@ export function clientSecretPost(clientId: string, clientSecret: string): Client
  * ```
  */
 export function clientSecretBasic(clientId: string, clientSecret: string): ClientAuthentication {
-  const credentials = `${formEncode(clientId)}:${formEncode(clientSecret)}`;
-  // Form-encoding leaves only ASCII, which btoa accepts.
-  const header = `Basic ${btoa(credentials)}`;
+  const header = `Basic ${basicCredentials(clientId, clientSecret)}`;
   return (_body, headers) => {
     headers.set("authorization", header);
   };
@@ -79,6 +77,20 @@ export function clientAuthenticationFor(
   if (method === "client_secret_post") return clientSecretPost(clientId, clientSecret);
   if (method === "client_secret_basic") return clientSecretBasic(clientId, clientSecret);
   throw new InvalidInputError(`Unknown clientAuthentication "${String(method)}"`);
+}
+
+/**
+ * Every form in which a secret travels (as is, form- or URI-encoded, inside Basic credentials), so
+ * that an answer echoing the request can be cleaned before it is quoted in an error.
+ */
+export function secretForms(clientId: string, clientSecret: string | undefined): string[] {
+  if (!clientSecret) return [];
+  return [clientSecret, formEncode(clientSecret), encodeURIComponent(clientSecret), basicCredentials(clientId, clientSecret)];
+}
+
+function basicCredentials(clientId: string, clientSecret: string): string {
+  // Form-encoding leaves only ASCII, which btoa accepts.
+  return btoa(`${formEncode(clientId)}:${formEncode(clientSecret)}`);
 }
 
 /** application/x-www-form-urlencoded serialisation of one value, as RFC 6749 appendix B defines it. */

@@ -7,6 +7,7 @@ import {
   type ClientAuthentication,
   type ClientAuthenticationMethod,
   clientAuthenticationFor,
+  secretForms,
 } from "./client-authentication.js";
 import { InvalidInputError } from "./errors.js";
 import { createTransport, exchange, type Exchange, type Transport, type TransportOptions } from "./http.js";
@@ -96,7 +97,7 @@ export class OAuth2Client {
       options.introspectionEndpoint && endpoint("introspectionEndpoint", options.introspectionEndpoint);
     const method = options.clientAuthentication ?? (options.clientSecret ? "client_secret_post" : "none");
     this.#authenticate = clientAuthenticationFor(method, options.clientId, options.clientSecret);
-    this.#redact = redactor(secretForms(options.clientSecret));
+    this.#redact = redactor(secretForms(options.clientId, options.clientSecret));
     this.#transport = createTransport(options);
     this.#defaultExpiresIn = options.defaultExpiresIn;
     this.#now = options.now ?? Date.now;
@@ -159,7 +160,7 @@ export class OAuth2Client {
    * ```
    */
   async revokeToken(token: string, options: TokenTypeHintOptions = {}): Promise<void> {
-    const url = this.#require("revocationEndpoint", this.revocationEndpoint);
+    const url = this.#endpoint("revocationEndpoint", this.revocationEndpoint);
     const answer = await this.#post(url, tokenParameters(token, options), options.signal);
     if (!answer.response.ok) throw errorFromExchange(answer, this.#redact);
   }
@@ -174,7 +175,7 @@ export class OAuth2Client {
    * ```
    */
   async introspectToken(token: string, options: TokenTypeHintOptions = {}): Promise<TokenIntrospection> {
-    const url = this.#require("introspectionEndpoint", this.introspectionEndpoint);
+    const url = this.#endpoint("introspectionEndpoint", this.introspectionEndpoint);
     const answer = await this.#post(url, tokenParameters(token, options), options.signal);
     if (!answer.response.ok) throw errorFromExchange(answer, this.#redact);
     const body = jsonObject(answer, this.#redact);
@@ -200,7 +201,7 @@ export class OAuth2Client {
     );
   }
 
-  #require(name: string, url: string | undefined): string {
+  #endpoint(name: string, url: string | undefined): string {
     if (!url) throw new InvalidInputError(`${name} is not configured for this client`);
     return url;
   }
@@ -241,11 +242,4 @@ function endpoint(name: string, value: string | undefined): string {
   } catch (error) {
     throw new InvalidInputError(`${name} is not an absolute URL`, { cause: error });
   }
-}
-
-/** Every form in which a secret could be echoed back: as is, form-encoded, and inside Basic credentials. */
-function secretForms(secret: string | undefined): string[] {
-  if (!secret) return [];
-  const encoded = new URLSearchParams([["", secret]]).toString().slice(1);
-  return [secret, encoded, encodeURIComponent(secret)];
 }

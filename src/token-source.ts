@@ -103,6 +103,7 @@ export class CachedTokenSource implements TokenSource {
   resolve(options?: CallOptions): Promise<{ token: TokenSet; origin: TokenOrigin }> {
     const current = this.#current;
     if (current && this.isFresh(current)) return Promise.resolve({ token: current, origin: "memory" });
+    if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     this.#inFlight ??= this.#renew().finally(() => {
       this.#inFlight = undefined;
     });
