@@ -1,10 +1,42 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { DEV_CLIENT } from "./test/k2-sandbox/server.js";
+import { TEST_PROXY_KEYS } from "./test/worker/keys.js";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    environment: "node",
     testTimeout: 20_000,
-    hookTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        test: {
+          name: "node",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/worker/**"],
+          environment: "node",
+        },
+      },
+      {
+        // Inside real workerd with KV, against the K2 sandbox that global-setup starts in Node.
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                K2_BASE_URL: inject<string>("k2SandboxUrl"),
+                K2_CLIENT_ID: DEV_CLIENT.clientId,
+                K2_CLIENT_SECRET: DEV_CLIENT.clientSecret,
+                PROXY_KEYS: TEST_PROXY_KEYS.join(","),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workerd",
+          include: ["test/worker/**/*.test.ts"],
+          globalSetup: ["test/worker/global-setup.ts"],
+        },
+      },
+    ],
   },
 });

@@ -54,8 +54,17 @@ export interface K2TokenInfo {
 /** A K2 token: always has an expiry, since K2 tokens last an hour. */
 export type K2Token = TokenSet & { readonly expiresIn: number; readonly expiresAt: number };
 
-/** Options of {@link K2Client.fetch}: those of `fetch`, and the token to use when a caller knows better. */
+/** Options of {@link K2Client.fetch}: those of `fetch`. */
 export type K2FetchInit = RequestInit;
+
+/** What {@link K2Client.request} answers: the response, and how the token was had. */
+export interface K2Exchange {
+  readonly response: Response;
+  /** Where the token of the (last) attempt came from. */
+  readonly tokenOrigin: TokenOrigin;
+  /** Whether K2 refused the first token with a 401 and the request was sent again. */
+  readonly replayed: boolean;
+}
 
 // K2 documents a one-hour lifetime; an answer without `expires_in` is taken to mean that.
 const K2_TOKEN_LIFETIME_SECONDS = 3600;
@@ -196,8 +205,8 @@ export class K2Client {
    * absolute URL to any other origin is refused before anything is sent, so the token never leaves
    * for another host. On a 401 the token is dropped, a new one fetched and the request replayed
    * once with the same body. Sets `Accept: application/json`, and `Content-Type: application/json`
-   * for a body without one. Redirects are returned, not followed. Non-2xx answers are returned as
-   * they are: read them with {@link readK2Error}.
+   * for a string body without one. Redirects are returned, not followed. Non-2xx answers are
+   * returned as they are: read them with {@link readK2Error}.
    *
    * @see {@link https://developers.kopokopo.com/guides/auth/using-an-access-token.html | K2: using an access token}
    * @example
@@ -208,20 +217,35 @@ export class K2Client {
    * ```
    */
   async fetch(pathOrUrl: string | URL, init: K2FetchInit = {}): Promise<Response> {
+    return (await this.request(pathOrUrl, init)).response;
+  }
+
+  /**
+   * {@link K2Client.fetch}, also telling where the token came from and whether the request was
+   * replayed after a 401: for logs and metrics.
+   *
+   * @example
+   * ```ts
+   * const { response, tokenOrigin, replayed } = await k2.request("/api/v2/polling", { method: "POST", body });
+   * console.log(JSON.stringify({ status: response.status, tokenOrigin, replayed }));
+   * ```
+   */
+  async request(pathOrUrl: string | URL, init: K2FetchInit = {}): Promise<K2Exchange> {
     const url = this.resolve(pathOrUrl);
     const headers = new Headers(init.headers);
     headers.set("accept", headers.get("accept") ?? "application/json");
     const { body, contentType } = await replayable(init.body);
     if (contentType && !headers.has("content-type")) headers.set("content-type", contentType);
     const request = { ...init, headers, body };
+    const signal = init.signal ?? undefined;
 
-    const first = await this.tokens.getAccessToken({ signal: init.signal ?? undefined });
-    const response = await this.#send(url, request, first);
-    if (response.status !== 401) return response;
+    const first = await this.tokens.resolve({ signal });
+    const response = await this.#send(url, request, first.token.accessToken);
+    if (response.status !== 401) return { response, tokenOrigin: first.origin, replayed: false };
     await response.body?.cancel();
-    await this.tokens.invalidate(first);
-    const second = await this.tokens.getAccessToken({ signal: init.signal ?? undefined });
-    return this.#send(url, request, second);
+    await this.tokens.invalidate(first.token.accessToken);
+    const second = await this.tokens.resolve({ signal });
+    return { response: await this.#send(url, request, second.token.accessToken), tokenOrigin: second.origin, replayed: true };
   }
 
   /**

@@ -140,6 +140,12 @@ export class K2Sandbox {
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString("utf8");
     const url = new URL(request.url ?? "/", "http://sandbox");
+    if (url.pathname.startsWith("/__sandbox/")) {
+      const answer = this.#control(request.method ?? "GET", url.pathname, body);
+      response.writeHead(answer.status, answer.headers);
+      response.end(answer.body);
+      return;
+    }
     const headers = Object.fromEntries(
       Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(", ") : value ?? ""]),
     );
@@ -166,6 +172,28 @@ export class K2Sandbox {
     const answer = this.#route(request.method ?? "GET", url, headers, body);
     response.writeHead(answer.status, answer.headers);
     response.end(answer.body);
+  }
+
+  /**
+   * Remote control for tests that run elsewhere (inside workerd): read the record, reset, queue
+   * faults, expire tokens. Control requests are not recorded.
+   */
+  #control(method: string, path: string, body: string): Answer {
+    if (method === "GET" && path === "/__sandbox/requests") return json(200, this.requests);
+    if (method === "POST" && path === "/__sandbox/reset") {
+      this.reset();
+      return json(200, {});
+    }
+    if (method === "POST" && path === "/__sandbox/expire") {
+      this.expireAllTokens();
+      return json(200, {});
+    }
+    if (method === "POST" && path === "/__sandbox/inject") {
+      const { path: target, faults } = JSON.parse(body) as { path: string; faults: Fault[] };
+      this.inject(target, ...faults);
+      return json(200, {});
+    }
+    return json(404, { error: "unknown control path" });
   }
 
   #route(method: string, url: URL, headers: Record<string, string>, body: string): Answer {

@@ -1,0 +1,24 @@
+/** The K2 sandbox's remote control, for tests running inside workerd. */
+import { inject } from "vitest";
+import type { Fault, RecordedRequest } from "../k2-sandbox/server.js";
+
+export const sandboxUrl = (): string => inject("k2SandboxUrl");
+
+async function control(path: string, body?: unknown): Promise<Response> {
+  const response = await fetch(`${sandboxUrl()}/__sandbox/${path}`, {
+    method: body === undefined && path === "requests" ? "GET" : "POST",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`sandbox control ${path}: ${response.status}`);
+  return response;
+}
+
+export const upstream = {
+  reset: async () => void (await control("reset", {})),
+  expireTokens: async () => void (await control("expire", {})),
+  inject: async (path: string, ...faults: Fault[]) => void (await control("inject", { path, faults })),
+  requests: async (): Promise<RecordedRequest[]> => (await control("requests")).json(),
+  async requestsTo(path: string): Promise<RecordedRequest[]> {
+    return (await this.requests()).filter((request) => new URL(request.path, "http://x").pathname === path);
+  },
+};

@@ -1,0 +1,14 @@
+/**
+ * The reference Worker: a K2 API proxy that holds the K2 secret, caches the token in memory and KV,
+ * and forwards authenticated callers' /api/v1 and /api/v2 requests. See proxy.ts for the request
+ * path and wrangler.toml for its settings.
+ */
+import type { Env } from "./config.js";
+import { createProxy } from "./proxy.js";
+
+// Module scope lives as long as the isolate: the token stays warm in memory between requests.
+const proxy = createProxy();
+
+export default {
+  fetch: (request, env) => proxy(request, env),
+} satisfies ExportedHandler<Env>;

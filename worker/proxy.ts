@@ -1,0 +1,185 @@
+/**
+ * The proxy pipeline, in the order a request meets it: read the configuration, authenticate the
+ * caller, check the route, read the body, get the token and forward, answer.
+ */
+import { K2Client, NetworkError, TimeoutError, type FetchLike } from "../src/index.js";
+import {
+  configurationError,
+  jsonAnswer,
+  methodNotAllowed,
+  notFound,
+  payloadTooLarge,
+  unauthorized,
+} from "./answers.js";
+import { isAuthorizedCaller, keyDigest } from "./caller-auth.js";
+import { ConfigError, readConfig, type Env, type ProxyConfig } from "./config.js";
+import { requestHeadersForUpstream, responseHeadersForCaller } from "./forwarded-headers.js";
+import { KvTokenCache } from "./kv-token-cache.js";
+import { locationForCaller } from "./location.js";
+import { consoleLogger, loggedPath, tokenSourceName, type Logger, type RequestLog } from "./log.js";
+import { BodyTooLargeError, readLimitedBody } from "./request-body.js";
+import { apiVersion, upstreamPath } from "./upstream-path.js";
+
+const FORWARDED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+export interface ProxyOptions {
+  /** Where log lines go. Default: one JSON line per request on `console.log`. */
+  log?: Logger;
+  /** The `fetch` used to reach K2. Default: the global one. */
+  fetch?: FetchLike;
+}
+
+/** What an isolate keeps between requests: the checked configuration and its K2 client. */
+interface Prepared {
+  config: ProxyConfig;
+  fingerprint: string;
+  keyDigests: ArrayBuffer[];
+  k2: K2Client;
+}
+
+/**
+ * A proxy handler with its own isolate state (token in memory, checked configuration). The Worker
+ * makes one per isolate; tests make several to play several isolates.
+ */
+export function createProxy(options: ProxyOptions = {}): (request: Request, env: Env) => Promise<Response> {
+  const log = options.log ?? consoleLogger;
+  const reported = new Set<string>();
+  let prepared: Prepared | undefined;
+
+  /** Logs a configuration or cache problem once per isolate, not on every request. */
+  function reportOnce(key: string, line: Record<string, unknown>): void {
+    if (reported.has(key)) return;
+    reported.add(key);
+    log({ level: "error", ...line });
+  }
+
+  async function prepare(env: Env): Promise<Prepared> {
+    const config = readConfig(env);
+    const fingerprint = [config.clientId, config.clientSecret, config.k2Origin, config.upstreamTimeoutMs, ...config.proxyKeys].join("\n");
+    if (prepared && prepared.fingerprint === fingerprint && prepared.config.tokenCache === config.tokenCache) {
+      prepared.config = config;
+      return prepared;
+    }
+    const k2 = new K2Client({
+      clientId: config.clientId,
+      clientSecret: config.clientSecret,
+      baseUrl: config.k2Origin,
+      cache: new KvTokenCache(config.tokenCache),
+      timeoutMs: config.upstreamTimeoutMs,
+      fetch: options.fetch,
+      onCacheError: (error, operation) =>
+        reportOnce(`kv-${operation}`, { event: "kv_error", operation, message: error instanceof Error ? error.message : String(error) }),
+    });
+    prepared = { config, fingerprint, keyDigests: await Promise.all(config.proxyKeys.map(keyDigest)), k2 };
+    return prepared;
+  }
+
+  async function handle(request: Request, env: Env, entry: RequestLog): Promise<Response> {
+    let state: Prepared;
+    try {
+      state = await prepare(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      reportOnce(`config-${error.message}`, { event: "configuration_error", setting: error.setting, message: error.message });
+      entry.error = "configuration_error";
+      return configurationError(error.setting, error.message);
+    }
+
+    const url = new URL(request.url);
+    if (url.pathname === "/healthz" && (request.method === "GET" || request.method === "HEAD")) {
+      return jsonAnswer(200, { status: "ok" });
+    }
+
+    if (!(await isAuthorizedCaller(request.headers.get("authorization"), state.keyDigests))) {
+      entry.error = "unauthorized";
+      return unauthorized();
+    }
+
+    const path = upstreamPath(request.url);
+    if (!path) {
+      entry.error = "not_found";
+      return notFound();
+    }
+    if (!(FORWARDED_METHODS as readonly string[]).includes(request.method)) {
+      entry.error = "method_not_allowed";
+      return methodNotAllowed(FORWARDED_METHODS);
+    }
+
+    let body: ArrayBuffer | undefined;
+    try {
+      body = await readLimitedBody(request, state.config.maxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      entry.error = "payload_too_large";
+      return payloadTooLarge(error.limit);
+    }
+
+    const headers = requestHeadersForUpstream(request.headers);
+    headers.set("x-request-id", entry.requestId);
+    const started = Date.now();
+    let upstream: Awaited<ReturnType<K2Client["request"]>>;
+    try {
+      upstream = await state.k2.request(`${path}${url.search}`, { method: request.method, headers, body });
+    } catch (error) {
+      entry.upstreamMs = Date.now() - started;
+      return upstreamFailure(error, entry);
+    }
+    entry.upstreamMs = Date.now() - started;
+    entry.tokenSource = tokenSourceName(upstream.tokenOrigin);
+    entry.replayed = upstream.replayed;
+
+    const answerHeaders = responseHeadersForCaller(upstream.response.headers);
+    const location = answerHeaders.get("location");
+    if (location) answerHeaders.set("location", locationForCaller(location, state.config.k2Origin, url.origin, apiVersion(path)));
+    return new Response(upstream.response.body, {
+      status: upstream.response.status,
+      statusText: upstream.response.statusText,
+      headers: answerHeaders,
+    });
+  }
+
+  return async (request, env) => {
+    const startedAt = Date.now();
+    const entry: RequestLog = {
+      requestId: requestIdFor(request),
+      method: request.method,
+      path: loggedPath(request.url),
+      status: 0,
+      durationMs: 0,
+    };
+    let response: Response;
+    try {
+      response = await handle(request, env, entry);
+    } catch (error) {
+      entry.error = "internal_error";
+      log({ level: "error", event: "internal_error", requestId: entry.requestId, message: error instanceof Error ? error.name : "unknown" });
+      response = jsonAnswer(500, { error: "internal_error", message: "The proxy failed; see its logs" });
+    }
+    response.headers.set("x-request-id", entry.requestId);
+    entry.status = response.status;
+    entry.durationMs = Date.now() - startedAt;
+    log({ ...entry });
+    return response;
+  };
+}
+
+/** 502 when K2 cannot be reached or refuses the proxy's credentials, 504 when it is too slow. */
+function upstreamFailure(error: unknown, entry: RequestLog): Response {
+  if (error instanceof TimeoutError) {
+    entry.error = "upstream_timeout";
+    return jsonAnswer(504, { error: "upstream_timeout", message: `K2 did not answer within ${error.timeoutMs} ms` });
+  }
+  if (error instanceof NetworkError) {
+    entry.error = "upstream_unreachable";
+    return jsonAnswer(502, { error: "upstream_unreachable", message: "K2 could not be reached" });
+  }
+  entry.error = "upstream_token_error";
+  const name = error instanceof Error ? error.name : "Error";
+  return jsonAnswer(502, { error: "upstream_token_error", message: `K2 did not grant a token (${name})` });
+}
+
+/** The caller's request id when it is a plain token, else a new one. */
+function requestIdFor(request: Request): string {
+  const given = request.headers.get("x-request-id");
+  return given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : crypto.randomUUID();
+}
