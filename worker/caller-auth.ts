@@ -14,7 +14,8 @@ export function keyDigest(key: string): Promise<ArrayBuffer> {
  * every configured key is compared, whichever matches.
  */
 export async function isAuthorizedCaller(authorization: string | null, keyDigests: readonly ArrayBuffer[]): Promise<boolean> {
-  const match = /^Bearer ([\x21-\x7e]+)$/.exec(authorization ?? "");
+  // RFC 9110 section 11.1: the scheme name is case-insensitive.
+  const match = /^Bearer ([\x21-\x7e]+)$/i.exec(authorization ?? "");
   if (!match) return false;
   const presented = await keyDigest(match[1]!);
   let matches = 0;

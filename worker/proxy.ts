@@ -33,7 +33,8 @@ export interface ProxyOptions {
 interface Prepared {
   config: ProxyConfig;
   fingerprint: string;
-  keyDigests: ArrayBuffer[];
+  /** Digests of the configured caller keys, hashed once per isolate. */
+  keyDigests: Promise<ArrayBuffer[]>;
   k2: K2Client;
 }
 
@@ -53,13 +54,14 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
     log({ level: "error", ...line });
   }
 
-  async function prepare(env: Env): Promise<Prepared> {
+  /**
+   * The checked configuration and its K2 client, built once per isolate and rebuilt only when the
+   * settings change. Concurrent first requests share one build, and so one K2 client and one token.
+   */
+  function prepare(env: Env): Prepared {
     const config = readConfig(env);
     const fingerprint = [config.clientId, config.clientSecret, config.k2Origin, config.upstreamTimeoutMs, ...config.proxyKeys].join("\n");
-    if (prepared && prepared.fingerprint === fingerprint && prepared.config.tokenCache === config.tokenCache) {
-      prepared.config = config;
-      return prepared;
-    }
+    if (prepared && prepared.fingerprint === fingerprint && prepared.config.tokenCache === config.tokenCache) return prepared;
     const k2 = new K2Client({
       clientId: config.clientId,
       clientSecret: config.clientSecret,
@@ -70,14 +72,14 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
       onCacheError: (error, operation) =>
         reportOnce(`kv-${operation}`, { event: "kv_error", operation, message: error instanceof Error ? error.message : String(error) }),
     });
-    prepared = { config, fingerprint, keyDigests: await Promise.all(config.proxyKeys.map(keyDigest)), k2 };
+    prepared = { config, fingerprint, k2, keyDigests: Promise.all(config.proxyKeys.map(keyDigest)) };
     return prepared;
   }
 
   async function handle(request: Request, env: Env, entry: RequestLog): Promise<Response> {
     let state: Prepared;
     try {
-      state = await prepare(env);
+      state = prepare(env);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       reportOnce(`config-${error.message}`, { event: "configuration_error", setting: error.setting, message: error.message });
@@ -90,7 +92,7 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
       return jsonAnswer(200, { status: "ok" });
     }
 
-    if (!(await isAuthorizedCaller(request.headers.get("authorization"), state.keyDigests))) {
+    if (!(await isAuthorizedCaller(request.headers.get("authorization"), await state.keyDigests))) {
       entry.error = "unauthorized";
       return unauthorized();
     }

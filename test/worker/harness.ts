@@ -1,0 +1,65 @@
+/** Helpers for driving the proxy inside workerd: fresh isolates, counted KV, captured logs. */
+import { env as workerEnv } from "cloudflare:workers";
+import type { Env } from "../../worker/config.js";
+import { createProxy } from "../../worker/proxy.js";
+import { TEST_PROXY_KEYS } from "./keys.js";
+
+export const baseEnv = workerEnv as unknown as Required<Pick<Env, "K2_BASE_URL" | "K2_CLIENT_ID" | "K2_CLIENT_SECRET" | "PROXY_KEYS" | "TOKEN_CACHE">> & Env;
+
+export const KEY = TEST_PROXY_KEYS[0];
+
+export interface KvCalls {
+  get: string[];
+  put: { key: string; value: string; options?: KVNamespacePutOptions }[];
+  delete: string[];
+}
+
+/** The real KV binding, with every call counted. */
+export function countedKv(kv: KVNamespace = baseEnv.TOKEN_CACHE): { kv: KVNamespace; calls: KvCalls } {
+  const calls: KvCalls = { get: [], put: [], delete: [] };
+  const counted = {
+    get: (key: string, type?: any) => {
+      calls.get.push(key);
+      return kv.get(key, type);
+    },
+    put: (key: string, value: string, options?: KVNamespacePutOptions) => {
+      calls.put.push({ key, value, options });
+      return kv.put(key, value, options);
+    },
+    delete: (key: string) => {
+      calls.delete.push(key);
+      return kv.delete(key);
+    },
+    list: (options?: KVNamespaceListOptions) => kv.list(options),
+  } as unknown as KVNamespace;
+  return { kv: counted, calls };
+}
+
+/** A new isolate: its own memory, logs captured as parsed lines. */
+export function isolate(): { proxy: ReturnType<typeof createProxy>; logs: Record<string, unknown>[]; rawLogs: string[] } {
+  const logs: Record<string, unknown>[] = [];
+  const rawLogs: string[] = [];
+  const proxy = createProxy({
+    log: (line) => {
+      rawLogs.push(JSON.stringify(line));
+      logs.push(line);
+    },
+  });
+  return { proxy, logs, rawLogs };
+}
+
+export function proxyRequest(path: string, init: RequestInit & { key?: string | null } = {}): Request {
+  const { key = KEY, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (key !== null && !headers.has("authorization")) headers.set("authorization", `Bearer ${key}`);
+  return new Request(`https://proxy.example${path}`, { ...rest, headers });
+}
+
+export const stkPush = {
+  payment_channel: "M-PESA STK Push",
+  till_number: "K000000",
+  subscriber: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
+  amount: { currency: "KES", value: "20" },
+  metadata: { order: "42" },
+  _links: { callback_url: "https://example.com/k2/result" },
+};
