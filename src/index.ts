@@ -18,6 +18,8 @@ export type { ClientAuthentication, ClientAuthenticationMethod } from "./client-
 export { CachedTokenSource } from "./token-source.js";
 export type { CachedTokenSourceOptions, CallOptions, TokenOrigin, TokenSource } from "./token-source.js";
 export { MemoryTokenCache } from "./token-cache.js";
+export { KvTokenCache, KV_MIN_TTL_SECONDS } from "./kv-token-cache.js";
+export type { KvNamespaceLike } from "./kv-token-cache.js";
 export type { TokenCache } from "./token-cache.js";
 export { processTokenResponse } from "./token-set.js";
 export type { TokenResponseOptions, TokenSet } from "./token-set.js";

@@ -295,3 +295,14 @@ describe("a shared cache", () => {
 afterEach(() => {
   for (const server of sandboxes) server.reset();
 });
+
+describe("k2.request", () => {
+  it("tells where the token came from and whether a 401 replay happened", async () => {
+    const server = await sandbox();
+    const k2 = clientFor(server);
+    expect(await k2.request("/api/v2/polling", { method: "POST", body: "{}" })).toMatchObject({ tokenOrigin: "fetched", replayed: false, response: { status: 201 } });
+    expect(await k2.request("/api/v2/polling", { method: "POST", body: "{}" })).toMatchObject({ tokenOrigin: "memory", replayed: false });
+    server.expireAllTokens();
+    expect(await k2.request("/api/v2/polling", { method: "POST", body: "{}" })).toMatchObject({ tokenOrigin: "fetched", replayed: true, response: { status: 201 } });
+  });
+});

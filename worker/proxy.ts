@@ -2,7 +2,7 @@
  * The proxy pipeline, in the order a request meets it: read the configuration, authenticate the
  * caller, check the route, read the body, get the token and forward, answer.
  */
-import { K2Client, NetworkError, TimeoutError, type FetchLike } from "../src/index.js";
+import { K2Client, KvTokenCache, NetworkError, TimeoutError, type FetchLike } from "../src/index.js";
 import {
   configurationError,
   jsonAnswer,
@@ -14,7 +14,7 @@ import {
 import { isAuthorizedCaller, keyDigest } from "./caller-auth.js";
 import { ConfigError, readConfig, type Env, type ProxyConfig } from "./config.js";
 import { requestHeadersForUpstream, responseHeadersForCaller } from "./forwarded-headers.js";
-import { KvTokenCache } from "./kv-token-cache.js";
+
 import { locationForCaller } from "./location.js";
 import { consoleLogger, loggedPath, tokenSourceName, type Logger, type RequestLog } from "./log.js";
 import { BodyTooLargeError, readLimitedBody } from "./request-body.js";
