@@ -6,7 +6,8 @@
  */
 export { K2Client, K2_BASE_URLS, k2CacheKey, readK2Error } from "./k2-client.js";
 export type { K2ClientOptions, K2Exchange, K2FetchInit, K2Token, K2TokenInfo } from "./k2-client.js";
-export { OAuth2Client, parseIntrospection } from "./oauth2-client.js";
+export { OAuth2Client } from "./oauth2-client.js";
+export { parseIntrospection } from "./token-endpoint.js";
 export type {
   ClientCredentialsOptions,
   OAuth2ClientOptions,

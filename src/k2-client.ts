@@ -4,10 +4,17 @@
  *
  * @module
  */
+import { clientSecretPost, secretForms } from "./client-authentication.js";
 import { InvalidInputError } from "./errors.js";
-import { createTransport, exchange, send, type Transport, type TransportOptions } from "./http.js";
-import { OAuth2Client, type TokenIntrospection } from "./oauth2-client.js";
-import { errorFromExchange, instantMs, isRecord, jsonObject, noRedaction } from "./responses.js";
+import { createTransport, exchange, send, type TransportOptions } from "./http.js";
+import { errorFromExchange, instantMs, isRecord, jsonObject, noRedaction, redactor } from "./responses.js";
+import {
+  type EndpointClient,
+  introspectToken,
+  requestToken,
+  revokeToken,
+  type TokenIntrospection,
+} from "./token-endpoint.js";
 import { MemoryTokenCache, type TokenCache } from "./token-cache.js";
 import type { TokenSet } from "./token-set.js";
 import { CachedTokenSource, type CallOptions, type TokenOrigin } from "./token-source.js";
@@ -84,34 +91,39 @@ const K2_TOKEN_LIFETIME_SECONDS = 3600;
 export class K2Client {
   /** The origin every request goes to. */
   readonly baseUrl: string;
-  /** The underlying OAuth 2.0 client (token, revoke and introspect endpoints). */
-  readonly oauth: OAuth2Client;
   /** The cached, single-flight token source behind {@link getToken}. */
   readonly tokens: CachedTokenSource;
-  readonly #transport: Transport;
+  readonly #endpoint: EndpointClient;
   readonly #apiKey: string | undefined;
 
   constructor(options: K2ClientOptions) {
     if (!options?.clientId) throw new InvalidInputError("clientId is required");
     if (!options.clientSecret) throw new InvalidInputError("clientSecret is required");
     this.baseUrl = k2Origin(options);
-    this.oauth = new OAuth2Client({
-      ...options,
-      tokenEndpoint: `${this.baseUrl}/oauth/token`,
-      revocationEndpoint: `${this.baseUrl}/oauth/revoke`,
-      introspectionEndpoint: `${this.baseUrl}/oauth/introspect`,
-      clientAuthentication: "client_secret_post",
-      defaultExpiresIn: K2_TOKEN_LIFETIME_SECONDS,
-    });
+    // K2 takes the credentials in the form body (Doorkeeper's client_secret_post).
+    const endpoint: EndpointClient = {
+      transport: createTransport(options),
+      authenticate: clientSecretPost(options.clientId, options.clientSecret),
+      redact: redactor(secretForms(options.clientId, options.clientSecret)),
+    };
+    const now = options.now ?? Date.now;
+    const tokenUrl = `${this.baseUrl}/oauth/token`;
     this.tokens = new CachedTokenSource({
-      source: this.oauth.clientCredentialsSource(),
+      source: {
+        getToken: (call) =>
+          requestToken(endpoint, tokenUrl, { grant_type: "client_credentials" }, {
+            signal: call?.signal,
+            now,
+            defaultExpiresIn: K2_TOKEN_LIFETIME_SECONDS,
+          }),
+      },
       cache: options.cache ?? new MemoryTokenCache({ now: options.now }),
       cacheKey: k2CacheKey(this.baseUrl, options.clientId),
       expirySkewSeconds: options.expirySkewSeconds,
       now: options.now,
       onCacheError: options.onCacheError,
     });
-    this.#transport = createTransport(options);
+    this.#endpoint = endpoint;
     this.#apiKey = options.apiKey;
   }
 
@@ -152,7 +164,7 @@ export class K2Client {
   async revokeToken(token?: string, options?: CallOptions): Promise<void> {
     const target = token ?? (await this.tokens.peek())?.accessToken;
     if (target === undefined) return;
-    await this.oauth.revokeToken(target, options);
+    await revokeToken(this.#endpoint, `${this.baseUrl}/oauth/revoke`, target, undefined, options?.signal);
     await this.tokens.invalidate(target);
   }
 
@@ -167,7 +179,8 @@ export class K2Client {
    * ```
    */
   async introspectToken(token?: string, options?: CallOptions): Promise<TokenIntrospection> {
-    return this.oauth.introspectToken(token ?? (await this.getAccessToken(options)), options);
+    const target = token ?? (await this.getAccessToken(options));
+    return introspectToken(this.#endpoint, `${this.baseUrl}/oauth/introspect`, target, undefined, options?.signal);
   }
 
   /**
@@ -182,7 +195,7 @@ export class K2Client {
     const bearer = token ?? (await this.getAccessToken(options));
     const url = `${this.baseUrl}/oauth/token/info`;
     const answer = await exchange(
-      this.#transport,
+      this.#endpoint.transport,
       url,
       () => ({ method: "GET", headers: { authorization: `Bearer ${bearer}`, accept: "application/json" } }),
       options?.signal,
@@ -278,7 +291,7 @@ export class K2Client {
   #send(url: string, init: RequestInit, accessToken: string): Promise<Response> {
     const headers = new Headers(init.headers);
     headers.set("authorization", `Bearer ${accessToken}`);
-    return send(this.#transport, url, { ...init, headers }, init.signal ?? undefined);
+    return send(this.#endpoint.transport, url, { ...init, headers }, init.signal ?? undefined);
   }
 }
 

@@ -10,10 +10,19 @@ import {
   secretForms,
 } from "./client-authentication.js";
 import { InvalidInputError } from "./errors.js";
-import { createTransport, exchange, type Exchange, type Transport, type TransportOptions } from "./http.js";
-import { errorFromExchange, instantMs, jsonObject, oauthErrorIn, type Redact, redactor } from "./responses.js";
-import { processTokenResponse, type TokenSet } from "./token-set.js";
+import { createTransport, type TransportOptions } from "./http.js";
+import { redactor } from "./responses.js";
+import {
+  type EndpointClient,
+  introspectToken,
+  requestToken,
+  revokeToken,
+  type TokenIntrospection,
+} from "./token-endpoint.js";
+import type { TokenSet } from "./token-set.js";
 import type { CallOptions, TokenSource } from "./token-source.js";
+
+export type { TokenIntrospection } from "./token-endpoint.js";
 
 /** Settings of an {@link OAuth2Client}. */
 export interface OAuth2ClientOptions extends TransportOptions {
@@ -31,22 +40,6 @@ export interface OAuth2ClientOptions extends TransportOptions {
   defaultExpiresIn?: number;
   /** The clock, in epoch milliseconds; injectable for tests. */
   now?: () => number;
-}
-
-/** What an introspection endpoint says of a token, with times as epoch milliseconds. */
-export interface TokenIntrospection {
-  /** Whether the token is currently usable. */
-  readonly active: boolean;
-  readonly scope?: string;
-  readonly clientId?: string;
-  readonly tokenType?: string;
-  readonly username?: string;
-  /** `exp` (Unix seconds or ISO-8601 on the wire) in epoch milliseconds. */
-  readonly expiresAt?: number;
-  /** `iat` (Unix seconds or ISO-8601 on the wire) in epoch milliseconds. */
-  readonly issuedAt?: number;
-  /** The whole JSON answer. */
-  readonly raw: Readonly<Record<string, unknown>>;
 }
 
 /** Options of {@link OAuth2Client.revokeToken} and {@link OAuth2Client.introspectToken}. */
@@ -82,9 +75,7 @@ export class OAuth2Client {
   readonly tokenEndpoint: string;
   readonly revocationEndpoint: string | undefined;
   readonly introspectionEndpoint: string | undefined;
-  readonly #authenticate: ClientAuthentication;
-  readonly #redact: Redact;
-  readonly #transport: Transport;
+  readonly #endpoint: EndpointClient;
   readonly #defaultExpiresIn: number | undefined;
   readonly #now: () => number;
 
@@ -96,9 +87,11 @@ export class OAuth2Client {
     this.introspectionEndpoint =
       options.introspectionEndpoint && endpoint("introspectionEndpoint", options.introspectionEndpoint);
     const method = options.clientAuthentication ?? (options.clientSecret ? "client_secret_post" : "none");
-    this.#authenticate = clientAuthenticationFor(method, options.clientId, options.clientSecret);
-    this.#redact = redactor(secretForms(options.clientId, options.clientSecret));
-    this.#transport = createTransport(options);
+    this.#endpoint = {
+      transport: createTransport(options),
+      authenticate: clientAuthenticationFor(method, options.clientId, options.clientSecret),
+      redact: redactor(secretForms(options.clientId, options.clientSecret)),
+    };
     this.#defaultExpiresIn = options.defaultExpiresIn;
     this.#now = options.now ?? Date.now;
   }
@@ -129,11 +122,10 @@ export class OAuth2Client {
    * const token = await oauth.requestToken({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion });
    * ```
    */
-  async requestToken(parameters: Record<string, string>, options: CallOptions = {}): Promise<TokenSet> {
-    const answer = await this.#post(this.tokenEndpoint, parameters, options.signal);
-    return processTokenResponse(answer, {
-      receivedAt: this.#now(),
-      redact: this.#redact,
+  requestToken(parameters: Record<string, string>, options: CallOptions = {}): Promise<TokenSet> {
+    return requestToken(this.#endpoint, this.tokenEndpoint, parameters, {
+      signal: options.signal,
+      now: this.#now,
       defaultExpiresIn: this.#defaultExpiresIn,
     });
   }
@@ -159,10 +151,9 @@ export class OAuth2Client {
    * await oauth.revokeToken(token.accessToken, { tokenTypeHint: "access_token" });
    * ```
    */
-  async revokeToken(token: string, options: TokenTypeHintOptions = {}): Promise<void> {
-    const url = this.#endpoint("revocationEndpoint", this.revocationEndpoint);
-    const answer = await this.#post(url, tokenParameters(token, options), options.signal);
-    if (!answer.response.ok) throw errorFromExchange(answer, this.#redact);
+  revokeToken(token: string, options: TokenTypeHintOptions = {}): Promise<void> {
+    const url = configured("revocationEndpoint", this.revocationEndpoint);
+    return revokeToken(this.#endpoint, url, token, options.tokenTypeHint, options.signal);
   }
 
   /**
@@ -174,59 +165,17 @@ export class OAuth2Client {
    * const { active, expiresAt } = await oauth.introspectToken(accessToken);
    * ```
    */
-  async introspectToken(token: string, options: TokenTypeHintOptions = {}): Promise<TokenIntrospection> {
-    const url = this.#endpoint("introspectionEndpoint", this.introspectionEndpoint);
-    const answer = await this.#post(url, tokenParameters(token, options), options.signal);
-    if (!answer.response.ok) throw errorFromExchange(answer, this.#redact);
-    const body = jsonObject(answer, this.#redact);
-    const oauthError = oauthErrorIn(body, answer.response.status, this.#redact);
-    if (oauthError) throw oauthError;
-    return parseIntrospection(body);
+  introspectToken(token: string, options: TokenTypeHintOptions = {}): Promise<TokenIntrospection> {
+    const url = configured("introspectionEndpoint", this.introspectionEndpoint);
+    return introspectToken(this.#endpoint, url, token, options.tokenTypeHint, options.signal);
   }
 
-  async #post(url: string, parameters: Record<string, string>, signal: AbortSignal | undefined): Promise<Exchange> {
-    return exchange(
-      this.#transport,
-      url,
-      () => {
-        const body = new URLSearchParams(parameters);
-        const headers = new Headers({
-          "content-type": "application/x-www-form-urlencoded",
-          accept: "application/json",
-        });
-        this.#authenticate(body, headers);
-        return { method: "POST", headers, body: body.toString() };
-      },
-      signal,
-    );
-  }
-
-  #endpoint(name: string, url: string | undefined): string {
-    if (!url) throw new InvalidInputError(`${name} is not configured for this client`);
-    return url;
-  }
 }
 
-/** Reads an RFC 7662 introspection answer; exported for the K2 client, whose times may be ISO strings. */
-export function parseIntrospection(body: Record<string, unknown>): TokenIntrospection {
-  const result: { -readonly [K in keyof TokenIntrospection]: TokenIntrospection[K] } = {
-    active: body.active === true || body.active === "true",
-    raw: Object.freeze(body),
-  };
-  if (typeof body.scope === "string") result.scope = body.scope;
-  if (typeof body.client_id === "string") result.clientId = body.client_id;
-  if (typeof body.token_type === "string") result.tokenType = body.token_type;
-  if (typeof body.username === "string") result.username = body.username;
-  const expiresAt = instantMs(body.exp);
-  if (expiresAt !== undefined) result.expiresAt = expiresAt;
-  const issuedAt = instantMs(body.iat);
-  if (issuedAt !== undefined) result.issuedAt = issuedAt;
-  return Object.freeze(result);
-}
-
-function tokenParameters(token: string, options: TokenTypeHintOptions): Record<string, string> {
-  if (typeof token !== "string" || token === "") throw new InvalidInputError("A non-empty token is required");
-  return options.tokenTypeHint ? { token, token_type_hint: options.tokenTypeHint } : { token };
+/** The endpoint URL, or an {@link InvalidInputError} saying which option is missing. */
+function configured(name: string, url: string | undefined): string {
+  if (!url) throw new InvalidInputError(`${name} is not configured for this client`);
+  return url;
 }
 
 /** RFC 6749 section 3.3: scopes are joined with single spaces. */

@@ -54,7 +54,7 @@ describe("the client secret never leaks", () => {
   it("is absent from util.inspect and JSON of the clients", () => {
     const k2 = new K2Client({ clientId: "id", clientSecret: SECRET, apiKey: "api-key-value-123" });
     const oauth = new OAuth2Client({ clientId: "id", clientSecret: SECRET, tokenEndpoint: "https://auth.example/token", clientAuthentication: "client_secret_basic" });
-    for (const value of [k2, oauth, k2.oauth, k2.tokens]) {
+    for (const value of [k2, oauth, k2.tokens]) {
       const text = `${inspect(value, { depth: 10, showHidden: true })}\n${JSON.stringify(value)}\n${String(value)}`;
       for (const form of encodedForms) expect(text).not.toContain(form);
       expect(text).not.toContain("api-key-value-123");
