@@ -34,6 +34,8 @@ export default defineConfig({
         test: {
           name: "workerd",
           include: ["test/worker/**/*.test.ts"],
+          // Every file drives the one K2 sandbox (resets it, counts its requests): one file at a time.
+          fileParallelism: false,
           globalSetup: ["test/worker/global-setup.ts"],
         },
       },

@@ -140,6 +140,18 @@ export class K2Sandbox {
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString("utf8");
     const url = new URL(request.url ?? "/", "http://sandbox");
+    // The browser leg of the runtime matrix calls the sandbox from another origin. Preflights are
+    // the browser's, not the client's, so they are answered without being recorded.
+    response.setHeader("access-control-allow-origin", "*");
+    response.setHeader("access-control-expose-headers", "location, retry-after");
+    if (request.method === "OPTIONS") {
+      response.writeHead(204, {
+        "access-control-allow-methods": "GET, POST, OPTIONS",
+        "access-control-allow-headers": "authorization, content-type, accept, x-request-id",
+      });
+      response.end();
+      return;
+    }
     if (url.pathname.startsWith("/__sandbox/")) {
       const answer = this.#control(request.method ?? "GET", url.pathname, body);
       response.writeHead(answer.status, answer.headers);
