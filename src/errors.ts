@@ -32,13 +32,13 @@ export class K2EdgeError extends Error {
 export class OAuth2Error extends K2EdgeError {
   override name = "OAuth2Error";
   /** The `error` code, such as `invalid_client` or `invalid_grant`. */
-  readonly error: string;
+  declare readonly error: string;
   /** The human-readable `error_description`, when the server sent one. */
-  readonly errorDescription: string | undefined;
+  declare readonly errorDescription: string | undefined;
   /** The `error_uri`, when the server sent one. */
-  readonly errorUri: string | undefined;
+  declare readonly errorUri: string | undefined;
   /** The HTTP status of the answer (0 for an error delivered in an authorization callback). */
-  readonly status: number;
+  declare readonly status: number;
 
   constructor(
     fields: { error: string; errorDescription?: string; errorUri?: string; status: number },
@@ -46,10 +46,7 @@ export class OAuth2Error extends K2EdgeError {
   ) {
     const detail = fields.errorDescription ? `: ${fields.errorDescription}` : "";
     super(`OAuth 2.0 error "${fields.error}"${detail} (HTTP ${fields.status})`, options);
-    this.error = fields.error;
-    this.errorDescription = fields.errorDescription;
-    this.errorUri = fields.errorUri;
-    this.status = fields.status;
+    Object.assign(this, { errorDescription: undefined, errorUri: undefined }, fields);
   }
 }
 
@@ -66,11 +63,11 @@ export class OAuth2Error extends K2EdgeError {
 export class K2ApiError extends K2EdgeError {
   override name = "K2ApiError";
   /** The HTTP status of the answer. */
-  readonly status: number;
+  declare readonly status: number;
   /** K2's `error_code` (usually equal to the status), when present. */
-  readonly errorCode: number | string | undefined;
+  declare readonly errorCode: number | string | undefined;
   /** K2's `error_message`, as a list even when K2 sent a single string. */
-  readonly messages: readonly string[];
+  declare readonly messages: readonly string[];
 
   constructor(
     fields: { status: number; errorCode?: number | string; messages: readonly string[] },
@@ -78,9 +75,7 @@ export class K2ApiError extends K2EdgeError {
   ) {
     const text = fields.messages.length > 0 ? fields.messages.join("; ") : "no message";
     super(`K2 API error ${fields.errorCode ?? fields.status}: ${text} (HTTP ${fields.status})`, options);
-    this.status = fields.status;
-    this.errorCode = fields.errorCode;
-    this.messages = Object.freeze([...fields.messages]);
+    Object.assign(this, { errorCode: undefined }, fields, { messages: Object.freeze([...fields.messages]) });
   }
 }
 
@@ -96,11 +91,11 @@ export class K2ApiError extends K2EdgeError {
 export class UnexpectedResponseError extends K2EdgeError {
   override name = "UnexpectedResponseError";
   /** The HTTP status of the answer. */
-  readonly status: number;
+  declare readonly status: number;
   /** The `Content-Type` of the answer, or `""` when it had none. */
-  readonly contentType: string;
+  declare readonly contentType: string;
   /** The first characters of the body (at most 200), secrets removed. */
-  readonly excerpt: string;
+  declare readonly excerpt: string;
 
   constructor(
     reason: string,
@@ -109,9 +104,7 @@ export class UnexpectedResponseError extends K2EdgeError {
   ) {
     const shown = fields.excerpt ? `: ${JSON.stringify(fields.excerpt)}` : "";
     super(`${reason} (HTTP ${fields.status}, ${fields.contentType || "no content type"})${shown}`, options);
-    this.status = fields.status;
-    this.contentType = fields.contentType;
-    this.excerpt = fields.excerpt;
+    Object.assign(this, fields);
   }
 }
 
@@ -127,11 +120,11 @@ export class UnexpectedResponseError extends K2EdgeError {
 export class TimeoutError extends K2EdgeError {
   override name = "TimeoutError";
   /** The deadline that passed, in milliseconds. */
-  readonly timeoutMs: number;
+  declare readonly timeoutMs: number;
 
   constructor(url: string, timeoutMs: number, options?: ErrorOptions) {
     super(`No complete answer from ${url} within ${timeoutMs} ms`, options);
-    this.timeoutMs = timeoutMs;
+    Object.assign(this, { timeoutMs });
   }
 }
 

@@ -146,15 +146,8 @@ function transportFailure(
 }
 
 function combine(deadline: AbortSignal, signal: AbortSignal | undefined): AbortSignal {
-  if (!signal) return deadline;
-  if (typeof AbortSignal.any === "function") return AbortSignal.any([deadline, signal]);
-  const controller = new AbortController();
-  const forward = (source: AbortSignal) => () => controller.abort(source.reason);
-  for (const source of [deadline, signal]) {
-    if (source.aborted) controller.abort(source.reason);
-    else source.addEventListener("abort", forward(source), { once: true });
-  }
-  return controller.signal;
+  // AbortSignal.any: Node 20.3+, Deno, Bun, workerd and every current browser.
+  return signal ? AbortSignal.any([deadline, signal]) : deadline;
 }
 
 /** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
