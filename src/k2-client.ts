@@ -21,7 +21,7 @@ import { CachedTokenSource, type CallOptions, type TokenOrigin } from "./token-s
 import { verifyWebhookSignature } from "./webhook-signature.js";
 
 /** The hosts of the two K2 environments. */
-export const K2_BASE_URLS = Object.freeze({
+export const K2_BASE_URLS: Readonly<{ sandbox: string; production: string }> = Object.freeze({
   sandbox: "https://sandbox.kopokopo.com",
   production: "https://api.kopokopo.com",
 });
