@@ -1,0 +1,37 @@
+/**
+ * Size budgets, measured as users ship the package: esbuild bundles of the built ESM entry,
+ * minified, then gzipped (level 9).
+ */
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+import { expect, it } from "vitest";
+import { ROOT } from "./packed-package.js";
+
+/**
+ * The budgets enforced. The runtimes issue asked for 3 KB and 6 KB; the contracted K2Client surface
+ * (revoke, introspect, token info, 401 replay, typed and redacted errors, retries) measures about
+ * 4.7 KB, so these guard against growth while README states the target as missed.
+ */
+export const BUDGET = { k2Client: 5 * 1024, wholePackage: 10 * 1024 };
+
+async function gzippedBundle(source: string): Promise<number> {
+  const result = await build({
+    stdin: { contents: source, resolveDir: ROOT, loader: "js" },
+    bundle: true,
+    minify: true,
+    format: "esm",
+    write: false,
+    platform: "neutral",
+  });
+  return gzipSync(result.outputFiles[0]!.contents, { level: 9 }).byteLength;
+}
+
+it("keeps `import { K2Client }` and the whole entry within budget", async () => {
+  const entry = JSON.stringify(join(ROOT, "dist", "index.js"));
+  const k2Client = await gzippedBundle(`export { K2Client } from ${entry};`);
+  const wholePackage = await gzippedBundle(`export * from ${entry};`);
+  console.log(`size: import { K2Client }: ${k2Client} B gzipped; whole entry: ${wholePackage} B gzipped`);
+  expect(k2Client).toBeLessThanOrEqual(BUDGET.k2Client);
+  expect(wholePackage).toBeLessThanOrEqual(BUDGET.wholePackage);
+});
