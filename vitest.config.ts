@@ -5,6 +5,7 @@ import { TEST_PROXY_KEYS } from "./test/worker/keys.js";
 
 export default defineConfig({
   test: {
+    reporters: ["default", "./test/support/summary-reporter.ts"],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     projects: [
