@@ -9,11 +9,35 @@ export type { K2ClientOptions, K2Exchange, K2FetchInit, K2Token, K2TokenInfo } f
 export { OAuth2Client } from "./oauth2-client.js";
 export { parseIntrospection } from "./token-endpoint.js";
 export type {
+  AuthorizationCodeOptions,
   ClientCredentialsOptions,
   OAuth2ClientOptions,
+  RefreshingSourceOptions,
+  RefreshTokenOptions,
   TokenIntrospection,
   TokenTypeHintOptions,
 } from "./oauth2-client.js";
+export { buildAuthorizationURL } from "./authorization-url.js";
+export type { AuthorizationRequest, AuthorizationURLFields, AuthorizationURLOptions } from "./authorization-url.js";
+export { AuthorizationCallbackError, callbackParameters, checkCallback } from "./authorization-callback.js";
+export type {
+  AuthorizationCallbackFailure,
+  AuthorizationCallbackInput,
+  CallbackExpectations,
+} from "./authorization-callback.js";
+export { codeChallenge, generateCodeVerifier, generateState } from "./pkce.js";
+export type { CodeChallengeMethod } from "./pkce.js";
+export { RefreshingTokenSource, refreshedTokenSet } from "./refreshing-token-source.js";
+export type { RefreshingTokenSourceOptions, TokenRefresher } from "./refreshing-token-source.js";
+export {
+  copper,
+  CopperClient,
+  COPPER_API_BASE_URL,
+  COPPER_AUTHORIZATION_ENDPOINT,
+  COPPER_SCOPE,
+  COPPER_TOKEN_ENDPOINT,
+} from "./copper.js";
+export type { CopperOptions, CopperToken } from "./copper.js";
 export { clientSecretBasic, clientSecretPost, noClientSecret } from "./client-authentication.js";
 export type { ClientAuthentication, ClientAuthenticationMethod } from "./client-authentication.js";
 export { CachedTokenSource } from "./token-source.js";

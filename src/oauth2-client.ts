@@ -3,6 +3,13 @@
  *
  * @module
  */
+import { type AuthorizationCallbackInput, callbackParameters, checkCallback } from "./authorization-callback.js";
+import {
+  absoluteRedirectUri,
+  type AuthorizationRequest,
+  type AuthorizationURLOptions,
+  buildAuthorizationURL,
+} from "./authorization-url.js";
 import {
   type ClientAuthentication,
   type ClientAuthenticationMethod,
@@ -11,6 +18,7 @@ import {
 } from "./client-authentication.js";
 import { InvalidInputError } from "./errors.js";
 import { createTransport, type TransportOptions } from "./http.js";
+import { refreshedTokenSet, RefreshingTokenSource, type RefreshingTokenSourceOptions } from "./refreshing-token-source.js";
 import { redactor } from "./responses.js";
 import {
   type EndpointClient,
@@ -34,6 +42,22 @@ export interface OAuth2ClientOptions extends TransportOptions {
   revocationEndpoint?: string;
   /** RFC 7662 endpoint; {@link OAuth2Client.introspectToken} needs it. */
   introspectionEndpoint?: string;
+  /** Where users authorize the client; {@link OAuth2Client.createAuthorizationURL} needs it. */
+  authorizationEndpoint?: string;
+  /** Default redirection URI of the authorization-code calls. */
+  redirectUri?: string;
+  /**
+   * Whether authorization requests carry a PKCE challenge (RFC 7636). Default `true`; `false` only
+   * for a provider known to refuse or ignore PKCE (Copper).
+   */
+  pkce?: boolean;
+  /**
+   * Whether the provider always returns `state` in its callback. Default `true`, and a callback
+   * without it is refused; `false` for a provider that may omit it (Copper).
+   */
+  returnsState?: boolean;
+  /** The provider's issuer identifier: a callback whose `iss` differs is refused (RFC 9207). */
+  issuer?: string;
   /** How the client proves who it is. Default `"client_secret_post"`, or `"none"` without a secret. */
   clientAuthentication?: ClientAuthenticationMethod | ClientAuthentication;
   /** Lifetime in seconds to assume when a token answer has no `expires_in`. Default: no expiry. */
@@ -46,6 +70,29 @@ export interface OAuth2ClientOptions extends TransportOptions {
 export interface TokenTypeHintOptions extends CallOptions {
   tokenTypeHint?: "access_token" | "refresh_token" | (string & {});
 }
+
+/** Options of {@link OAuth2Client.exchangeAuthorizationCode}. */
+export interface AuthorizationCodeOptions extends CallOptions {
+  /** The code that {@link OAuth2Client.validateCallback} returned. */
+  code: string;
+  /** The same redirection URI as in the authorization request. Default: the client's `redirectUri`. */
+  redirectUri?: string;
+  /** The PKCE verifier that {@link OAuth2Client.createAuthorizationURL} returned with this request. */
+  codeVerifier?: string;
+  /** Further form parameters, such as `resource`. */
+  parameters?: Record<string, string>;
+}
+
+/** Options of {@link OAuth2Client.refreshToken}. */
+export interface RefreshTokenOptions extends CallOptions {
+  /** A narrower scope than the one granted (RFC 6749, section 6). */
+  scope?: string | readonly string[];
+  /** Further form parameters, such as `resource`. */
+  parameters?: Record<string, string>;
+}
+
+/** Options of {@link OAuth2Client.refreshingTokenSource}: a `RefreshingTokenSource` without client and token. */
+export type RefreshingSourceOptions = Omit<RefreshingTokenSourceOptions, "client" | "token">;
 
 /** Options of {@link OAuth2Client.clientCredentials}. */
 export interface ClientCredentialsOptions extends CallOptions {
@@ -75,7 +122,12 @@ export class OAuth2Client {
   readonly tokenEndpoint: string;
   readonly revocationEndpoint: string | undefined;
   readonly introspectionEndpoint: string | undefined;
+  readonly authorizationEndpoint: string | undefined;
+  readonly redirectUri: string | undefined;
   readonly #endpoint: EndpointClient;
+  readonly #pkce: boolean;
+  readonly #returnsState: boolean;
+  readonly #issuer: string | undefined;
   readonly #defaultExpiresIn: number | undefined;
   readonly #now: () => number;
 
@@ -86,6 +138,12 @@ export class OAuth2Client {
     this.revocationEndpoint = options.revocationEndpoint && endpoint("revocationEndpoint", options.revocationEndpoint);
     this.introspectionEndpoint =
       options.introspectionEndpoint && endpoint("introspectionEndpoint", options.introspectionEndpoint);
+    this.authorizationEndpoint =
+      options.authorizationEndpoint && endpoint("authorizationEndpoint", options.authorizationEndpoint);
+    this.redirectUri = options.redirectUri;
+    this.#pkce = options.pkce ?? true;
+    this.#returnsState = options.returnsState ?? true;
+    this.#issuer = options.issuer;
     const method = options.clientAuthentication ?? (options.clientSecret ? "client_secret_post" : "none");
     this.#endpoint = {
       transport: createTransport(options),
@@ -170,6 +228,109 @@ export class OAuth2Client {
     return introspectToken(this.#endpoint, url, token, options.tokenTypeHint, options.signal);
   }
 
+  /**
+   * Starts the authorization-code grant: the URL to send the user to, with a fresh `state` (256
+   * random bits) and a PKCE S256 challenge unless the client has `pkce: false`. Keep `state` and
+   * `codeVerifier` for the callback.
+   *
+   * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1 | RFC 6749, section 4.1.1}
+   * @see {@link https://www.rfc-editor.org/rfc/rfc7636#section-4 | RFC 7636, section 4}
+   * @example
+   * ```ts
+   * const { url, state, codeVerifier } = await oauth.createAuthorizationURL({
+   *   redirectUri: "https://app.example.com/callback", scope: ["openid", "offline_access"],
+   * });
+   * return Response.redirect(url.href, 302);
+   * ```
+   */
+  async createAuthorizationURL(options: AuthorizationURLOptions = {}): Promise<AuthorizationRequest> {
+    return buildAuthorizationURL({
+      authorizationEndpoint: configured("authorizationEndpoint", this.authorizationEndpoint),
+      clientId: this.clientId,
+      redirectUri: options.redirectUri ?? this.redirectUri ?? "",
+      scope: scopeString(options.scope),
+      state: options.state,
+      pkce: options.codeChallengeMethod ?? (this.#pkce ? "S256" : false),
+      parameters: options.parameters,
+    });
+  }
+
+  /**
+   * Reads the authorization callback and returns its code: from a `URL`, a query string, a
+   * `Request` (GET, or a form POST) or `URLSearchParams`. Throws {@link OAuth2Error} (status 0) for
+   * an `error` callback, and `AuthorizationCallbackError` for a missing or different `state` (a
+   * missing one is accepted when the client has `returnsState: false`) or an `iss` naming another
+   * server.
+   *
+   * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2 | RFC 6749, section 4.1.2}
+   * @example
+   * ```ts
+   * const code = await oauth.validateCallback(request, stateFromCookie);
+   * ```
+   */
+  async validateCallback(input: AuthorizationCallbackInput, expectedState?: string): Promise<string> {
+    const parameters = await callbackParameters(input);
+    return checkCallback(parameters, { expectedState, returnsState: this.#returnsState, issuer: this.#issuer });
+  }
+
+  /**
+   * Exchanges an authorization code for tokens, with the PKCE verifier of its request.
+   *
+   * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3 | RFC 6749, section 4.1.3}
+   * @see {@link https://www.rfc-editor.org/rfc/rfc7636#section-4.5 | RFC 7636, section 4.5}
+   * @example
+   * ```ts
+   * const token = await oauth.exchangeAuthorizationCode({ code, codeVerifier, redirectUri: "https://app.example.com/callback" });
+   * ```
+   */
+  async exchangeAuthorizationCode(options: AuthorizationCodeOptions): Promise<TokenSet> {
+    if (typeof options?.code !== "string" || options.code === "") throw new InvalidInputError("code is required");
+    if (this.#pkce && !options.codeVerifier) {
+      throw new InvalidInputError("codeVerifier is required: this client uses PKCE (pkce: false for a provider that does not)");
+    }
+    const parameters: Record<string, string> = {
+      ...options.parameters,
+      grant_type: "authorization_code",
+      code: options.code,
+      redirect_uri: absoluteRedirectUri(options.redirectUri ?? this.redirectUri),
+    };
+    if (options.codeVerifier) parameters.code_verifier = options.codeVerifier;
+    return this.requestToken(parameters, options);
+  }
+
+  /**
+   * The refresh-token grant. Given a token set, an answer without `refresh_token` keeps the previous
+   * one (and without `scope`, the scope held), so the result can replace the stored set as it is.
+   *
+   * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-6 | RFC 6749, section 6}
+   * @example
+   * ```ts
+   * const next = await oauth.refreshToken(stored); // or oauth.refreshToken(stored.refreshToken!)
+   * await save(next);
+   * ```
+   */
+  async refreshToken(token: TokenSet | string, options: RefreshTokenOptions = {}): Promise<TokenSet> {
+    const refreshToken = typeof token === "string" ? token : token?.refreshToken;
+    if (typeof refreshToken !== "string" || refreshToken === "") throw new InvalidInputError("A refresh token is required");
+    const parameters: Record<string, string> = { ...options.parameters, grant_type: "refresh_token", refresh_token: refreshToken };
+    const scope = scopeString(options.scope);
+    if (scope) parameters.scope = scope;
+    const answer = await this.requestToken(parameters, options);
+    return refreshedTokenSet(answer, refreshToken, scope ?? (typeof token === "string" ? undefined : token.scope));
+  }
+
+  /**
+   * A `RefreshingTokenSource` for one user's stored token set, refreshed by this client.
+   *
+   * @example
+   * ```ts
+   * const tokens = oauth.refreshingTokenSource(stored, { onTokens: (next) => save(userId, next) });
+   * const accessToken = await tokens.getAccessToken();
+   * ```
+   */
+  refreshingTokenSource(token: TokenSet, options: RefreshingSourceOptions = {}): RefreshingTokenSource {
+    return new RefreshingTokenSource({ ...options, client: this, token });
+  }
 }
 
 /** The endpoint URL, or an {@link InvalidInputError} saying which option is missing. */

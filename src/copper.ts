@@ -1,0 +1,167 @@
+/**
+ * Copper CRM: its OAuth 2.0 authorization-code flow as an {@link OAuth2Client} preset, and its
+ * Developer API called with the user's bearer token.
+ *
+ * @module
+ */
+import type { AuthorizationRequest, AuthorizationURLOptions } from "./authorization-url.js";
+import { InvalidInputError } from "./errors.js";
+import { createTransport, send, type Transport, type TransportOptions } from "./http.js";
+import { OAuth2Client, type TokenTypeHintOptions } from "./oauth2-client.js";
+import type { TokenSet } from "./token-set.js";
+
+/** Copper's authorization endpoint. */
+export const COPPER_AUTHORIZATION_ENDPOINT = "https://app.copper.com/oauth/authorize";
+/** Copper's token endpoint. */
+export const COPPER_TOKEN_ENDPOINT = "https://app.copper.com/oauth/token";
+/** Base URL of Copper's Developer API. */
+export const COPPER_API_BASE_URL = "https://api.copper.com/developer_api/v1/";
+/** The one scope Copper grants. */
+export const COPPER_SCOPE = "developer/v1/all";
+
+/** Settings of {@link copper}. */
+export interface CopperOptions extends TransportOptions {
+  clientId: string;
+  clientSecret: string;
+  /** The registered HTTPS callback; Copper POSTs the code to it. */
+  redirectUri: string;
+  /** Default {@link COPPER_SCOPE}, the only scope Copper documents. */
+  scope?: string;
+  /** Overrides, for a local stand-in server in tests. */
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  apiBaseUrl?: string;
+  /** The clock, in epoch milliseconds; injectable for tests. */
+  now?: () => number;
+}
+
+/** A Copper access token: the string, or the token set it came in. */
+export type CopperToken = string | Pick<TokenSet, "accessToken">;
+
+/**
+ * An {@link OAuth2Client} set up as Copper expects: credentials in the form body, no PKCE, `state`
+ * optional in the callback (which arrives as a form POST), tokens without expiry (Copper sends no
+ * `expires_in`), no refresh tokens and no revocation endpoint. Adds {@link CopperClient.apiFetch}
+ * for Developer API calls.
+ *
+ * @see {@link https://developer.copper.com/introduction/oauth/flow.html | Copper OAuth 2.0 flow}
+ * @example
+ * ```ts
+ * const crm = copper({ clientId: env.COPPER_CLIENT_ID, clientSecret: env.COPPER_CLIENT_SECRET, redirectUri: "https://app.example.com/copper/callback" });
+ * const { url, state } = await crm.createAuthorizationURL();
+ * ```
+ */
+export class CopperClient extends OAuth2Client {
+  /** Base URL that {@link apiFetch} resolves paths against. */
+  readonly apiBaseUrl: string;
+  readonly #scope: string;
+  readonly #api: Transport;
+
+  constructor(options: CopperOptions) {
+    if (!options?.clientSecret) throw new InvalidInputError("clientSecret is required for Copper");
+    if (!options.redirectUri) throw new InvalidInputError("redirectUri is required for Copper");
+    const { scope, apiBaseUrl, ...rest } = options;
+    super({
+      ...rest,
+      authorizationEndpoint: options.authorizationEndpoint ?? COPPER_AUTHORIZATION_ENDPOINT,
+      tokenEndpoint: options.tokenEndpoint ?? COPPER_TOKEN_ENDPOINT,
+      clientAuthentication: "client_secret_post",
+      pkce: false,
+      returnsState: false,
+    });
+    this.#scope = scope ?? COPPER_SCOPE;
+    this.apiBaseUrl = baseUrl(apiBaseUrl ?? COPPER_API_BASE_URL);
+    this.#api = createTransport(options);
+  }
+
+  /**
+   * The Copper authorization URL, with `scope=developer/v1/all` and a fresh `state` (Copper may not
+   * return it; when it does, {@link OAuth2Client.validateCallback} checks it).
+   *
+   * @see {@link https://developer.copper.com/introduction/oauth/flow.html | Copper OAuth 2.0 flow, 2.1}
+   * @example
+   * ```ts
+   * const { url, state } = await crm.createAuthorizationURL();
+   * ```
+   */
+  override createAuthorizationURL(options: AuthorizationURLOptions = {}): Promise<AuthorizationRequest> {
+    return super.createAuthorizationURL({ scope: this.#scope, ...options });
+  }
+
+  /**
+   * Always fails: Copper has no revocation endpoint. The user revokes the application's access in
+   * Copper's settings; the application forgets the token.
+   */
+  override revokeToken(_token?: string, _options?: TokenTypeHintOptions): Promise<void> {
+    return Promise.reject(
+      new InvalidInputError(
+        "Copper has no token revocation endpoint: the user revokes access in Copper's settings; delete the stored token instead",
+      ),
+    );
+  }
+
+  /**
+   * Calls Copper's Developer API with the user's token: the path is resolved against
+   * {@link apiBaseUrl} (another origin is refused, so the token never leaves for another host), and
+   * `Authorization: Bearer`, `X-PW-Application: developer_api`, `Accept` and, for a string body,
+   * `Content-Type: application/json` are set. The answer comes back as it is, 429 included (Copper
+   * allows 180 requests a minute): API calls are not retried, as a repeated POST could create twice.
+   *
+   * @see {@link https://developer.copper.com/introduction/requests.html | Copper API requests}
+   * @example
+   * ```ts
+   * const response = await crm.apiFetch(token, "people/search", { method: "POST", body: JSON.stringify({ page_size: 25 }) });
+   * if (response.status === 429) await sleepAndRetryLater();
+   * ```
+   */
+  async apiFetch(token: CopperToken, path: string, init: RequestInit = {}): Promise<Response> {
+    const accessToken = typeof token === "string" ? token : token?.accessToken;
+    if (typeof accessToken !== "string" || accessToken === "") throw new InvalidInputError("A Copper access token is required");
+    const url = apiUrl(this.apiBaseUrl, path);
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${accessToken}`);
+    headers.set("x-pw-application", "developer_api");
+    if (!headers.has("accept")) headers.set("accept", "application/json");
+    if (typeof init.body === "string" && !headers.has("content-type")) headers.set("content-type", "application/json");
+    const { signal, ...rest } = init;
+    return send(this.#api, url, { ...rest, headers }, signal ?? undefined);
+  }
+}
+
+/**
+ * The Copper CRM preset: an {@link OAuth2Client} for Copper's authorization-code flow.
+ *
+ * @see {@link https://developer.copper.com/introduction/oauth/quickstart.html | Copper OAuth 2.0 quickstart}
+ * @example
+ * ```ts
+ * const crm = copper({ clientId, clientSecret, redirectUri: "https://app.example.com/copper/callback" });
+ * const code = await crm.validateCallback(request);            // Copper POSTs the code
+ * const token = await crm.exchangeAuthorizationCode({ code });  // no expiry, no refresh token
+ * const people = await crm.apiFetch(token, "people/search", { method: "POST", body: "{}" });
+ * ```
+ */
+export function copper(options: CopperOptions): CopperClient {
+  return new CopperClient(options);
+}
+
+function baseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch (error) {
+    throw new InvalidInputError("apiBaseUrl is not an absolute URL", { cause: error });
+  }
+  // A trailing slash, so that relative paths resolve below it rather than beside it.
+  return url.href.endsWith("/") ? url.href : `${url.href}/`;
+}
+
+/** The API URL for a path; the token must not travel to any origin but the API's. */
+function apiUrl(base: string, path: string): string {
+  if (typeof path !== "string") throw new InvalidInputError("path must be a string");
+  const isAbsolute = /^[a-z][a-z\d+.-]*:/i.test(path);
+  const url = isAbsolute ? new URL(path) : new URL(path.replace(/^\/+/, ""), base);
+  if (url.origin !== new URL(base).origin) {
+    throw new InvalidInputError("Copper API calls go to the API's origin only: the token is not sent elsewhere");
+  }
+  return url.href;
+}
