@@ -158,8 +158,12 @@ function baseUrl(value: string): string {
 /** The API URL for a path; the token must not travel to any origin but the API's. */
 function apiUrl(base: string, path: string): string {
   if (typeof path !== "string") throw new InvalidInputError("path must be a string");
-  const isAbsolute = /^[a-z][a-z\d+.-]*:/i.test(path);
-  const url = isAbsolute ? new URL(path) : new URL(path.replace(/^\/+/, ""), base);
+  // URL parsers read a backslash as a slash, so a path starting with two names another host.
+  if (path.includes("\\")) throw new InvalidInputError("A Copper API path cannot contain a backslash");
+  // Absolute and protocol-relative URLs are taken as URLs (and must be on the API's origin); any other
+  // path is below the API base, with or without its leading slash.
+  const isUrl = /^[a-z][a-z\d+.-]*:/i.test(path) || path.startsWith("//");
+  const url = isUrl ? new URL(path, base) : new URL(path.replace(/^\/+/, ""), base);
   if (url.origin !== new URL(base).origin) {
     throw new InvalidInputError("Copper API calls go to the API's origin only: the token is not sent elsewhere");
   }
