@@ -67,7 +67,7 @@ export async function callbackParameters(input: AuthorizationCallbackInput): Pro
   if (input instanceof URLSearchParams) return input;
   if (input instanceof URL) return input.searchParams;
   if (typeof input === "string") return parametersOfString(input);
-  if (typeof Request !== "undefined" && input instanceof Request) return parametersOfRequest(input);
+  if (isRequest(input)) return parametersOfRequest(input);
   throw new InvalidInputError("The callback must be a URL, a query string, a Request or URLSearchParams");
 }
 
@@ -111,6 +111,20 @@ export function checkCallback(parameters: URLSearchParams, expect: CallbackExpec
   const code = parameters.get("code");
   if (!code) throw new AuthorizationCallbackError("code_missing", "The callback has neither code nor error");
   return code;
+}
+
+/** A fetch `Request`, also one from another realm or a framework's own implementation. */
+function isRequest(input: unknown): input is Request {
+  if (typeof Request !== "undefined" && input instanceof Request) return true;
+  const candidate = input as Partial<Request> | null;
+  return (
+    typeof candidate === "object" &&
+    candidate !== null &&
+    typeof candidate.url === "string" &&
+    typeof candidate.method === "string" &&
+    typeof candidate.clone === "function" &&
+    typeof candidate.headers?.get === "function"
+  );
 }
 
 function parametersOfString(input: string): URLSearchParams {

@@ -30,6 +30,17 @@ describe("validateCallback: where the answer can come from", () => {
     expect(await oauth.validateCallback(new Request(`${CALLBACK}?state=s1&code=from-get`), "s1")).toBe("from-get");
   });
 
+  it("reads a Request from another realm or implementation (not an instance of this global Request)", async () => {
+    const native = new Request(CALLBACK, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "code=foreign&state=s1",
+    });
+    const foreign = { url: native.url, method: native.method, headers: native.headers, clone: () => native.clone() };
+    expect(foreign instanceof Request).toBe(false);
+    expect(await oauth.validateCallback(foreign as unknown as Request, "s1")).toBe("foreign");
+  });
+
   it("reads a form POST's body (Copper, response_mode=form_post) and leaves the body readable", async () => {
     const request = new Request(`${CALLBACK}?code=not-this-one`, {
       method: "POST",
