@@ -10,6 +10,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       {
+        // Both projects inherit the root's timeouts and reporters.
+        extends: true,
         test: {
           name: "node",
           include: ["test/**/*.test.ts"],
@@ -18,6 +20,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         // Inside real workerd with KV, against the K2 sandbox that global-setup starts in Node.
         plugins: [
           cloudflareTest(({ inject }) => ({
