@@ -1,4 +1,29 @@
-import { defineConfig } from "tsup";
+import { sep } from "node:path";
+import type { Plugin } from "esbuild";
+import { defineConfig, type Options } from "tsup";
+
+/**
+ * `src/api` imports the core only through `../index.js`. That import stays external, pointing at the
+ * built core entry, so that `k2-connect-edge/api` shares the core's classes instead of bundling
+ * copies: otherwise the CommonJS api entry would hold its own `K2EdgeError`, and `instanceof` across
+ * the two entries would fail. esbuild emits ESM for both formats here (rollup then tree-shakes and
+ * writes CommonJS), so the CommonJS chunk is pointed at `../index.cjs` before rollup sees it.
+ */
+const apiImportsCore: Plugin = {
+  name: "api-imports-core",
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) =>
+      args.importer.includes(`${sep}src${sep}api${sep}`) ? { path: "../index.js", external: true } : undefined,
+    );
+  },
+};
+const apiRequiresCoreCjs: NonNullable<Options["plugins"]>[number] = {
+  name: "api-requires-core-cjs",
+  renderChunk(code, chunk) {
+    if (this.format !== "cjs" || !chunk.path.includes(`${sep}api${sep}`)) return;
+    return { code: code.replace(/(["'])\.\.\/index\.js\1/g, '"../index.cjs"') };
+  },
+};
 
 export default defineConfig([
   {
@@ -10,6 +35,8 @@ export default defineConfig([
     target: "es2022",
     platform: "neutral",
     treeshake: true,
+    esbuildPlugins: [apiImportsCore],
+    plugins: [apiRequiresCoreCjs],
   },
   {
     // The command line: one self-contained ESM file with a shebang, for npx and deno run npm:.

@@ -1,7 +1,100 @@
 /**
  * k2-connect-edge/api: one typed, validated call per K2 Connect resource, and typed webhooks.
- * Imported separately so that `import { K2Client } from "k2-connect-edge"` stays small.
+ * Imported separately so that `import { K2Client } from "k2-connect-edge"` stays small; every call
+ * is a plain function taking the client, so a bundler keeps only the ones a program uses.
+ *
+ * Request types mirror K2's wire format exactly (snake_case, `_links.callback_url`): the body K2
+ * receives is `JSON.stringify` of the request you pass, after validation.
  *
  * @module
  */
-export {};
+export { K2ValidationError } from "./validation.js";
+export type { K2ValidationProblem } from "./validation.js";
+export type {
+  K2Amount,
+  K2ApiVersion,
+  K2CallOptions,
+  K2Connection,
+  K2Links,
+  K2Metadata,
+  K2Resource,
+  K2Status,
+  K2VersionedCallOptions,
+} from "./resource.js";
+export type {
+  K2B2bTransaction,
+  K2BuygoodsTransaction,
+  K2CardTransaction,
+  K2Customer,
+  K2Disbursement,
+  K2M2mTransaction,
+  K2SettlementDestination,
+  K2SettlementTransfer,
+  K2TransactionResource,
+  K2TransferBatch,
+} from "./transactions.js";
+
+export { createStkPush, getStkPushStatus } from "./incoming-payments.js";
+export type { IncomingPayment, IncomingPaymentAttributes, StkPushRequest } from "./incoming-payments.js";
+export { createExternalRecipient, createPayRecipient, getRecipientStatus } from "./recipients.js";
+export type {
+  ExternalRecipientRequest,
+  PayRecipientRequest,
+  Recipient,
+  RecipientAttributes,
+  RecipientDetails,
+  RecipientType,
+} from "./recipients.js";
+export { getSendMoneyStatus, sendMoney } from "./send-money.js";
+export type { SendMoney, SendMoneyAttributes, SendMoneyDestination, SendMoneyRequest } from "./send-money.js";
+export { createPayment, getPaymentStatus } from "./pay.js";
+export type { OutgoingPaymentAttributes, PayRequest, Payment } from "./pay.js";
+export {
+  createMerchantBankAccount,
+  createMerchantWallet,
+  getMerchantBankAccountStatus,
+  getMerchantWalletStatus,
+} from "./settlement-accounts.js";
+export type {
+  MerchantBankAccount,
+  MerchantBankAccountRequest,
+  MerchantWallet,
+  MerchantWalletRequest,
+  SettlementAccountAttributes,
+} from "./settlement-accounts.js";
+export { createSettlementTransfer, getSettlementTransferStatus } from "./settlement-transfers.js";
+export type { SettlementTransfer, SettlementTransferRequest } from "./settlement-transfers.js";
+export { getPollingStatus, pollTransactions } from "./polling.js";
+export type { K2Scope, Polling, PollingAttributes, PollingRequest } from "./polling.js";
+export { cancelPaymentLink, createPaymentLink, getPaymentLinkStatus } from "./payment-links.js";
+export type { PaymentLink, PaymentLinkAttributes, PaymentLinkRequest } from "./payment-links.js";
+export { createReversal, getReversalStatus } from "./reversals.js";
+export type { Reversal, ReversalAttributes, ReversalRequest } from "./reversals.js";
+export { getTransactionSmsNotificationStatus, sendTransactionSmsNotification } from "./sms-notifications.js";
+export type {
+  TransactionSmsNotification,
+  TransactionSmsNotificationAttributes,
+  TransactionSmsNotificationRequest,
+} from "./sms-notifications.js";
+export { createWebhookSubscription, getWebhookSubscriptionStatus } from "./webhook-subscriptions.js";
+export type {
+  K2SubscribableEvent,
+  WebhookSubscription,
+  WebhookSubscriptionAttributes,
+  WebhookSubscriptionRequest,
+} from "./webhook-subscriptions.js";
+export { K2WebhookError, parseWebhook, settlementDestination } from "./webhooks.js";
+export type {
+  K2DarajaEvent,
+  K2DarajaPayload,
+  K2Notification,
+  K2ResultAttributes,
+  K2ResultEvent,
+  K2ResultType,
+  K2UnknownResultEvent,
+  K2UnknownWebhookEvent,
+  K2WebhookEvent,
+  K2WebhookPayload,
+  K2WebhookResources,
+  K2WebhookTopic,
+} from "./webhooks.js";

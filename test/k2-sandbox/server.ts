@@ -10,6 +10,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { resourceAction, statusAttributes } from "./resources.js";
 
 export interface SandboxClient {
   clientId: string;
@@ -214,7 +215,7 @@ export class K2Sandbox {
     if (method === "POST" && path === "/oauth/revoke") return this.#revoke(headers, body);
     if (method === "POST" && path === "/oauth/introspect") return this.#introspect(headers, body);
     if (method === "GET" && path === "/oauth/token/info") return this.#tokenInfo(headers);
-    const api = /^(?:\/api\/(v1|v2))?\/([a-z_]+)(?:\/([0-9a-f-]{36}))?$/.exec(path);
+    const api = /^(?:\/api\/(v1|v2))?\/([a-z_]+)(?:\/([0-9a-f-]{36})(?:\/([a-z_]+))?)?$/.exec(path);
     if (api && RESOURCE_TYPES[api[2]!] && (api[1] || api[3])) return this.#api(method, api, headers, body);
     return json(404, { error_code: 404, error_message: "Not found" });
   }
@@ -283,11 +284,16 @@ export class K2Sandbox {
   #api(method: string, match: RegExpExecArray, headers: Record<string, string>, body: string): Answer {
     const found = this.#bearer(headers);
     if (!found.token) return json(401, { error_code: 401, error_message: found.problem });
-    const [, version = "v2", resource = "", id] = match;
-    if (method === "GET" && id) {
+    const [path, version = "v2", resource = "", id, action] = match;
+    if (id && method === (action ? "POST" : "GET")) {
       const stored = this.#resources.get(id);
       if (!stored) return json(404, { error_code: 404, error_message: "Resource not found" });
-      return json(200, { data: { id: stored.id, type: stored.type, attributes: attributesOf(stored) } });
+      if (action) {
+        const answer = resourceAction(stored, action);
+        return json(answer.status, answer.body);
+      }
+      const attributes = statusAttributes(stored, `http://${headers.host}${path}`);
+      return json(200, { data: { id: stored.id, type: stored.type, attributes } });
     }
     if (method !== "POST" || id) return json(405, { error_code: 405, error_message: "Method not allowed" });
     let parsed: unknown;
@@ -364,9 +370,4 @@ function validate(resource: string, body: unknown): string[] {
   if (!(Number(payment.amount?.value) > 0)) problems.push("Amount must be greater than 0");
   if (!payment._links?.callback_url) problems.push("Callback url can't be blank");
   return problems;
-}
-
-function attributesOf(stored: StoredResource): Record<string, unknown> {
-  const request = stored.body as Record<string, unknown>;
-  return { ...request, status: "Pending", created_at: new Date().toISOString() };
 }

@@ -1,0 +1,100 @@
+/**
+ * STK push (incoming payments): asks a customer's phone to pay a till.
+ *
+ * @module
+ */
+import {
+  create,
+  readStatus,
+  type K2Connection,
+  type K2Links,
+  type K2Metadata,
+  type K2Resource,
+  type K2Status,
+  type K2VersionedCallOptions,
+} from "./resource.js";
+import type { K2BuygoodsTransaction } from "./transactions.js";
+import { callbackLinks, email, metadata, money, object, oneOf, phone, text, validate } from "./validation.js";
+
+/** The body of `POST /api/v2/incoming_payments`, exactly as K2 receives it. */
+export interface StkPushRequest {
+  payment_channel: "M-PESA STK Push";
+  /** The till to pay, e.g. `"K000000"` in the sandbox. */
+  till_number: string;
+  subscriber: {
+    first_name?: string;
+    middle_name?: string;
+    last_name?: string;
+    /** `+254` and 9 digits: `"+254712345678"`. */
+    phone_number: string;
+    email?: string;
+  };
+  amount: { currency: "KES"; value: number | string };
+  /** At most 5 pairs, echoed back in the result. */
+  metadata?: K2Metadata;
+  _links: { callback_url: string };
+}
+
+/** An STK push's status, and the result posted to its callback URL. */
+export interface IncomingPaymentAttributes {
+  initiation_time?: string;
+  status?: K2Status<"Pending" | "Success" | "Failed">;
+  event?: {
+    /** `"Incoming Payment Request"`. */
+    type?: string;
+    /** The payment, once `status` is `"Success"`; `null` before. */
+    resource?: K2BuygoodsTransaction | null;
+    /** Why it failed, when it did. */
+    errors?: string | string[] | null;
+    [field: string]: unknown;
+  };
+  metadata?: K2Metadata | null;
+  _links?: K2Links;
+  [field: string]: unknown;
+}
+
+export type IncomingPayment = K2Resource<"incoming_payment", IncomingPaymentAttributes>;
+
+/**
+ * Sends an STK push to the subscriber's phone (`POST /api/v2/incoming_payments`, or v1 with
+ * `{ version: "v1" }`) and answers its location. Validated first: nothing is sent when the request
+ * is wrong, a {@link K2ValidationError} lists every problem.
+ *
+ * @example
+ * ```ts
+ * const location = await createStkPush(k2, {
+ *   payment_channel: "M-PESA STK Push",
+ *   till_number: "K000000",
+ *   subscriber: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
+ *   amount: { currency: "KES", value: 250 },
+ *   metadata: { order: "42" },
+ *   _links: { callback_url: "https://example.com/k2/results" },
+ * });
+ * ```
+ */
+export async function createStkPush(k2: K2Connection, request: StkPushRequest, options: K2VersionedCallOptions = {}): Promise<string> {
+  const rule = object(
+    {
+      payment_channel: oneOf("M-PESA STK Push"),
+      till_number: text,
+      subscriber: object({ phone_number: phone("+254") }, { first_name: text, middle_name: text, last_name: text, email }),
+      amount: money,
+      _links: callbackLinks,
+    },
+    { metadata },
+  );
+  return create(k2, { name: "incoming_payments", version: options.version ?? "v2" }, validate("STK push", rule, request), options);
+}
+
+/**
+ * An STK push's status, by the location {@link createStkPush} answered or by id.
+ *
+ * @example
+ * ```ts
+ * const { data } = await getStkPushStatus(k2, location);
+ * if (data.attributes.status === "Success") fulfil(data.attributes.event?.resource?.reference);
+ * ```
+ */
+export function getStkPushStatus(k2: K2Connection, locationOrId: string, options: K2VersionedCallOptions = {}): Promise<IncomingPayment> {
+  return readStatus(k2, { name: "incoming_payments", version: options.version ?? "v2" }, locationOrId, ["incoming_payment"], options);
+}

@@ -1,0 +1,84 @@
+/**
+ * Pay (v1): one payment to a pay recipient. On v2, use send money.
+ *
+ * @module
+ */
+import {
+  create,
+  readStatus,
+  type K2Amount,
+  type K2CallOptions,
+  type K2Connection,
+  type K2Links,
+  type K2Metadata,
+  type K2Resource,
+  type K2Status,
+} from "./resource.js";
+import type { K2TransferBatch } from "./transactions.js";
+import { callbackLinks, metadata, money, object, oneOf, text, validate } from "./validation.js";
+
+/** The body of `POST /api/v1/payments`, exactly as K2 receives it. */
+export interface PayRequest {
+  destination_type: "mobile_wallet" | "bank_account" | "till" | "paybill";
+  /** The reference of a pay recipient (from its status). */
+  destination_reference: string;
+  amount: { currency: "KES"; value: number | string };
+  description: string;
+  category?: string;
+  tags?: string;
+  metadata?: K2Metadata;
+  _links: { callback_url: string };
+}
+
+/** The status of a payment (v1 pay) or of a settlement transfer, and their results. */
+export interface OutgoingPaymentAttributes {
+  status?: K2Status<"Pending" | "Processed" | "Transferred" | "Failed">;
+  created_at?: string;
+  amount?: K2Amount;
+  transfer_batches?: K2TransferBatch[];
+  metadata?: K2Metadata | null;
+  _links?: K2Links;
+  [field: string]: unknown;
+}
+
+export type Payment = K2Resource<"payment", OutgoingPaymentAttributes>;
+
+/**
+ * Pays a pay recipient on v1 (`POST /api/v1/payments`) and answers the payment's location.
+ *
+ * @example
+ * ```ts
+ * const location = await createPayment(k2, {
+ *   destination_type: "mobile_wallet",
+ *   destination_reference: "9764ef5f-fcd6-42c1-bbff-de280becc64b",
+ *   amount: { currency: "KES", value: "2000" },
+ *   description: "Salary for November",
+ *   _links: { callback_url: "https://example.com/k2/results" },
+ * });
+ * ```
+ */
+export async function createPayment(k2: K2Connection, request: PayRequest, options: K2CallOptions = {}): Promise<string> {
+  const rule = object(
+    {
+      destination_type: oneOf("mobile_wallet", "bank_account", "till", "paybill"),
+      destination_reference: text,
+      amount: money,
+      description: text,
+      _links: callbackLinks,
+    },
+    { category: text, tags: text, metadata },
+  );
+  return create(k2, { name: "payments", version: "v1" }, validate("pay", rule, request), options);
+}
+
+/**
+ * A v1 payment's status, by location or id.
+ *
+ * @example
+ * ```ts
+ * const { data } = await getPaymentStatus(k2, location);
+ * ```
+ */
+export function getPaymentStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<Payment> {
+  return readStatus(k2, { name: "payments", version: "v1" }, locationOrId, ["payment"], options);
+}

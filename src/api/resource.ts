@@ -1,0 +1,183 @@
+/**
+ * What every resource call shares: the connection it goes through, creating (POST + `Location`),
+ * reading a status (GET on the location), and the typed `{ data: { id, type, attributes } }` answer.
+ *
+ * @module
+ */
+import { InvalidInputError, readK2Error, UnexpectedResponseError } from "../index.js";
+import { isPlainObject } from "./validation.js";
+
+/**
+ * What the resource calls need of a client: its origin and an authenticated `fetch` on it. A
+ * {@link K2Client} is one; so is a small adapter that sends requests through the proxy Worker with a
+ * proxy key (see the README).
+ */
+export interface K2Connection {
+  /** The origin requests go to; a location on any other origin is refused. */
+  readonly baseUrl: string;
+  /** `fetch` with K2 authentication added; called with absolute URLs on `baseUrl`. */
+  fetch(url: string, init: RequestInit): Promise<Response>;
+}
+
+/** K2's API versions: `/api/v1/...` and `/api/v2/...`. */
+export type K2ApiVersion = "v1" | "v2";
+
+/** Options of every call. */
+export interface K2CallOptions {
+  signal?: AbortSignal;
+}
+
+/** Options of a call to a resource that exists on both versions. v2 is the default. */
+export interface K2VersionedCallOptions extends K2CallOptions {
+  version?: K2ApiVersion;
+}
+
+/** A K2 resource as a status read answers it and as a result is posted to a callback URL. */
+export interface K2Resource<Type extends string, Attributes> {
+  data: { id: string; type: Type; attributes: Attributes };
+}
+
+/**
+ * A status as K2 writes it: the known values are offered (`string & {}` keeps them in editor
+ * completion), and any other string K2 may send is accepted.
+ */
+export type K2Status<Known extends string> = Known | (string & {});
+
+/** `_links` of a resource. */
+export interface K2Links {
+  self?: string;
+  callback_url?: string;
+  [link: string]: unknown;
+}
+
+/** `{ currency, value }` as K2 answers it (`value` usually a string such as `"20.0"`). */
+export interface K2Amount {
+  currency?: string;
+  value?: string | number;
+  [field: string]: unknown;
+}
+
+/** The metadata sent with a request (at most 5 pairs). */
+export type K2Metadata = Record<string, unknown>;
+
+/** Where a resource lives when given by id: `/api/<version>/<collection>`. */
+export interface Collection {
+  readonly name: string;
+  readonly version: K2ApiVersion;
+}
+
+const JSON_HEADERS = { "content-type": "application/json", accept: "application/json" };
+
+/**
+ * POSTs an already validated body and answers the created resource's absolute location. Any 2xx
+ * with a `Location` is success; anything else throws the typed K2 error.
+ */
+export async function create(k2: K2Connection, collection: Collection, body: unknown, options: K2CallOptions = {}): Promise<string> {
+  const target = `${originOf(k2)}/api/${collection.version}/${collection.name}`;
+  const response = await k2.fetch(target, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(body), signal: options.signal });
+  return createdLocation(response, target);
+}
+
+/** POSTs with an empty body to a location (payment link cancel) and answers the JSON body, if any. */
+export async function postAction(
+  k2: K2Connection,
+  collection: Collection,
+  locationOrId: string,
+  action: string,
+  options: K2CallOptions = {},
+): Promise<Record<string, unknown>> {
+  const target = `${resourceUrl(k2, collection, locationOrId).replace(/\/+$/, "")}/${action}`;
+  const response = await k2.fetch(target, { method: "POST", headers: { accept: "application/json" }, signal: options.signal });
+  if (!response.ok) throw await readK2Error(response);
+  const text = await response.text();
+  if (text.trim() === "") return {};
+  const body = parseJson(text, response, target);
+  if (!isPlainObject(body)) throw unexpected(`Expected a JSON object from ${target}`, response, text);
+  return body;
+}
+
+/**
+ * GETs a resource by location or id and checks that it is `{ data: { id, type, attributes } }` of one
+ * of the expected types; the JSON is returned as K2 sent it, unknown fields included.
+ */
+export async function readStatus<R extends K2Resource<string, unknown>>(
+  k2: K2Connection,
+  collection: Collection,
+  locationOrId: string,
+  types: readonly string[],
+  options: K2CallOptions = {},
+): Promise<R> {
+  const target = resourceUrl(k2, collection, locationOrId);
+  const response = await k2.fetch(target, { method: "GET", headers: { accept: "application/json" }, signal: options.signal });
+  if (!response.ok) throw await readK2Error(response);
+  const text = await response.text();
+  const body = parseJson(text, response, target);
+  const problem = resourceProblem(body, types);
+  if (problem) throw unexpected(`${problem} in the answer from ${target}`, response, text);
+  return body as R;
+}
+
+/**
+ * Why `body` is not a K2 resource of one of `types` (any type when `types` is empty), or
+ * `undefined` when it is one.
+ */
+export function resourceProblem(body: unknown, types: readonly string[]): string | undefined {
+  const data = isPlainObject(body) ? body.data : undefined;
+  if (!isPlainObject(data)) return "No data object";
+  if (typeof data.id !== "string" || typeof data.type !== "string" || !isPlainObject(data.attributes)) {
+    return "data without a string id, a string type and an attributes object";
+  }
+  if (types.length > 0 && !types.includes(data.type)) {
+    return `data.type ${JSON.stringify(data.type)} where ${types.map((t) => JSON.stringify(t)).join(" or ")} was expected`;
+  }
+  return undefined;
+}
+
+/**
+ * The absolute URL of a resource given by location (absolute, or a path) or by id. A location on
+ * another origin is refused before anything is sent, so the token never leaves for another host.
+ */
+export function resourceUrl(k2: K2Connection, collection: Collection, locationOrId: string): string {
+  const origin = originOf(k2);
+  if (typeof locationOrId !== "string" || locationOrId.trim() === "") throw new InvalidInputError("A location or id is required");
+  if (/^[A-Za-z0-9_-]+$/.test(locationOrId)) return `${origin}/api/${collection.version}/${collection.name}/${locationOrId}`;
+  let url: URL;
+  try {
+    url = new URL(locationOrId, origin);
+  } catch (error) {
+    throw new InvalidInputError(`Not a location or id: ${JSON.stringify(locationOrId)}`, { cause: error });
+  }
+  if (url.origin !== origin) {
+    throw new InvalidInputError(`Refusing a location on ${url.origin}: the token is only sent to ${origin}`);
+  }
+  return url.href;
+}
+
+function originOf(k2: K2Connection): string {
+  try {
+    return new URL(k2.baseUrl).origin;
+  } catch (error) {
+    throw new InvalidInputError("The connection's baseUrl is not an absolute URL", { cause: error });
+  }
+}
+
+async function createdLocation(response: Response, target: string): Promise<string> {
+  if (!response.ok) throw await readK2Error(response);
+  const text = await response.text();
+  const location = response.headers.get("location");
+  if (!location) throw unexpected(`K2 accepted the request to ${target} (HTTP ${response.status}) but named no Location`, response, text);
+  return new URL(location, response.url || target).href;
+}
+
+function parseJson(text: string, response: Response, target: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw unexpected(`Expected a JSON body from ${target}`, response, text, error);
+  }
+}
+
+function unexpected(reason: string, response: Response, text: string, cause?: unknown): UnexpectedResponseError {
+  const fields = { status: response.status, contentType: response.headers.get("content-type") ?? "", excerpt: text.slice(0, 200) };
+  return new UnexpectedResponseError(reason, fields, cause === undefined ? undefined : { cause });
+}

@@ -1,0 +1,69 @@
+/**
+ * Reversals (v2): give a received payment back.
+ *
+ * @module
+ */
+import {
+  create,
+  readStatus,
+  type K2CallOptions,
+  type K2Connection,
+  type K2Links,
+  type K2Metadata,
+  type K2Resource,
+  type K2Status,
+} from "./resource.js";
+import { callbackLinks, metadata, object, text, validate } from "./validation.js";
+
+/** The body of `POST /api/v2/reversals`, exactly as K2 receives it. */
+export interface ReversalRequest {
+  /** The reference of the transaction to reverse, e.g. M-PESA's `"OJM6Q1W84K"`. */
+  transaction_reference: string;
+  reason: string;
+  metadata?: K2Metadata;
+  _links: { callback_url: string };
+}
+
+/** A reversal's status, and the result posted to its callback URL. */
+export interface ReversalAttributes {
+  status?: K2Status<"Pending" | "Success" | "Failed">;
+  created_at?: string;
+  transaction_reference?: string;
+  reason?: string;
+  reversal_bulk_payment?: Record<string, unknown> | null;
+  errors?: unknown;
+  metadata?: K2Metadata | null;
+  _links?: K2Links;
+  [field: string]: unknown;
+}
+
+export type Reversal = K2Resource<"reversal", ReversalAttributes>;
+
+/**
+ * Reverses a transaction (`POST /api/v2/reversals`) and answers the reversal's location.
+ *
+ * @example
+ * ```ts
+ * const location = await createReversal(k2, {
+ *   transaction_reference: "OJM6Q1W84K",
+ *   reason: "Customer paid twice",
+ *   _links: { callback_url: "https://example.com/k2/results" },
+ * });
+ * ```
+ */
+export async function createReversal(k2: K2Connection, request: ReversalRequest, options: K2CallOptions = {}): Promise<string> {
+  const rule = object({ transaction_reference: text, reason: text, _links: callbackLinks }, { metadata });
+  return create(k2, { name: "reversals", version: "v2" }, validate("reversal", rule, request), options);
+}
+
+/**
+ * A reversal's status, by location or id.
+ *
+ * @example
+ * ```ts
+ * const { data } = await getReversalStatus(k2, location);
+ * ```
+ */
+export function getReversalStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<Reversal> {
+  return readStatus(k2, { name: "reversals", version: "v2" }, locationOrId, ["reversal"], options);
+}

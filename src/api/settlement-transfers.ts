@@ -1,0 +1,67 @@
+/**
+ * Settlement transfers (v1): move money to the merchant's own bank account or wallet. On v2, use
+ * send money without destinations.
+ *
+ * @module
+ */
+import type { OutgoingPaymentAttributes } from "./pay.js";
+import { create, readStatus, type K2CallOptions, type K2Connection, type K2Resource } from "./resource.js";
+import { all, callbackLinks, isPlainObject, money, object, oneOf, text, validate, type Rule } from "./validation.js";
+
+/**
+ * The body of `POST /api/v1/settlement_transfers`, exactly as K2 receives it. Without a destination
+ * and amount the whole balance goes to the default settlement account.
+ */
+export interface SettlementTransferRequest {
+  amount?: { currency: "KES"; value: number | string };
+  /** Given together with `destination_reference`, or not at all. */
+  destination_type?: "merchant_wallet" | "merchant_bank_account";
+  destination_reference?: string;
+  _links: { callback_url: string };
+}
+
+export type SettlementTransfer = K2Resource<"settlement_transfer", OutgoingPaymentAttributes>;
+
+/**
+ * Transfers to a settlement account on v1 (`POST /api/v1/settlement_transfers`) and answers the
+ * transfer's location.
+ *
+ * @example
+ * ```ts
+ * const location = await createSettlementTransfer(k2, {
+ *   amount: { currency: "KES", value: "5000" },
+ *   destination_type: "merchant_bank_account",
+ *   destination_reference: "c7f300c0-f1ef-4151-9bbe-005005aa3747",
+ *   _links: { callback_url: "https://example.com/k2/results" },
+ * });
+ * ```
+ */
+export async function createSettlementTransfer(k2: K2Connection, request: SettlementTransferRequest, options: K2CallOptions = {}): Promise<string> {
+  const bothOrNeither: Rule = (value, _path, problems) => {
+    if (!isPlainObject(value)) return;
+    const hasType = value.destination_type !== undefined;
+    const hasReference = value.destination_reference !== undefined;
+    if (hasType && !hasReference) problems.push({ path: "destination_reference", message: "is required with destination_type" });
+    if (hasReference && !hasType) problems.push({ path: "destination_type", message: "is required with destination_reference" });
+  };
+  const rule = all(
+    object(
+      { _links: callbackLinks },
+      { amount: money, destination_type: oneOf("merchant_wallet", "merchant_bank_account"), destination_reference: text },
+    ),
+    bothOrNeither,
+  );
+  return create(k2, { name: "settlement_transfers", version: "v1" }, validate("settlement transfer", rule, request), options);
+}
+
+/**
+ * A settlement transfer's status, by location or id.
+ *
+ * @example
+ * ```ts
+ * const { data } = await getSettlementTransferStatus(k2, location);
+ * ```
+ */
+export function getSettlementTransferStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<SettlementTransfer> {
+  return readStatus(k2, { name: "settlement_transfers", version: "v1" }, locationOrId, ["settlement_transfer"], options);
+}

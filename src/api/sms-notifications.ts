@@ -1,0 +1,73 @@
+/**
+ * Transaction SMS notifications (v1): text the customer of a received Buy Goods payment.
+ *
+ * @module
+ */
+import {
+  create,
+  readStatus,
+  type K2CallOptions,
+  type K2Connection,
+  type K2Links,
+  type K2Resource,
+  type K2Status,
+} from "./resource.js";
+import { callbackLinks, object, text, validate } from "./validation.js";
+
+/** The body of `POST /api/v1/transaction_sms_notifications`, exactly as K2 receives it. */
+export interface TransactionSmsNotificationRequest {
+  /** The `id` of the `buygoods_transaction_received` webhook the SMS is about. */
+  webhook_event_reference: string;
+  message: string;
+  _links: { callback_url: string };
+}
+
+/** An SMS notification's status, and the result posted to its callback URL. */
+export interface TransactionSmsNotificationAttributes {
+  status?: K2Status<"Pending" | "Success" | "Failed">;
+  webhook_event_reference?: string;
+  message?: string;
+  _links?: K2Links;
+  [field: string]: unknown;
+}
+
+export type TransactionSmsNotification = K2Resource<"transaction_sms_notification", TransactionSmsNotificationAttributes>;
+
+/**
+ * Sends the customer of a received payment an SMS (`POST /api/v1/transaction_sms_notifications`)
+ * and answers the notification's location.
+ *
+ * @example
+ * ```ts
+ * const location = await sendTransactionSmsNotification(k2, {
+ *   webhook_event_reference: event.payload.id,
+ *   message: "Thank you for your payment",
+ *   _links: { callback_url: "https://example.com/k2/results" },
+ * });
+ * ```
+ */
+export async function sendTransactionSmsNotification(
+  k2: K2Connection,
+  request: TransactionSmsNotificationRequest,
+  options: K2CallOptions = {},
+): Promise<string> {
+  const rule = object({ webhook_event_reference: text, message: text, _links: callbackLinks });
+  return create(k2, { name: "transaction_sms_notifications", version: "v1" }, validate("transaction SMS notification", rule, request), options);
+}
+
+/**
+ * An SMS notification's status, by location or id.
+ *
+ * @example
+ * ```ts
+ * const { data } = await getTransactionSmsNotificationStatus(k2, location);
+ * ```
+ */
+export function getTransactionSmsNotificationStatus(
+  k2: K2Connection,
+  locationOrId: string,
+  options: K2CallOptions = {},
+): Promise<TransactionSmsNotification> {
+  const collection = { name: "transaction_sms_notifications", version: "v1" as const };
+  return readStatus(k2, collection, locationOrId, ["transaction_sms_notification"], options);
+}

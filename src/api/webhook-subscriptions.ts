@@ -1,0 +1,123 @@
+/**
+ * Webhook subscriptions: where K2 posts events (payments received, reversals, settlements,
+ * customers, card transactions).
+ *
+ * @module
+ */
+import type { K2Scope } from "./polling.js";
+import {
+  create,
+  readStatus,
+  type K2Connection,
+  type K2Resource,
+  type K2Status,
+  type K2VersionedCallOptions,
+} from "./resource.js";
+import { all, checkedByScope, boolean, isPlainObject, object, oneOf, scopeRule, url, v2Only, validate, type Rule } from "./validation.js";
+
+/** The events a webhook subscription can be made for. */
+export type K2SubscribableEvent =
+  | "buygoods_transaction_received"
+  | "b2b_transaction_received"
+  | "buygoods_transaction_reversed"
+  | "settlement_transfer_completed"
+  | "customer_created"
+  | "card_transaction_received"
+  | "card_transaction_voided"
+  | "card_transaction_reversed";
+
+/** The body of `POST /api/v2/webhook_subscriptions`, exactly as K2 receives it. */
+export type WebhookSubscriptionRequest = K2Scope & {
+  event_type: K2SubscribableEvent;
+  /** Where K2 posts the events. */
+  url: string;
+  /**
+   * v2 only, and only for `buygoods_transaction_received` and `b2b_transaction_received`: post
+   * Safaricom's flat Daraja payload instead of K2's event.
+   */
+  enable_daraja_payload?: boolean;
+};
+
+/** A subscription's status. K2 names the URL `webhook_uri` here. */
+export interface WebhookSubscriptionAttributes {
+  event_type?: string;
+  webhook_uri?: string;
+  scope?: string;
+  scope_reference?: string | null;
+  status?: K2Status<"Active" | "Inactive" | "Pending">;
+  enable_daraja_payload?: boolean;
+  [field: string]: unknown;
+}
+
+export type WebhookSubscription = K2Resource<"webhook_subscription", WebhookSubscriptionAttributes>;
+
+/**
+ * Subscribes a URL to an event (`POST /api/v2/webhook_subscriptions`, or v1) and answers the
+ * subscription's location.
+ *
+ * @example
+ * ```ts
+ * const location = await createWebhookSubscription(k2, {
+ *   event_type: "buygoods_transaction_received",
+ *   url: "https://example.com/k2/webhooks",
+ *   scope: "till",
+ *   scope_reference: "K000000",
+ * });
+ * ```
+ */
+export async function createWebhookSubscription(
+  k2: K2Connection,
+  request: WebhookSubscriptionRequest,
+  options: K2VersionedCallOptions = {},
+): Promise<string> {
+  const version = options.version ?? "v2";
+  const daraja: Rule = (value, _path, problems) => {
+    if (!isPlainObject(value) || value.enable_daraja_payload !== true) return;
+    if (value.event_type !== "buygoods_transaction_received" && value.event_type !== "b2b_transaction_received") {
+      problems.push({
+        path: "enable_daraja_payload",
+        message: "can only be true for buygoods_transaction_received and b2b_transaction_received",
+      });
+    }
+  };
+  const rule = all(
+    object(
+      {
+        event_type: oneOf(
+          "buygoods_transaction_received",
+          "b2b_transaction_received",
+          "buygoods_transaction_reversed",
+          "settlement_transfer_completed",
+          "customer_created",
+          "card_transaction_received",
+          "card_transaction_voided",
+          "card_transaction_reversed",
+        ),
+        url,
+        scope: oneOf("till", "company"),
+      },
+      { scope_reference: checkedByScope, enable_daraja_payload: v2Only(version, boolean) },
+    ),
+    scopeRule,
+    daraja,
+  );
+  return create(k2, { name: "webhook_subscriptions", version }, validate("webhook subscription", rule, request), options);
+}
+
+/**
+ * A webhook subscription's status, by location or id.
+ *
+ * @example
+ * ```ts
+ * const { data } = await getWebhookSubscriptionStatus(k2, location);
+ * console.log(data.attributes.webhook_uri);
+ * ```
+ */
+export function getWebhookSubscriptionStatus(
+  k2: K2Connection,
+  locationOrId: string,
+  options: K2VersionedCallOptions = {},
+): Promise<WebhookSubscription> {
+  const collection = { name: "webhook_subscriptions", version: options.version ?? "v2" };
+  return readStatus(k2, collection, locationOrId, ["webhook_subscription"], options);
+}
