@@ -15,7 +15,11 @@ import { isPlainObject } from "./validation.js";
 export interface K2Connection {
   /** The origin requests go to; a location on any other origin is refused. */
   readonly baseUrl: string;
-  /** `fetch` with K2 authentication added; called with absolute URLs on `baseUrl`. */
+  /**
+   * `fetch` with K2 authentication added; called as a method of the connection, with absolute URLs
+   * on `baseUrl`. Wrap a native or service-binding `fetch` in an arrow function rather than storing
+   * it here as is.
+   */
   fetch(url: string, init: RequestInit): Promise<Response>;
 }
 
@@ -86,7 +90,9 @@ export async function postAction(
   action: string,
   options: K2CallOptions = {},
 ): Promise<Record<string, unknown>> {
-  const target = `${resourceUrl(k2, collection, locationOrId).replace(/\/+$/, "")}/${action}`;
+  const url = new URL(resourceUrl(k2, collection, locationOrId));
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/${action}`;
+  const target = url.href;
   const response = await k2.fetch(target, { method: "POST", headers: { accept: "application/json" }, signal: options.signal });
   if (!response.ok) throw await readK2Error(response);
   const text = await response.text();

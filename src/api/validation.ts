@@ -121,11 +121,9 @@ export const money: Rule = (value, path, problems) => object({ currency: kes, va
  */
 export function phone(...prefixes: readonly ("+254" | "254")[]): Rule {
   const pattern = new RegExp(`^(${prefixes.map((p) => p.replace("+", "\\+")).join("|")})\\d{9}$`);
-  const formats = prefixes.map((p) => `${p}7XXXXXXXX`).join(" or ");
+  const message = `must be ${prefixes.join(" or ")} followed by 9 digits, e.g. ${prefixes[0]}712345678`;
   return (value, path, problems) => {
-    if (typeof value !== "string" || !pattern.test(value)) {
-      problems.push({ path, message: `must be a phone number written ${formats} (the prefix and 9 digits)` });
-    }
+    if (typeof value !== "string" || !pattern.test(value)) problems.push({ path, message });
   };
 }
 

@@ -332,6 +332,13 @@ describe("payment links", () => {
     });
   }
 
+  it("cancel at a location with a query, keeping the query after /cancel", async () => {
+    const { server, k2 } = await setup();
+    const location = await createPaymentLink(k2, fixture.paymentLink);
+    await cancelPaymentLink(k2, `${location}?source=dashboard`);
+    expect(server.requests.at(-1)!.path).toBe(`${new URL(location).pathname}/cancel?source=dashboard`);
+  });
+
   it("cancel by id, and report K2's refusal of a second cancel as a K2ApiError", async () => {
     const { server, k2 } = await setup();
     const id = (await createPaymentLink(k2, fixture.paymentLink)).split("/").at(-1)!;
