@@ -1,0 +1,62 @@
+/**
+ * A handle on the K2 sandbox running in its own process (sandbox-process.ts): its URL, its request
+ * counters, and a restart that drops every open connection.
+ */
+import type { ChildProcess } from "node:child_process";
+import { DEV_CLIENT } from "../../test/k2-sandbox/server.js";
+import { forkTs } from "./child.js";
+import type { SandboxCommand, SandboxCounts } from "./sandbox-process.js";
+
+export { DEV_CLIENT };
+export type { SandboxCounts };
+
+export class SandboxProcess {
+  url = "";
+  readonly #child: ChildProcess;
+  #next = 1;
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+  }
+
+  static async start(): Promise<SandboxProcess> {
+    const handle = new SandboxProcess(forkTs(new URL("./sandbox-process.ts", import.meta.url)));
+    handle.url = (await handle.#answer<{ url: string }>(0)).url;
+    return handle;
+  }
+
+  /** Closes the server and every connection to it, and opens a fresh one (new port, counters at 0). */
+  async restart(): Promise<string> {
+    this.url = (await this.#send<{ url: string }>("restart")).url;
+    return this.url;
+  }
+
+  async counts(): Promise<SandboxCounts> {
+    return (await this.#send<{ counts: SandboxCounts }>("counts")).counts;
+  }
+
+  async stop(): Promise<void> {
+    await this.#send("stop").catch(() => {});
+    this.#child.kill();
+  }
+
+  #send<T>(command: SandboxCommand["command"]): Promise<T> {
+    const id = this.#next++;
+    const answer = this.#answer<T>(id);
+    this.#child.send({ id, command } satisfies SandboxCommand);
+    return answer;
+  }
+
+  #answer<T>(id: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("the sandbox process did not answer within 30 s")), 30_000);
+      const onMessage = (message: { id: number } & T) => {
+        if (message.id !== id) return;
+        clearTimeout(timer);
+        this.#child.off("message", onMessage);
+        resolve(message);
+      };
+      this.#child.on("message", onMessage);
+    });
+  }
+}

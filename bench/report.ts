@@ -1,0 +1,428 @@
+/**
+ * Turns bench/results.json into bench/results.md, bench/size.svg and bench/herd.svg, and returns
+ * the summary for the README. Every sentence about a target is computed from the numbers: where
+ * ours misses one, the finding says what the measurements show about why.
+ *
+ * Run alone (`tsx bench/report.ts`) to redraw the report from the last results.json.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { barChart } from "./chart.js";
+import type { ColdHerdResult } from "./sections/cold-herd.js";
+import type { MemoryResult } from "./sections/memory.js";
+import type { ProxyResult, WorkerHeap } from "./sections/proxy.js";
+import type { RoundTripResult } from "./sections/round-trip.js";
+import type { SizeResult } from "./sections/size.js";
+import type { WarmTokenResult } from "./sections/warm-token.js";
+import { bytes, fmt, median, ratio } from "./lib/stats.js";
+
+export interface BenchResults {
+  generatedAt: string;
+  quick: boolean;
+  machine: { node: string; cpus: number; cpuModel: string; os: string; memoryGiB: number };
+  versions: Record<string, string>;
+  size: SizeResult;
+  warm: WarmTokenResult;
+  memory: MemoryResult;
+  roundTrip: RoundTripResult;
+  herd: ColdHerdResult[];
+  proxy: ProxyResult;
+}
+
+interface Verdict {
+  what: string;
+  target: string;
+  result: string;
+  met: boolean;
+  /** What the measurements show about a miss (or a caveat worth knowing about a pass). */
+  finding?: string;
+}
+
+const PEERS = ["k2-connect-node", "simple-oauth2", "oauth4webapi"];
+const pct = (value: number) => `${Math.round(value * 100)}%`;
+
+function machineLine(r: BenchResults): string {
+  return `Node ${r.machine.node} (the \`node\` devDependency npm scripts run), ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.os}, ${r.machine.memoryGiB} GiB`;
+}
+
+/** Heap growth per request after the first round: the first round settles JIT code and inspector buffers. */
+function steadyGrowth(heap: WorkerHeap): { bytes: number; perRequest: number } {
+  const growth = heap.byRound.at(-1)! - heap.byRound[0]!;
+  const requests = heap.requestsByRound.slice(1).reduce((sum, n) => sum + n, 0);
+  return { bytes: growth, perRequest: requests > 0 ? growth / requests : 0 };
+}
+
+function verdicts(r: BenchResults): Verdict[] {
+  const list: Verdict[] = [];
+
+  // 1. Warm token.
+  const w = r.warm;
+  const model = w.stepsNs.clockAndFreshPromise;
+  const clockNs = w.stepsNs.clockAndFreshPromise - w.stepsNs.freshPromise;
+  list.push({
+    what: "Warm token",
+    target: "≤ 2× awaiting a resolved string",
+    result: `${fmt(w.oursNs)} ns vs ${fmt(w.baselineNs)} ns: ${ratio(w.ratio)}`,
+    met: w.ratio <= 2,
+    finding:
+      w.ratio <= 2
+        ? undefined
+        : `A warm call cannot do less than read the clock (is the token still fresh?) and hand back a promise: those two steps alone cost ${fmt(model)} ns here ` +
+          `(${ratio(model / w.baselineNs)} the baseline), ${fmt(clockNs)} ns of it the \`Date.now()\` read on this machine. ` +
+          (w.oursNs <= model * 1.15
+            ? `Ours (${fmt(w.oursNs)} ns) is within ${pct(w.oursNs / model - 1)} of that floor, so the clock read is where the time goes, not the cache code.`
+            : `Ours (${fmt(w.oursNs)} ns) costs ${fmt(w.oursNs - model)} ns more than that floor: the rest is the call path (K2Client → CachedTokenSource → isFresh).`) +
+          ` A hand-rolled cache around oauth4webapi costs ${fmt(w.handRolledNs)} ns (${ratio(w.handRolledRatio)}).`,
+  });
+
+  // 2. Cold herd.
+  const ours = r.herd.find((row) => row.id === "ours")!;
+  const others = r.herd.filter((row) => row.id !== "ours");
+  const oursOneEach = ours.rounds.every((round) => round.tokenRequests === 1 && round.errors === 0 && round.distinctTokens === 1);
+  list.push({
+    what: "Cold herd",
+    target: `exactly 1 token request for ${ours.callers.toLocaleString("en-US")} concurrent first calls`,
+    result:
+      `${ours.rounds.map((round) => round.tokenRequests).join(", ")} (each round), all callers served in ${ours.medianMs === null ? "—" : `${fmt(ours.medianMs)} ms`}; ` +
+      others.map((row) => `${row.id} ${fmt(row.medianTokenRequests)}`).join(", "),
+    met: oursOneEach,
+    finding: oursOneEach ? undefined : `Rounds: ${JSON.stringify(ours.rounds)}`,
+  });
+
+  // 3. Round trip.
+  const rt = r.roundTrip;
+  const row = (id: string) => rt.rows.find((entry) => entry.id === id)!;
+  const oursRt = row("ours");
+  const peers = rt.rows.filter((entry) => PEERS.includes(entry.id));
+  const slowerThan = peers.filter((peer) => peer.oursRatio >= 1);
+  const rtMet = oursRt.ratio <= 1.1 && slowerThan.length === 0;
+  const requestOnly = row("ours-oauth2");
+  const newClient = row("ours-new-client");
+  list.push({
+    what: "Token round trip",
+    target: "≤ 1.10× hand-written fetch, faster than every peer",
+    result:
+      `${fmt(oursRt.us)} µs, ${ratio(oursRt.ratio)} hand-written; ours ÷ peer: ` + peers.map((peer) => `${peer.id} ${ratio(peer.oursRatio)}`).join(", "),
+    met: rtMet,
+    finding: rtMet
+      ? undefined
+      : [
+          oursRt.ratio > 1.1
+            ? `Ours is ${ratio(oursRt.ratio)} the hand-written call. The token request alone (OAuth2Client.clientCredentials(), same request code, no cache) is ${ratio(requestOnly.ratio)}, ` +
+              (oursRt.ratio - requestOnly.ratio > 0.03
+                ? "so most of the extra is the renewal around the request (dropping the token, the memory and cache tiers, storing the new token). "
+                : "so the extra is in the request itself (deadline signal, form building, answer checks), not in the cache. ") +
+              `A new client's first token is ${ratio(newClient.ratio)} (it also hashes the cache key with WebCrypto).`
+            : "",
+          slowerThan.length > 0
+            ? `Not faster than ${slowerThan.map((peer) => `${peer.id} (ours ÷ it ${ratio(peer.oursRatio)})`).join(", ")} in the same rounds; ` +
+              `round-to-round spread on this machine is ${fmt(oursRt.spreadUs.min)}–${fmt(oursRt.spreadUs.max)} µs for ours, so differences of a few percent are within noise.`
+            : "",
+        ]
+          .filter(Boolean)
+          .join(" "),
+  });
+
+  // 4. Size.
+  const sizes = r.size.rows;
+  const oursSize = sizes.find((entry) => entry.id === "ours")!;
+  const libraries = sizes.filter((entry) => entry.id !== "ours" && entry.id !== "fetch");
+  const smallestOther = libraries.reduce((a, b) => (a.gzipped <= b.gzipped ? a : b));
+  const sizeMet = oursSize.gzipped < smallestOther.gzipped;
+  list.push({
+    what: "Size",
+    target: "smallest min+gzip bundle of the libraries",
+    result: `${bytes(oursSize.gzipped)} vs ${libraries.map((entry) => `${entry.id} ${bytes(entry.gzipped)}`).join(", ")}`,
+    met: sizeMet,
+    finding: sizeMet
+      ? undefined
+      : `The smallest is ${smallestOther.id} at ${bytes(smallestOther.gzipped)}, ${bytes(oursSize.gzipped - smallestOther.gzipped)} less than ours (${bytes(oursSize.gzipped)}; ${bytes(oursSize.minified)} minified).`,
+  });
+
+  // 5. Proxy.
+  const p = r.proxy;
+  const oursLevels = p.levels.map((level) => ({ connections: level.connections, ours: level.workers.ours!, quiet: level.workers.quiet, pass: level.workers.passthrough! }));
+  const worst = oursLevels.reduce((a, b) => (a.ours.ratio <= b.ours.ratio ? a : b));
+  const failed = oursLevels.reduce((sum, level) => sum + level.ours.failed, 0);
+  const non2xx = Object.entries(p.statuses).filter(([status]) => !status.startsWith("2")).reduce((sum, [, n]) => sum + n, 0);
+  const throughputMet = worst.ours.ratio >= 0.9;
+  const countsMet = p.tokenRequests === 1 && p.kvReads.max <= 1 && failed === 0 && non2xx === 0;
+  const quietRatios = oursLevels.filter((level) => level.quiet).map((level) => level.quiet!.ratio);
+  const logCost = oursLevels.filter((level) => level.quiet).map((level) => 1 - level.ours.rps / level.quiet!.rps);
+  list.push({
+    what: "Proxy throughput",
+    target: "≥ 90% of the pass-through Worker at every concurrency",
+    result: oursLevels.map((level) => `${level.connections}: ${pct(level.ours.ratio)}`).join(", "),
+    met: throughputMet,
+    finding: throughputMet
+      ? undefined
+      : `Lowest at ${worst.connections} connections (${fmt(worst.ours.rps)} vs ${fmt(worst.pass.rps)} requests/s). ` +
+        (quietRatios.length > 0
+          ? `The same proxy with its one-line JSON request log switched off reaches ${quietRatios.map(pct).join(", ")} of the pass-through at the same levels: ` +
+            `the log line costs a median ${pct(median(logCost))} of the proxy's throughput under \`wrangler dev\`, which keeps a DevTools session attached to the Worker ` +
+            `and prints every \`console.log\` through its own Node process (deployed Workers handle logs differently; this benchmark does not measure them). ` +
+            `The rest of the request path (key check, route check, token from memory, header filtering) ${median(quietRatios) >= 0.9 ? "stays within the target" : `leaves ${pct(1 - median(quietRatios))}`}. ` +
+            `All three Workers sit behind \`wrangler dev\`'s own ceiling here: the pass-through peaks at ${fmt(Math.max(...oursLevels.map((level) => level.pass.rps)))} requests/s.`
+          : ""),
+  });
+  list.push({
+    what: "Proxy token and KV",
+    target: "1 token request, ≤ 1 KV read, 0 errors for the whole run",
+    result:
+      `${p.tokenRequests} token request, ${p.kvReads.min === p.kvReads.max ? p.kvReads.min : `${p.kvReads.min}–${p.kvReads.max}`} KV read, ` +
+      `${failed + non2xx} errors in ${p.loggedRequests.toLocaleString("en-US")} requests`,
+    met: countsMet,
+    finding: countsMet
+      ? undefined
+      : `Token sources: ${JSON.stringify(p.tokenSources)}; statuses: ${JSON.stringify(p.statuses)}; replayed: ${p.replayed}; error lines: ${p.errorLines.join(" | ") || "none"}.`,
+  });
+
+  // 6. Memory.
+  const proxyHeap = p.heap.ours!;
+  const steady = steadyGrowth(proxyHeap);
+  const firstRound = proxyHeap.byRound[0]! - proxyHeap.afterWarmup;
+  const quietHeap = p.heap.quiet;
+  const proxyFlat = steady.perRequest < 1;
+  list.push({
+    what: "Memory",
+    target: "flat heap over 100,000 warm calls and over the proxy run",
+    result:
+      `${fmt(r.memory.bytesPerCall, 2)} B/call over ${r.memory.calls.toLocaleString("en-US")} calls; proxy isolate ${fmt(steady.perRequest, 2)} B/request after round 1`,
+    met: r.memory.flat && proxyFlat,
+    finding:
+      r.memory.flat && proxyFlat
+        ? firstRound > 20_000
+          ? `The proxy's heap rises ${bytes(firstRound)} in the first round, then moves ${bytes(steady.bytes)} over the remaining ${proxyHeap.byRound.length - 1} rounds` +
+            (quietHeap ? `; without the log line the first round adds only ${bytes(quietHeap.byRound[0]! - quietHeap.afterWarmup)}, consistent with the DevTools inspector's bounded buffer of recent console messages.` : ".")
+          : undefined
+        : `Node: ${JSON.stringify(r.memory.growth)} bytes per round; proxy heap after each round: ${JSON.stringify(proxyHeap.byRound)}.`,
+  });
+  return list;
+}
+
+/** The README summary: the verdict table, the machine, the charts, a sentence per missed target. */
+export function summaryMarkdown(r: BenchResults, imagePrefix: string): string {
+  const list = verdicts(r);
+  const lines = [
+    `Measured by \`npm run bench\` (${r.generatedAt.slice(0, 10)}): ${machineLine(r)}. Ratios come from the same run, medians over rounds; ` +
+      `absolute times are this machine's. Full tables and method: [bench/results.md](${imagePrefix}results.md).` +
+      (r.quick ? " **BENCH_QUICK run: not for publishing.**" : ""),
+    "",
+    "| | target | result | |",
+    "|---|---|---|---|",
+    ...list.map((v) => `| ${v.what} | ${v.target} | ${v.result} | ${v.met ? "met" : "**missed**"} |`),
+    "",
+    `![Cold herd: token requests and time for 10,000 concurrent first calls](${imagePrefix}herd.svg)`,
+    "",
+    `![Size: min+gzip bytes of "get a K2 token"](${imagePrefix}size.svg)`,
+  ];
+  const missed = list.filter((v) => !v.met);
+  if (missed.length > 0) {
+    lines.push("", "Missed targets, and what the measurements show:", "");
+    for (const v of missed) lines.push(`- **${v.what}**: ${v.finding}`);
+  }
+  return lines.join("\n");
+}
+
+function table(head: string[], rows: Array<Array<string | number>>): string {
+  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
+}
+
+function resultsMarkdown(r: BenchResults): string {
+  const list = verdicts(r);
+  const w = r.warm;
+  const rt = r.roundTrip;
+  const p = r.proxy;
+  const names = { ours: "proxy (ours)", quiet: "proxy, log line off (diagnostic)", passthrough: "pass-through" } as const;
+  const heapRows = (Object.keys(p.heap) as Array<keyof typeof names>).map((name) => {
+    const heap = p.heap[name]!;
+    const steady = steadyGrowth(heap);
+    return [names[name], bytes(heap.afterWarmup), heap.byRound.map((n) => bytes(n)).join(" → "), bytes(steady.bytes), fmt(steady.perRequest, 2)];
+  });
+  return [
+    "# Benchmarks",
+    "",
+    `Generated by \`npm run bench\` at ${r.generatedAt}. Do not edit: run it again.` + (r.quick ? " **BENCH_QUICK run: fewer rounds, not for publishing.**" : ""),
+    "",
+    `Machine: ${machineLine(r)}. Versions: ${Object.entries(r.versions).map(([pkg, v]) => `${pkg} ${v}`).join(", ")}.`,
+    "",
+    "Absolute times vary from machine to machine (and with whatever else the machine is doing): read the ratios, which are taken between contenders measured in the same rounds of the same run, and medians over those rounds.",
+    "",
+    "## Summary",
+    "",
+    table(["", "target", "result", ""], list.map((v) => [v.what, v.target, v.result, v.met ? "met" : "**missed**"])),
+    "",
+    ...(list.some((v) => v.finding)
+      ? ["### Findings", "", ...list.filter((v) => v.finding).map((v) => `- **${v.what}** (${v.met ? "met" : "missed"}): ${v.finding}`), ""]
+      : []),
+    "## 1. Warm token",
+    "",
+    `\`await k2.getAccessToken()\` with the token in memory, against \`await resolved\` where \`resolved = Promise.resolve(token)\`, in the same loop; ${w.callsPerRound.toLocaleString("en-US")} calls per round, ${w.rounds} rounds (after 3 warm-up rounds), ratio per round.`,
+    "",
+    table(
+      ["loop body", "ns per call (median)", "× baseline"],
+      [
+        ["`await resolved` (baseline)", fmt(w.baselineNs), ratio(1)],
+        ["**`await k2.getAccessToken()`**", fmt(w.oursNs), `${ratio(w.ratio)} (rounds: ${ratio(w.ratioSpread.min)}–${ratio(w.ratioSpread.max)})`],
+        ["oauth4webapi + hand-rolled cache (`Date.now()` check)", fmt(w.handRolledNs), ratio(w.handRolledRatio)],
+        ["model: `await Promise.resolve(token)`", fmt(w.stepsNs.freshPromise), ratio(w.stepsNs.freshPromise / w.baselineNs)],
+        ["model: `Date.now()` check + `await Promise.resolve(token)`", fmt(w.stepsNs.clockAndFreshPromise), ratio(w.stepsNs.clockAndFreshPromise / w.baselineNs)],
+      ],
+    ),
+    "",
+    "## 2. Cold herd",
+    "",
+    `${r.herd[0]!.callers.toLocaleString("en-US")} concurrent first calls on a fresh client against the K2 sandbox (its own process, restarted each round so that no connection is reused). ` +
+      `One process per library; a 50-caller herd first so that module loading is not timed; ${r.herd[0]!.rounds.length} round(s).`,
+    "",
+    table(
+      ["client", "token requests (per round)", "time until every caller has an answer, ms (median, range)", "errors", "distinct tokens handed out"],
+      r.herd.map((row) => [
+        row.id === "ours" ? `**${row.label}**` : row.label,
+        row.rounds.map((round) => round.tokenRequests.toLocaleString("en-US")).join(", "),
+        row.medianMs === null ? "unfinished" : `${fmt(row.medianMs)} (${fmt(row.msSpread!.min)}–${fmt(row.msSpread!.max)})`,
+        row.rounds.map((round) => round.errors).join(", ") + (row.rounds.find((round) => round.firstError) ? ` (${row.rounds.find((round) => round.firstError)!.firstError})` : ""),
+        row.rounds.map((round) => round.distinctTokens.toLocaleString("en-US")).join(", "),
+      ]),
+    ),
+    "",
+    "![Cold herd](herd.svg)",
+    "",
+    "## 3. Token round trip",
+    "",
+    `One client-credentials request at a time against the K2 sandbox (its own process), ${rt.requestsPerRound} requests per contender per round, interleaved request by request in a rotating order so that the machine's other work weighs on all alike; ` +
+      `${rt.rounds} rounds after 200 warm-up requests each. A round's value per contender is the median of its requests; ratios are per round, then the median over rounds.`,
+    "",
+    table(
+      ["client", "µs per token (median)", "rounds' range, µs", "× hand-written", "ours ÷ this"],
+      rt.rows.map((row) => [
+        row.id === "ours" ? `**${row.label}**: renewal (\`tokens.invalidate()\` + \`getAccessToken()\`)` : row.label,
+        fmt(row.us),
+        `${fmt(row.spreadUs.min)}–${fmt(row.spreadUs.max)}`,
+        ratio(row.ratio),
+        row.id === "ours" ? "" : ratio(row.oursRatio),
+      ]),
+    ),
+    "",
+    "## 4. Size",
+    "",
+    `The same program ("read the credentials, get a K2 token, print it", \`bench/size/*.ts\`) bundled by esbuild ${r.size.esbuild} (\`--bundle --minify --format=esm --platform=node --target=es2022\`, Node built-ins left out), then gzip -9. Ours is the \`dist/\` of this run's \`npm run build\`.`,
+    "",
+    table(
+      ["program", "minified", "min+gzip", "files bundled"],
+      r.size.rows.map((row) => [row.id === "ours" ? `**${row.label}**` : row.label, bytes(row.minified), bytes(row.gzipped), row.inputs]),
+    ),
+    "",
+    "![Size](size.svg)",
+    "",
+    "## 5. Proxy",
+    "",
+    `\`GET /api/v2/incoming_payments/<id>\` through each Worker under \`wrangler dev\` ${p.wrangler}, with autocannon: ${p.rounds} rounds × ${p.levels.length} concurrency levels × ${p.durationSeconds} s per run (at most 100,000 requests each), Workers in rotating order; requests/s are autocannon's per-second average; the ratio is to the pass-through in the same round.`,
+    "",
+    table(
+      ["connections", "Worker", "requests/s (median)", "× pass-through", "p50 ms", "p90 ms", "p99 ms", "errors + non-2xx"],
+      p.levels.flatMap((level) =>
+        (Object.keys(level.workers) as Array<keyof typeof names>).map((name) => {
+          const worker = level.workers[name]!;
+          return [
+            level.connections,
+            name === "ours" ? `**${names[name]}**` : names[name],
+            fmt(worker.rps),
+            name === "passthrough" ? "" : pct(worker.ratio),
+            fmt(worker.latency.p50),
+            fmt(worker.latency.p90),
+            fmt(worker.latency.p99),
+            worker.failed,
+          ];
+        }),
+      ),
+    ),
+    "",
+    `Over the whole run of the proxy (start-up check, warm-up and every load run): ${p.loggedRequests.toLocaleString("en-US")} requests logged, ` +
+      `token sources ${Object.entries(p.tokenSources).map(([source, n]) => `${source} ${n.toLocaleString("en-US")}`).join(", ")}; ` +
+      `statuses ${Object.entries(p.statuses).map(([status, n]) => `${status} × ${n.toLocaleString("en-US")}`).join(", ")}; ${p.replayed} replayed after a 401; ` +
+      `**${p.tokenRequests} token request** at the sandbox` +
+      (p.quietTokenRequests !== null ? ` (the diagnostic variant, with its own client id: ${p.quietTokenRequests})` : "") +
+      `; **KV reads: ${p.kvReads.min === p.kvReads.max ? p.kvReads.min : `${p.kvReads.min}–${p.kvReads.max}`}**. ` +
+      "KV reads are inferred from the log: the token source reads KV once per renewal (memory, then KV, then the token endpoint), so each token request was preceded by one KV read, a line saying `kv` means a renewal served from KV (one read, shared by the callers waiting on it), and a 401 replay reads KV once more. Each Worker ran with fresh local storage, so no token was in KV at the start.",
+    "",
+    "## 6. Memory",
+    "",
+    `Node: heap used after two \`gc()\` calls, before and after ${r.memory.calls.toLocaleString("en-US")} warm \`getAccessToken()\` calls, ${r.memory.growth.length} rounds after a warm-up round: ` +
+      `growth ${r.memory.growth.map((n) => bytes(n)).join(", ")}; median ${fmt(r.memory.bytesPerCall, 2)} B per call (flat: under 1 B per call).`,
+    "",
+    "Workers: the isolate's used heap after GC (read through the DevTools inspector: a heap snapshot forces a full GC, then `Runtime.getHeapUsage`), after the warm-up and after each round. Flat: under 1 B per request from the end of round 1 to the end of the run.",
+    "",
+    table(["Worker", "after warm-up", "after each round", "growth after round 1", "B per request after round 1"], heapRows),
+    "",
+    "## Method and choices",
+    "",
+    "- Each benchmark runs in a fresh Node process; the K2 sandbox (`test/k2-sandbox/server.ts`) runs in another, so a client never shares its event loop with the server it measures.",
+    "- Ours is the built package (`dist/`), as installed. The peers are used as their READMEs show: k2-connect-node `TokenService.getToken()` (its README leaves storing the token to the developer, so every call is a request); simple-oauth2 `new ClientCredentials(config).getToken()`, kept and renewed when `expired(60)` as its README's access-token section shows; oauth4webapi `clientCredentialsGrantRequest` + `processClientCredentialsResponse` with `client_secret_post`, wrapped in the few-line cache users write (keep the token until a minute before expiry). A second oauth4webapi wrapper that also shares the in-flight promise is in the herd table to show what single flight takes by hand. oauth4webapi is given `allowInsecureRequests` because the sandbox is plain http on loopback.",
+    "- Round trip, ours: a renewal of a long-lived `K2Client` (drop the token, then `getAccessToken()`), so that construction is not counted, as it is not for the peers' clients. The request alone (`OAuth2Client.clientCredentials()`) and a new client's first token are shown beside it to tell the parts apart.",
+    "- Cold herd: the server restarts on a new port before each round, which closes every kept-alive connection, and each round uses a fresh client.",
+    "- Proxy: the Worker is bundled into a temporary directory at the start and run from there with a copy of `wrangler.toml`, so edits made while the benchmark runs cannot reload it. The pass-through Worker (`bench/passthrough-worker.ts`) forwards method, path, query, headers and body to the same sandbox with one fixed header added (`Authorization`, a token the benchmark fetched once), and logs nothing. The diagnostic Worker (`bench/quiet-proxy-worker.ts`) is the proxy with `createProxy({ log: () => {} })`. `wrangler dev` logs a line per request for all three.",
+    "- Chart bars are drawn by `bench/chart.ts` from `results.json`.",
+    "",
+  ].join("\n");
+}
+
+function charts(r: BenchResults): { size: string; herd: string } {
+  const label = (id: string, fallback: string) =>
+    ({
+      ours: "k2-connect-edge (ours)",
+      "k2-connect-node": "k2-connect-node (official)",
+      oauth4webapi: "oauth4webapi + hand-rolled cache",
+      "oauth4webapi-shared": "oauth4webapi + cache + shared in-flight",
+    })[id] ?? fallback;
+  const size = barChart(
+    [
+      {
+        title: `"Get a K2 token": min+gzip bytes (esbuild ${r.size.esbuild}, smaller is better)`,
+        bars: r.size.rows.map((row) => ({
+          label: row.id === "fetch" ? "hand-written fetch (no cache)" : label(row.id, row.id),
+          value: row.gzipped,
+          text: bytes(row.gzipped),
+          ours: row.id === "ours",
+        })),
+      },
+    ],
+    `npm run bench, ${r.generatedAt.slice(0, 10)}: Node ${r.machine.node}, ${r.machine.cpus} CPUs`,
+  );
+  const herd = barChart(
+    [
+      {
+        title: `Token requests for ${r.herd[0]!.callers.toLocaleString("en-US")} concurrent first calls (log scale, fewer is better)`,
+        log: true,
+        bars: r.herd.map((row) => ({ label: label(row.id, row.id), value: row.medianTokenRequests, text: fmt(row.medianTokenRequests), ours: row.id === "ours" })),
+      },
+      {
+        title: "Time until every caller has a token, ms (median, log scale)",
+        log: true,
+        bars: r.herd.map((row) => ({
+          label: label(row.id, row.id),
+          value: row.medianMs ?? 0,
+          text: row.medianMs === null ? "unfinished" : `${fmt(row.medianMs)} ms`,
+          ours: row.id === "ours",
+        })),
+      },
+    ],
+    `npm run bench, ${r.generatedAt.slice(0, 10)}: Node ${r.machine.node}, ${r.machine.cpus} CPUs, local K2 sandbox`,
+  );
+  return { size, herd };
+}
+
+/** Writes results.md and the charts next to this file; returns the README summary. */
+export function writeReport(r: BenchResults): string {
+  const here = (name: string) => new URL(`./${name}`, import.meta.url);
+  const drawn = charts(r);
+  writeFileSync(here("size.svg"), drawn.size);
+  writeFileSync(here("herd.svg"), drawn.herd);
+  writeFileSync(here("results.md"), resultsMarkdown(r));
+  return summaryMarkdown(r, "bench/");
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const results = JSON.parse(readFileSync(new URL("./results.json", import.meta.url), "utf8")) as BenchResults;
+  console.log(writeReport(results));
+}

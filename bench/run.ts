@@ -1,0 +1,110 @@
+/**
+ * `npm run bench`: every benchmark of the issue in one run on this machine, each in a fresh Node
+ * process, then bench/results.json, bench/results.md and the SVG charts (see report.ts).
+ * `npm run build` runs first (the package script), so "ours" is the dist/ a user would install.
+ *
+ * BENCH_QUICK=1 runs fewer rounds, to check the machinery quickly; its numbers are not for
+ * publishing.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { runSection } from "./lib/child.js";
+import { writeReport, type BenchResults } from "./report.js";
+import type { ColdHerdInput, ColdHerdResult } from "./sections/cold-herd.js";
+import type { MemoryInput, MemoryResult } from "./sections/memory.js";
+import type { ProxyInput, ProxyResult } from "./sections/proxy.js";
+import type { RoundTripInput, RoundTripResult } from "./sections/round-trip.js";
+import type { SizeResult } from "./sections/size.js";
+import type { WarmTokenInput, WarmTokenResult } from "./sections/warm-token.js";
+
+const quick = process.env.BENCH_QUICK === "1";
+const section = (name: string) => new URL(`./sections/${name}.ts`, import.meta.url);
+
+function version(pkg: string): string {
+  const path = new URL(pkg === "k2-connect-edge" ? "../package.json" : `../node_modules/${pkg}/package.json`, import.meta.url);
+  return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
+}
+
+async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  process.stdout.write(`${label}… `);
+  const result = await work();
+  console.log(`${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+const cpus = os.cpus();
+const machine = {
+  node: process.version,
+  cpus: cpus.length,
+  cpuModel: cpus[0]?.model.trim() ?? "unknown",
+  os: `${os.type()} ${os.release()} ${os.arch()}`,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+};
+console.log(`Node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.os}${quick ? " [BENCH_QUICK: not for publishing]" : ""}`);
+
+const size = await timed("size", () => runSection<Record<string, never>, SizeResult>(section("size"), {}, 120_000));
+const warm = await timed("warm token", () =>
+  runSection<WarmTokenInput, WarmTokenResult>(section("warm-token"), { callsPerRound: quick ? 50_000 : 200_000, rounds: quick ? 5 : 15 }, 180_000),
+);
+const memory = await timed("memory (Node)", () =>
+  runSection<MemoryInput, MemoryResult>(section("memory"), { calls: 100_000, rounds: quick ? 2 : 5 }, 180_000),
+);
+const roundTrip = await timed("token round trip", () =>
+  runSection<RoundTripInput, RoundTripResult>(
+    section("round-trip"),
+    {
+      contenders: ["fetch", "ours", "ours-new-client", "ours-oauth2", "k2-connect-node", "simple-oauth2", "oauth4webapi"],
+      baseline: "fetch",
+      ours: "ours",
+      requestsPerRound: 25,
+      rounds: quick ? 6 : 30,
+      warmup: 200,
+    },
+    240_000,
+  ),
+);
+const herd: ColdHerdResult[] = [];
+for (const id of ["ours", "k2-connect-node", "simple-oauth2", "oauth4webapi", "oauth4webapi-shared"]) {
+  herd.push(
+    await timed(`cold herd: ${id}`, () =>
+      runSection<ColdHerdInput, ColdHerdResult>(
+        section("cold-herd"),
+        { contender: id, callers: 10_000, rounds: quick ? 1 : 3, roundTimeoutMs: 60_000 },
+        240_000,
+      ),
+    ),
+  );
+}
+const proxy = await timed("proxy under wrangler dev", () =>
+  runSection<ProxyInput, ProxyResult>(
+    section("proxy"),
+    {
+      levels: [1, 10, 50],
+      durationSeconds: quick ? 2 : 3,
+      rounds: quick ? 2 : 4,
+      warmupSeconds: 2,
+      maxRequestsPerRun: 100_000,
+      quiet: true,
+    },
+    480_000,
+  ),
+);
+
+const results: BenchResults = {
+  generatedAt: new Date().toISOString(),
+  quick,
+  machine,
+  versions: Object.fromEntries(
+    ["k2-connect-edge", "k2-connect-node", "simple-oauth2", "oauth4webapi", "autocannon", "esbuild", "wrangler"].map((pkg) => [pkg, version(pkg)]),
+  ),
+  size,
+  warm,
+  memory,
+  roundTrip,
+  herd,
+  proxy,
+};
+writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+const summary = writeReport(results);
+console.log(`\nWrote bench/results.json, bench/results.md, bench/size.svg, bench/herd.svg.\n\nSummary (README, between the bench markers):\n\n${summary}`);
