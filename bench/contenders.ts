@@ -167,6 +167,7 @@ export const OAUTH4WEBAPI_SHARED: Contender = {
   },
 };
 
+/** Every contender, ours first. */
 export const CONTENDERS: readonly Contender[] = [
   OURS,
   OURS_NEW_CLIENT,
@@ -178,6 +179,7 @@ export const CONTENDERS: readonly Contender[] = [
   OAUTH4WEBAPI_SHARED,
 ];
 
+/** The contender with this id (the id is what sections receive from the runner). */
 export function contender(id: string): Contender {
   const found = CONTENDERS.find((candidate) => candidate.id === id);
   if (!found) throw new Error(`unknown contender ${id}`);

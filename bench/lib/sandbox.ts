@@ -10,6 +10,17 @@ import type { SandboxCommand, SandboxCounts } from "./sandbox-process.js";
 export { DEV_CLIENT };
 export type { SandboxCounts };
 
+/**
+ * The sandbox process, driven over IPC.
+ *
+ * @example
+ * ```ts
+ * const sandbox = await SandboxProcess.start();
+ * const url = await sandbox.restart(); // cold: new port, no kept-alive connections
+ * const { token } = await sandbox.counts();
+ * await sandbox.stop();
+ * ```
+ */
 export class SandboxProcess {
   url = "";
   readonly #child: ChildProcess;

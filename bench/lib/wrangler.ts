@@ -21,6 +21,7 @@ export interface WranglerOptions {
   cwd: string;
 }
 
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -29,6 +30,16 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * One `wrangler dev` process group.
+ *
+ * @example
+ * ```ts
+ * const dev = await WranglerDev.start({ config, logFile, persistTo, vars: {}, cwd });
+ * const heap = await dev.heapAfterGc();
+ * await dev.stop();
+ * ```
+ */
 export class WranglerDev {
   readonly url: string;
   readonly #child: ChildProcess;
