@@ -72,6 +72,10 @@ export class CachedTokenSource implements TokenSource {
   readonly #now: () => number;
   readonly #onCacheError: NonNullable<CachedTokenSourceOptions["onCacheError"]>;
   #current: TokenSet | undefined;
+  /** When the held token stops being handed out (epoch ms), fixed when it is taken. */
+  #freshUntil = Number.NEGATIVE_INFINITY;
+  /** The held access token as an already resolved promise: a warm call allocates nothing. */
+  #warmAccessToken: Promise<string> | undefined;
   #inFlight: Promise<{ token: TokenSet; origin: TokenOrigin }> | undefined;
 
   constructor(options: CachedTokenSourceOptions) {
@@ -94,15 +98,14 @@ export class CachedTokenSource implements TokenSource {
 
   /** Just the access token string. A warm call does no I/O and allocates no timers. */
   getAccessToken(options?: CallOptions): Promise<string> {
-    const current = this.#current;
-    if (current && this.isFresh(current)) return Promise.resolve(current.accessToken);
+    if (this.#now() < this.#freshUntil) return this.#warmAccessToken!;
     return this.resolve(options).then((result) => result.token.accessToken);
   }
 
   /** Like {@link getToken}, and says which tier served it (for logs and metrics). */
   resolve(options?: CallOptions): Promise<{ token: TokenSet; origin: TokenOrigin }> {
     const current = this.#current;
-    if (current && this.isFresh(current)) return Promise.resolve({ token: current, origin: "memory" });
+    if (current && this.#now() < this.#freshUntil) return Promise.resolve({ token: current, origin: "memory" });
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     this.#inFlight ??= this.#renew().finally(() => {
       this.#inFlight = undefined;
@@ -121,7 +124,7 @@ export class CachedTokenSource implements TokenSource {
    * already renewed is kept.
    */
   async invalidate(accessToken?: string): Promise<void> {
-    if (accessToken === undefined || this.#current?.accessToken === accessToken) this.#current = undefined;
+    if (accessToken === undefined || this.#current?.accessToken === accessToken) this.#hold(undefined);
     if (!this.#cache) return;
     if (accessToken !== undefined) {
       const stored = await this.#cacheGet();
@@ -136,22 +139,33 @@ export class CachedTokenSource implements TokenSource {
 
   /** Whether `token` is still good to hand out, allowing for the renewal margin. */
   isFresh(token: TokenSet): boolean {
-    if (token.expiresAt === undefined) return true;
+    return this.#now() < this.#renewAt(token);
+  }
+
+  /** When `token` must be renewed: `expirySkewSeconds` early, or at half-life for a short token. */
+  #renewAt(token: TokenSet): number {
+    if (token.expiresAt === undefined) return Number.POSITIVE_INFINITY;
     const lifetimeMs = (token.expiresIn ?? 0) * 1000;
-    const margin = Math.min(this.#skewMs, lifetimeMs / 2);
-    return this.#now() < token.expiresAt - margin;
+    return token.expiresAt - Math.min(this.#skewMs, lifetimeMs / 2);
+  }
+
+  /** Makes `token` the one handed out from memory (or forgets it). */
+  #hold(token: TokenSet | undefined): void {
+    this.#current = token;
+    this.#freshUntil = token ? this.#renewAt(token) : Number.NEGATIVE_INFINITY;
+    this.#warmAccessToken = token ? Promise.resolve(token.accessToken) : undefined;
   }
 
   async #renew(): Promise<{ token: TokenSet; origin: TokenOrigin }> {
     const cached = await this.#cacheGet();
     if (cached && this.isFresh(cached)) {
-      this.#current = cached;
+      this.#hold(cached);
       return { token: cached, origin: "cache" };
     }
     // The shared request runs without any caller's signal: one caller giving up must not fail the
     // others. Its own deadline (the transport's timeout) bounds it.
     const token = await this.#source.getToken();
-    this.#current = token;
+    this.#hold(token);
     await this.#cacheSet(token);
     return { token, origin: "fetched" };
   }
