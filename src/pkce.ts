@@ -56,7 +56,7 @@ function randomBase64url(byteLength: number): string {
   return base64url(crypto.getRandomValues(new Uint8Array(byteLength)));
 }
 
-/** Base64url without padding (RFC 4648 section 5), with `btoa` rather than Node's Buffer. */
+/** Base64url without padding (RFC 4648 section 5), with `btoa`, which every runtime has. */
 export function base64url(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
