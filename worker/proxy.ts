@@ -31,6 +31,8 @@ export interface ProxyOptions {
 
 /** What an isolate keeps between requests: the checked configuration and its K2 client. */
 interface Prepared {
+  /** The environment this was read from: the runtime hands an isolate's requests the same object. */
+  env: Env;
   config: ProxyConfig;
   fingerprint: string;
   /** Digests of the configured caller keys, hashed once per isolate. */
@@ -59,9 +61,14 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
    * settings change. Concurrent first requests share one build, and so one K2 client and one token.
    */
   function prepare(env: Env): Prepared {
+    if (prepared?.env === env) return prepared;
     const config = readConfig(env);
     const fingerprint = [config.clientId, config.clientSecret, config.k2Origin, config.upstreamTimeoutMs, ...config.proxyKeys].join("\n");
-    if (prepared && prepared.fingerprint === fingerprint && prepared.config.tokenCache === config.tokenCache) return prepared;
+    if (prepared && prepared.fingerprint === fingerprint && prepared.config.tokenCache === config.tokenCache) {
+      // Same credentials and keys: keep the client and its warm token, take the other settings.
+      prepared = { ...prepared, env, config };
+      return prepared;
+    }
     const k2 = new K2Client({
       clientId: config.clientId,
       clientSecret: config.clientSecret,
@@ -72,7 +79,7 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
       onCacheError: (error, operation) =>
         reportOnce(`kv-${operation}`, { event: "kv_error", operation, message: error instanceof Error ? error.message : String(error) }),
     });
-    prepared = { config, fingerprint, k2, keyDigests: Promise.all(config.proxyKeys.map(keyDigest)) };
+    prepared = { env, config, fingerprint, k2, keyDigests: Promise.all(config.proxyKeys.map(keyDigest)) };
     return prepared;
   }
 

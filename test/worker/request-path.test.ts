@@ -32,6 +32,31 @@ describe("the request path", () => {
     expect(logs.filter((line) => line.tokenSource === "memory")).toHaveLength(400);
   });
 
+  it("reads its settings once per isolate, not on every request", async () => {
+    let reads = 0;
+    const env = new Proxy(baseEnv, {
+      get(target, property, receiver) {
+        reads++;
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const { proxy } = isolate();
+    expect((await proxy(post("/api/v2/polling", {}), env)).status).toBe(201);
+    const afterFirst = reads;
+    expect(afterFirst).toBeGreaterThan(0);
+    for (let i = 0; i < 20; i++) expect((await proxy(post("/api/v2/polling", {}), env)).status).toBe(201);
+    expect(reads).toBe(afterFirst);
+  });
+
+  it("takes new settings that leave the credentials alone without dropping the warm token", async () => {
+    const { proxy } = isolate();
+    expect((await proxy(post("/api/v2/polling", {}), baseEnv)).status).toBe(201);
+    const smallBodies = { ...baseEnv, MAX_BODY_BYTES: "16" };
+    expect((await proxy(post("/api/v2/polling", { scope: "company", padding: "x".repeat(32) }), smallBodies)).status).toBe(413);
+    expect((await proxy(post("/api/v2/polling", {}), smallBodies)).status).toBe(201);
+    expect(await upstream.requestsTo("/oauth/token")).toHaveLength(1);
+  });
+
   it("writes the token to KV with a TTL, under a key and value that hold no secret", async () => {
     const { kv, calls } = countedKv();
     const { proxy } = isolate();
