@@ -3,7 +3,7 @@ import type { Plugin } from "esbuild";
 import { defineConfig, type Options } from "tsup";
 
 /**
- * `src/api` imports the core only through `../index.js`. That import stays external, pointing at the
+ * `src/api` imports the core only through `../index.ts`. That import stays external, pointing at the
  * built core entry, so that `k2-connect-edge/api` shares the core's classes instead of bundling
  * copies: otherwise the CommonJS api entry would hold its own `K2EdgeError`, and `instanceof` across
  * the two entries would fail. esbuild emits ESM for both formats here (rollup then tree-shakes and
@@ -12,7 +12,7 @@ import { defineConfig, type Options } from "tsup";
 const apiImportsCore: Plugin = {
   name: "api-imports-core",
   setup(build) {
-    build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) =>
+    build.onResolve({ filter: /^\.\.\/index\.ts$/ }, (args) =>
       args.importer.includes(`${sep}src${sep}api${sep}`) ? { path: "../index.js", external: true } : undefined,
     );
   },

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InvalidInputError, OAuth2Error } from "./errors.js";
+import { InvalidInputError, OAuth2Error } from "./errors.ts";
 
 /**
  * What the callback can be read from: the callback `URL` (or its string), a bare query string, the

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { InvalidInputError } from "./errors.js";
-import { codeChallenge, type CodeChallengeMethod, generateCodeVerifier, generateState } from "./pkce.js";
+import { InvalidInputError } from "./errors.ts";
+import { codeChallenge, type CodeChallengeMethod, generateCodeVerifier, generateState } from "./pkce.ts";
 
 /** Options of {@link OAuth2Client.createAuthorizationURL}. */
 export interface AuthorizationURLOptions {

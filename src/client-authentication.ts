@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { InvalidInputError } from "./errors.js";
+import { InvalidInputError } from "./errors.ts";
 
 /**
  * Adds a client's credentials to a token-endpoint request, in the form body or the headers.

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import type { AuthorizationRequest, AuthorizationURLOptions } from "./authorization-url.js";
-import { InvalidInputError } from "./errors.js";
-import { createTransport, send, type Transport, type TransportOptions } from "./http.js";
-import { OAuth2Client, type TokenTypeHintOptions } from "./oauth2-client.js";
-import type { TokenSet } from "./token-set.js";
+import type { AuthorizationRequest, AuthorizationURLOptions } from "./authorization-url.ts";
+import { InvalidInputError } from "./errors.ts";
+import { createTransport, send, type Transport, type TransportOptions } from "./http.ts";
+import { OAuth2Client, type TokenTypeHintOptions } from "./oauth2-client.ts";
+import type { TokenSet } from "./token-set.ts";
 
 /** Copper's authorization endpoint. */
 export const COPPER_AUTHORIZATION_ENDPOINT = "https://app.copper.com/oauth/authorize";

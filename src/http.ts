@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { NetworkError, TimeoutError } from "./errors.js";
+import { NetworkError, TimeoutError } from "./errors.ts";
 
 /** The shape of the global `fetch`; pass your own to add logging, proxies or test doubles. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;

@@ -4,10 +4,10 @@
  *
  * @module
  */
-export { K2Client, K2_BASE_URLS, k2CacheKey, readK2Error } from "./k2-client.js";
-export type { K2ClientOptions, K2Exchange, K2FetchInit, K2Token, K2TokenInfo } from "./k2-client.js";
-export { OAuth2Client } from "./oauth2-client.js";
-export { parseIntrospection } from "./token-endpoint.js";
+export { K2Client, K2_BASE_URLS, k2CacheKey, readK2Error } from "./k2-client.ts";
+export type { K2ClientOptions, K2Exchange, K2FetchInit, K2Token, K2TokenInfo } from "./k2-client.ts";
+export { OAuth2Client } from "./oauth2-client.ts";
+export { parseIntrospection } from "./token-endpoint.ts";
 export type {
   AuthorizationCodeOptions,
   ClientCredentialsOptions,
@@ -16,19 +16,19 @@ export type {
   RefreshTokenOptions,
   TokenIntrospection,
   TokenTypeHintOptions,
-} from "./oauth2-client.js";
-export { buildAuthorizationURL } from "./authorization-url.js";
-export type { AuthorizationRequest, AuthorizationURLFields, AuthorizationURLOptions } from "./authorization-url.js";
-export { AuthorizationCallbackError, callbackParameters, checkCallback } from "./authorization-callback.js";
+} from "./oauth2-client.ts";
+export { buildAuthorizationURL } from "./authorization-url.ts";
+export type { AuthorizationRequest, AuthorizationURLFields, AuthorizationURLOptions } from "./authorization-url.ts";
+export { AuthorizationCallbackError, callbackParameters, checkCallback } from "./authorization-callback.ts";
 export type {
   AuthorizationCallbackFailure,
   AuthorizationCallbackInput,
   CallbackExpectations,
-} from "./authorization-callback.js";
-export { codeChallenge, generateCodeVerifier, generateState } from "./pkce.js";
-export type { CodeChallengeMethod } from "./pkce.js";
-export { RefreshingTokenSource, refreshedTokenSet } from "./refreshing-token-source.js";
-export type { RefreshingTokenSourceOptions, TokenRefresher } from "./refreshing-token-source.js";
+} from "./authorization-callback.ts";
+export { codeChallenge, generateCodeVerifier, generateState } from "./pkce.ts";
+export type { CodeChallengeMethod } from "./pkce.ts";
+export { RefreshingTokenSource, refreshedTokenSet } from "./refreshing-token-source.ts";
+export type { RefreshingTokenSourceOptions, TokenRefresher } from "./refreshing-token-source.ts";
 export {
   copper,
   CopperClient,
@@ -36,19 +36,19 @@ export {
   COPPER_AUTHORIZATION_ENDPOINT,
   COPPER_SCOPE,
   COPPER_TOKEN_ENDPOINT,
-} from "./copper.js";
-export type { CopperOptions, CopperToken } from "./copper.js";
-export { clientSecretBasic, clientSecretPost, noClientSecret } from "./client-authentication.js";
-export type { ClientAuthentication, ClientAuthenticationMethod } from "./client-authentication.js";
-export { CachedTokenSource } from "./token-source.js";
-export type { CachedTokenSourceOptions, CallOptions, TokenOrigin, TokenSource } from "./token-source.js";
-export { MemoryTokenCache } from "./token-cache.js";
-export { KvTokenCache, KV_MIN_TTL_SECONDS } from "./kv-token-cache.js";
-export type { KvNamespaceLike } from "./kv-token-cache.js";
-export type { TokenCache } from "./token-cache.js";
-export { processTokenResponse } from "./token-set.js";
-export type { TokenResponseOptions, TokenSet } from "./token-set.js";
-export { signWebhook, verifyWebhookSignature } from "./webhook-signature.js";
+} from "./copper.ts";
+export type { CopperOptions, CopperToken } from "./copper.ts";
+export { clientSecretBasic, clientSecretPost, noClientSecret } from "./client-authentication.ts";
+export type { ClientAuthentication, ClientAuthenticationMethod } from "./client-authentication.ts";
+export { CachedTokenSource } from "./token-source.ts";
+export type { CachedTokenSourceOptions, CallOptions, TokenOrigin, TokenSource } from "./token-source.ts";
+export { MemoryTokenCache } from "./token-cache.ts";
+export { KvTokenCache, KV_MIN_TTL_SECONDS } from "./kv-token-cache.ts";
+export type { KvNamespaceLike } from "./kv-token-cache.ts";
+export type { TokenCache } from "./token-cache.ts";
+export { processTokenResponse } from "./token-set.ts";
+export type { TokenResponseOptions, TokenSet } from "./token-set.ts";
+export { signWebhook, verifyWebhookSignature } from "./webhook-signature.ts";
 export {
   InvalidInputError,
   K2ApiError,
@@ -57,5 +57,5 @@ export {
   OAuth2Error,
   TimeoutError,
   UnexpectedResponseError,
-} from "./errors.js";
-export type { FetchLike, TransportOptions } from "./http.js";
+} from "./errors.ts";
+export type { FetchLike, TransportOptions } from "./http.ts";

@@ -4,21 +4,21 @@
  *
  * @module
  */
-import { clientSecretPost, secretForms } from "./client-authentication.js";
-import { InvalidInputError } from "./errors.js";
-import { createTransport, exchange, send, type TransportOptions } from "./http.js";
-import { errorFromExchange, instantMs, isRecord, jsonObject, noRedaction, redactor } from "./responses.js";
+import { clientSecretPost, secretForms } from "./client-authentication.ts";
+import { InvalidInputError } from "./errors.ts";
+import { createTransport, exchange, send, type TransportOptions } from "./http.ts";
+import { errorFromExchange, instantMs, isRecord, jsonObject, noRedaction, redactor } from "./responses.ts";
 import {
   type EndpointClient,
   introspectToken,
   requestToken,
   revokeToken,
   type TokenIntrospection,
-} from "./token-endpoint.js";
-import { MemoryTokenCache, type TokenCache } from "./token-cache.js";
-import type { TokenSet } from "./token-set.js";
-import { CachedTokenSource, type CallOptions, type TokenOrigin } from "./token-source.js";
-import { verifyWebhookSignature } from "./webhook-signature.js";
+} from "./token-endpoint.ts";
+import { MemoryTokenCache, type TokenCache } from "./token-cache.ts";
+import type { TokenSet } from "./token-set.ts";
+import { CachedTokenSource, type CallOptions, type TokenOrigin } from "./token-source.ts";
+import { verifyWebhookSignature } from "./webhook-signature.ts";
 
 /** The hosts of the two K2 environments. */
 export const K2_BASE_URLS: Readonly<{ sandbox: string; production: string }> = Object.freeze({

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { TokenCache } from "./token-cache.js";
-import type { TokenSet } from "./token-set.js";
+import type { TokenCache } from "./token-cache.ts";
+import type { TokenSet } from "./token-set.ts";
 
 /** KV refuses an `expirationTtl` under 60 seconds. */
 export const KV_MIN_TTL_SECONDS = 60;

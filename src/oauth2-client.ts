@@ -3,34 +3,34 @@
  *
  * @module
  */
-import { type AuthorizationCallbackInput, callbackParameters, checkCallback } from "./authorization-callback.js";
+import { type AuthorizationCallbackInput, callbackParameters, checkCallback } from "./authorization-callback.ts";
 import {
   absoluteRedirectUri,
   type AuthorizationRequest,
   type AuthorizationURLOptions,
   buildAuthorizationURL,
-} from "./authorization-url.js";
+} from "./authorization-url.ts";
 import {
   type ClientAuthentication,
   type ClientAuthenticationMethod,
   clientAuthenticationFor,
   secretForms,
-} from "./client-authentication.js";
-import { InvalidInputError } from "./errors.js";
-import { createTransport, type TransportOptions } from "./http.js";
-import { refreshedTokenSet, RefreshingTokenSource, type RefreshingTokenSourceOptions } from "./refreshing-token-source.js";
-import { redactor } from "./responses.js";
+} from "./client-authentication.ts";
+import { InvalidInputError } from "./errors.ts";
+import { createTransport, type TransportOptions } from "./http.ts";
+import { refreshedTokenSet, RefreshingTokenSource, type RefreshingTokenSourceOptions } from "./refreshing-token-source.ts";
+import { redactor } from "./responses.ts";
 import {
   type EndpointClient,
   introspectToken,
   requestToken,
   revokeToken,
   type TokenIntrospection,
-} from "./token-endpoint.js";
-import type { TokenSet } from "./token-set.js";
-import type { CallOptions, TokenSource } from "./token-source.js";
+} from "./token-endpoint.ts";
+import type { TokenSet } from "./token-set.ts";
+import type { CallOptions, TokenSource } from "./token-source.ts";
 
-export type { TokenIntrospection } from "./token-endpoint.js";
+export type { TokenIntrospection } from "./token-endpoint.ts";
 
 /** Settings of an {@link OAuth2Client}. */
 export interface OAuth2ClientOptions extends TransportOptions {

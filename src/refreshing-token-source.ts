@@ -4,15 +4,15 @@
  *
  * @module
  */
-import { InvalidInputError } from "./errors.js";
-import type { TokenSet } from "./token-set.js";
+import { InvalidInputError } from "./errors.ts";
+import type { TokenSet } from "./token-set.ts";
 import {
   CachedTokenSource,
   type CachedTokenSourceOptions,
   type CallOptions,
   type TokenOrigin,
   type TokenSource,
-} from "./token-source.js";
+} from "./token-source.ts";
 
 /** Anything that can run the refresh-token grant, such as an `OAuth2Client`. */
 export interface TokenRefresher {

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { K2ApiError, OAuth2Error, UnexpectedResponseError } from "./errors.js";
-import type { Exchange } from "./http.js";
+import { K2ApiError, OAuth2Error, UnexpectedResponseError } from "./errors.ts";
+import type { Exchange } from "./http.ts";
 
 /** Removes secrets from text that came back from a server before it goes into an error. */
 export type Redact = (text: string) => string;

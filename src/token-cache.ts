@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TokenSet } from "./token-set.js";
+import type { TokenSet } from "./token-set.ts";
 
 /**
  * A store for token sets, shared by every client that uses the same key. Implementations may be

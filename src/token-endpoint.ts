@@ -5,11 +5,11 @@
  *
  * @module
  */
-import type { ClientAuthentication } from "./client-authentication.js";
-import { InvalidInputError } from "./errors.js";
-import { exchange, type Exchange, type Transport } from "./http.js";
-import { errorFromExchange, instantMs, jsonObject, oauthErrorIn, type Redact } from "./responses.js";
-import { processTokenResponse, type TokenSet } from "./token-set.js";
+import type { ClientAuthentication } from "./client-authentication.ts";
+import { InvalidInputError } from "./errors.ts";
+import { exchange, type Exchange, type Transport } from "./http.ts";
+import { errorFromExchange, instantMs, jsonObject, oauthErrorIn, type Redact } from "./responses.ts";
+import { processTokenResponse, type TokenSet } from "./token-set.ts";
 
 /** What every endpoint call needs to know about the client making it. */
 export interface EndpointClient {

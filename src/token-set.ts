@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { Exchange } from "./http.js";
-import { errorFromExchange, instantMs, jsonObject, oauthErrorIn, type Redact, unexpected } from "./responses.js";
+import type { Exchange } from "./http.ts";
+import { errorFromExchange, instantMs, jsonObject, oauthErrorIn, type Redact, unexpected } from "./responses.ts";
 
 /**
  * An access token and what came with it. Plain, frozen and JSON-serialisable, so any

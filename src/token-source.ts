@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { TokenCache } from "./token-cache.js";
-import type { TokenSet } from "./token-set.js";
+import type { TokenCache } from "./token-cache.ts";
+import type { TokenSet } from "./token-set.ts";
 
 /** Per-call options: a caller's own `AbortSignal` cancels that caller's wait only. */
 export interface CallOptions {

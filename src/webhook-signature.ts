@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InvalidInputError } from "./errors.js";
+import { InvalidInputError } from "./errors.ts";
 
 const encoder = new TextEncoder();
 

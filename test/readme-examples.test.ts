@@ -50,6 +50,7 @@ it("every TypeScript example in the README type-checks", async () => {
         target: "ES2022",
         module: "ESNext",
         moduleResolution: "Bundler",
+        allowImportingTsExtensions: true,
         lib: ["ES2022", "DOM", "DOM.Iterable"],
         types: ["node"],
         typeRoots: [join(ROOT, "node_modules", "@types")],

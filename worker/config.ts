@@ -2,7 +2,7 @@
  * The Worker's settings, read from its environment and checked once per isolate. A problem names
  * the setting, never its value.
  */
-import { K2_BASE_URLS } from "../src/index.js";
+import { K2_BASE_URLS } from "../src/index.ts";
 
 /** The bindings and variables the Worker reads (see wrangler.toml). */
 export interface Env {

@@ -3,8 +3,8 @@
  * and forwards authenticated callers' /api/v1 and /api/v2 requests. See proxy.ts for the request
  * path and wrangler.toml for its settings.
  */
-import type { Env } from "./config.js";
-import { createProxy } from "./proxy.js";
+import type { Env } from "./config.ts";
+import { createProxy } from "./proxy.ts";
 
 // Module scope lives as long as the isolate: the token stays warm in memory between requests.
 const proxy = createProxy();

@@ -1,7 +1,7 @@
 /**
  * One JSON line per request, and never a token, key or secret: only the fields named here.
  */
-import type { TokenOrigin } from "../src/index.js";
+import type { TokenOrigin } from "../src/index.ts";
 
 export interface RequestLog {
   requestId: string;

@@ -2,7 +2,7 @@
  * The proxy pipeline, in the order a request meets it: read the configuration, authenticate the
  * caller, check the route, read the body, get the token and forward, answer.
  */
-import { K2Client, KvTokenCache, NetworkError, TimeoutError, type FetchLike } from "../src/index.js";
+import { K2Client, KvTokenCache, NetworkError, TimeoutError, type FetchLike } from "../src/index.ts";
 import {
   configurationError,
   jsonAnswer,
@@ -10,15 +10,15 @@ import {
   notFound,
   payloadTooLarge,
   unauthorized,
-} from "./answers.js";
-import { isAuthorizedCaller, keyDigest } from "./caller-auth.js";
-import { ConfigError, readConfig, type Env, type ProxyConfig } from "./config.js";
-import { requestHeadersForUpstream, responseHeadersForCaller } from "./forwarded-headers.js";
+} from "./answers.ts";
+import { isAuthorizedCaller, keyDigest } from "./caller-auth.ts";
+import { ConfigError, readConfig, type Env, type ProxyConfig } from "./config.ts";
+import { requestHeadersForUpstream, responseHeadersForCaller } from "./forwarded-headers.ts";
 
-import { locationForCaller } from "./location.js";
-import { consoleLogger, loggedPath, tokenSourceName, type Logger, type RequestLog } from "./log.js";
-import { BodyTooLargeError, readLimitedBody } from "./request-body.js";
-import { apiVersion, upstreamPath } from "./upstream-path.js";
+import { locationForCaller } from "./location.ts";
+import { consoleLogger, loggedPath, tokenSourceName, type Logger, type RequestLog } from "./log.ts";
+import { BodyTooLargeError, readLimitedBody } from "./request-body.ts";
+import { apiVersion, upstreamPath } from "./upstream-path.ts";
 
 const FORWARDED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 

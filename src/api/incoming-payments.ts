@@ -12,9 +12,9 @@ import {
   type K2Resource,
   type K2Status,
   type K2VersionedCallOptions,
-} from "./resource.js";
-import type { K2BuygoodsTransaction } from "./transactions.js";
-import { callbackLinks, email, metadata, money, object, oneOf, phone, text, validate } from "./validation.js";
+} from "./resource.ts";
+import type { K2BuygoodsTransaction } from "./transactions.ts";
+import { callbackLinks, email, metadata, money, object, oneOf, phone, text, validate } from "./validation.ts";
 
 /** The body of `POST /api/v2/incoming_payments`, exactly as K2 receives it. */
 export interface StkPushRequest {

@@ -8,8 +8,8 @@
  *
  * @module
  */
-export { K2ValidationError } from "./validation.js";
-export type { K2ValidationProblem } from "./validation.js";
+export { K2ValidationError } from "./validation.ts";
+export type { K2ValidationProblem } from "./validation.ts";
 export type {
   K2Amount,
   K2ApiVersion,
@@ -20,7 +20,7 @@ export type {
   K2Resource,
   K2Status,
   K2VersionedCallOptions,
-} from "./resource.js";
+} from "./resource.ts";
 export type {
   K2B2bTransaction,
   K2BuygoodsTransaction,
@@ -32,11 +32,11 @@ export type {
   K2SettlementTransfer,
   K2TransactionResource,
   K2TransferBatch,
-} from "./transactions.js";
+} from "./transactions.ts";
 
-export { createStkPush, getStkPushStatus } from "./incoming-payments.js";
-export type { IncomingPayment, IncomingPaymentAttributes, StkPushRequest } from "./incoming-payments.js";
-export { createExternalRecipient, createPayRecipient, getRecipientStatus } from "./recipients.js";
+export { createStkPush, getStkPushStatus } from "./incoming-payments.ts";
+export type { IncomingPayment, IncomingPaymentAttributes, StkPushRequest } from "./incoming-payments.ts";
+export { createExternalRecipient, createPayRecipient, getRecipientStatus } from "./recipients.ts";
 export type {
   ExternalRecipientRequest,
   PayRecipientRequest,
@@ -44,46 +44,46 @@ export type {
   RecipientAttributes,
   RecipientDetails,
   RecipientType,
-} from "./recipients.js";
-export { getSendMoneyStatus, sendMoney } from "./send-money.js";
-export type { SendMoney, SendMoneyAttributes, SendMoneyDestination, SendMoneyRequest } from "./send-money.js";
-export { createPayment, getPaymentStatus } from "./pay.js";
-export type { OutgoingPaymentAttributes, PayRequest, Payment } from "./pay.js";
+} from "./recipients.ts";
+export { getSendMoneyStatus, sendMoney } from "./send-money.ts";
+export type { SendMoney, SendMoneyAttributes, SendMoneyDestination, SendMoneyRequest } from "./send-money.ts";
+export { createPayment, getPaymentStatus } from "./pay.ts";
+export type { OutgoingPaymentAttributes, PayRequest, Payment } from "./pay.ts";
 export {
   createMerchantBankAccount,
   createMerchantWallet,
   getMerchantBankAccountStatus,
   getMerchantWalletStatus,
-} from "./settlement-accounts.js";
+} from "./settlement-accounts.ts";
 export type {
   MerchantBankAccount,
   MerchantBankAccountRequest,
   MerchantWallet,
   MerchantWalletRequest,
   SettlementAccountAttributes,
-} from "./settlement-accounts.js";
-export { createSettlementTransfer, getSettlementTransferStatus } from "./settlement-transfers.js";
-export type { SettlementTransfer, SettlementTransferRequest } from "./settlement-transfers.js";
-export { getPollingStatus, pollTransactions } from "./polling.js";
-export type { K2Scope, Polling, PollingAttributes, PollingRequest } from "./polling.js";
-export { cancelPaymentLink, createPaymentLink, getPaymentLinkStatus } from "./payment-links.js";
-export type { PaymentLink, PaymentLinkAttributes, PaymentLinkRequest } from "./payment-links.js";
-export { createReversal, getReversalStatus } from "./reversals.js";
-export type { Reversal, ReversalAttributes, ReversalRequest } from "./reversals.js";
-export { getTransactionSmsNotificationStatus, sendTransactionSmsNotification } from "./sms-notifications.js";
+} from "./settlement-accounts.ts";
+export { createSettlementTransfer, getSettlementTransferStatus } from "./settlement-transfers.ts";
+export type { SettlementTransfer, SettlementTransferRequest } from "./settlement-transfers.ts";
+export { getPollingStatus, pollTransactions } from "./polling.ts";
+export type { K2Scope, Polling, PollingAttributes, PollingRequest } from "./polling.ts";
+export { cancelPaymentLink, createPaymentLink, getPaymentLinkStatus } from "./payment-links.ts";
+export type { PaymentLink, PaymentLinkAttributes, PaymentLinkRequest } from "./payment-links.ts";
+export { createReversal, getReversalStatus } from "./reversals.ts";
+export type { Reversal, ReversalAttributes, ReversalRequest } from "./reversals.ts";
+export { getTransactionSmsNotificationStatus, sendTransactionSmsNotification } from "./sms-notifications.ts";
 export type {
   TransactionSmsNotification,
   TransactionSmsNotificationAttributes,
   TransactionSmsNotificationRequest,
-} from "./sms-notifications.js";
-export { createWebhookSubscription, getWebhookSubscriptionStatus } from "./webhook-subscriptions.js";
+} from "./sms-notifications.ts";
+export { createWebhookSubscription, getWebhookSubscriptionStatus } from "./webhook-subscriptions.ts";
 export type {
   K2SubscribableEvent,
   WebhookSubscription,
   WebhookSubscriptionAttributes,
   WebhookSubscriptionRequest,
-} from "./webhook-subscriptions.js";
-export { K2WebhookError, parseWebhook, settlementDestination } from "./webhooks.js";
+} from "./webhook-subscriptions.ts";
+export { K2WebhookError, parseWebhook, settlementDestination } from "./webhooks.ts";
 export type {
   K2DarajaEvent,
   K2DarajaPayload,
@@ -97,4 +97,4 @@ export type {
   K2WebhookPayload,
   K2WebhookResources,
   K2WebhookTopic,
-} from "./webhooks.js";
+} from "./webhooks.ts";

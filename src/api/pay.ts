@@ -13,9 +13,9 @@ import {
   type K2Metadata,
   type K2Resource,
   type K2Status,
-} from "./resource.js";
-import type { K2TransferBatch } from "./transactions.js";
-import { callbackLinks, metadata, money, object, oneOf, text, validate } from "./validation.js";
+} from "./resource.ts";
+import type { K2TransferBatch } from "./transactions.ts";
+import { callbackLinks, metadata, money, object, oneOf, text, validate } from "./validation.ts";
 
 /** The body of `POST /api/v1/payments`, exactly as K2 receives it. */
 export interface PayRequest {

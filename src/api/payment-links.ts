@@ -13,8 +13,8 @@ import {
   type K2Metadata,
   type K2Resource,
   type K2Status,
-} from "./resource.js";
-import { amount, callbackLinks, kes, metadata, object, text, validate } from "./validation.js";
+} from "./resource.ts";
+import { amount, callbackLinks, kes, metadata, object, text, validate } from "./validation.ts";
 
 /** The body of `POST /api/v2/payment_links`, exactly as K2 receives it. */
 export interface PaymentLinkRequest {

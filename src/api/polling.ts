@@ -12,9 +12,9 @@ import {
   type K2Resource,
   type K2Status,
   type K2VersionedCallOptions,
-} from "./resource.js";
-import type { K2BuygoodsTransaction } from "./transactions.js";
-import { all, checkedByScope, callbackLinks, isoTime, isPlainObject, object, oneOf, scopeRule, validate, type Rule } from "./validation.js";
+} from "./resource.ts";
+import type { K2BuygoodsTransaction } from "./transactions.ts";
+import { all, checkedByScope, callbackLinks, isoTime, isPlainObject, object, oneOf, scopeRule, validate, type Rule } from "./validation.ts";
 
 /** Whose transactions: one till (named by `scope_reference`), or the whole company (none). */
 export type K2Scope = { scope: "till"; scope_reference: string } | { scope: "company"; scope_reference?: undefined };

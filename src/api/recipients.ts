@@ -14,8 +14,8 @@ import {
   type K2Resource,
   type K2Status,
   type K2VersionedCallOptions,
-} from "./resource.js";
-import { email, isPlainObject, object, oneOf, phone, text, v2Only, validate, type Rule } from "./validation.js";
+} from "./resource.ts";
+import { email, isPlainObject, object, oneOf, phone, text, v2Only, validate, type Rule } from "./validation.ts";
 
 /** The details of each type of recipient. */
 export interface RecipientDetails {

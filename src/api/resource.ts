@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { InvalidInputError, readK2Error, UnexpectedResponseError } from "../index.js";
-import { isPlainObject } from "./validation.js";
+import { InvalidInputError, readK2Error, UnexpectedResponseError } from "../index.ts";
+import { isPlainObject } from "./validation.ts";
 
 /**
  * What the resource calls need of a client: its origin and an authenticated `fetch` on it. A

@@ -12,8 +12,8 @@ import {
   type K2Metadata,
   type K2Resource,
   type K2Status,
-} from "./resource.js";
-import { callbackLinks, metadata, object, text, validate } from "./validation.js";
+} from "./resource.ts";
+import { callbackLinks, metadata, object, text, validate } from "./validation.ts";
 
 /** The body of `POST /api/v2/reversals`, exactly as K2 receives it. */
 export interface ReversalRequest {

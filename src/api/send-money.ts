@@ -13,9 +13,9 @@ import {
   type K2Metadata,
   type K2Resource,
   type K2Status,
-} from "./resource.js";
-import type { K2TransferBatch } from "./transactions.js";
-import { amount, boolean, byType, callbackLinks, kes, list, metadata, object, phone, text, validate } from "./validation.js";
+} from "./resource.ts";
+import type { K2TransferBatch } from "./transactions.ts";
+import { amount, boolean, byType, callbackLinks, kes, list, metadata, object, phone, text, validate } from "./validation.ts";
 
 type Amount = number | string;
 

@@ -11,8 +11,8 @@ import {
   type K2Resource,
   type K2Status,
   type K2VersionedCallOptions,
-} from "./resource.js";
-import { email, object, oneOf, phone, text, v2Only, validate } from "./validation.js";
+} from "./resource.ts";
+import { email, object, oneOf, phone, text, v2Only, validate } from "./validation.ts";
 
 /** The body of `POST /api/v2/merchant_bank_accounts`, exactly as K2 receives it. */
 export interface MerchantBankAccountRequest {

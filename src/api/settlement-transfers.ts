@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { OutgoingPaymentAttributes } from "./pay.js";
-import { create, readStatus, type K2CallOptions, type K2Connection, type K2Resource } from "./resource.js";
-import { all, callbackLinks, isPlainObject, money, object, oneOf, text, validate, type Rule } from "./validation.js";
+import type { OutgoingPaymentAttributes } from "./pay.ts";
+import { create, readStatus, type K2CallOptions, type K2Connection, type K2Resource } from "./resource.ts";
+import { all, callbackLinks, isPlainObject, money, object, oneOf, text, validate, type Rule } from "./validation.ts";
 
 /**
  * The body of `POST /api/v1/settlement_transfers`, exactly as K2 receives it. Without a destination

@@ -11,8 +11,8 @@ import {
   type K2Links,
   type K2Resource,
   type K2Status,
-} from "./resource.js";
-import { callbackLinks, object, text, validate } from "./validation.js";
+} from "./resource.ts";
+import { callbackLinks, object, text, validate } from "./validation.ts";
 
 /** The body of `POST /api/v1/transaction_sms_notifications`, exactly as K2 receives it. */
 export interface TransactionSmsNotificationRequest {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { K2Scope } from "./polling.js";
+import type { K2Scope } from "./polling.ts";
 import {
   create,
   readStatus,
@@ -12,8 +12,8 @@ import {
   type K2Resource,
   type K2Status,
   type K2VersionedCallOptions,
-} from "./resource.js";
-import { all, checkedByScope, boolean, isPlainObject, object, oneOf, scopeRule, url, v2Only, validate, type Rule } from "./validation.js";
+} from "./resource.ts";
+import { all, checkedByScope, boolean, isPlainObject, object, oneOf, scopeRule, url, v2Only, validate, type Rule } from "./validation.ts";
 
 /** The events a webhook subscription can be made for. */
 export type K2SubscribableEvent =

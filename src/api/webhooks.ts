@@ -7,15 +7,15 @@
  *
  * @module
  */
-import { K2EdgeError, verifyWebhookSignature } from "../index.js";
-import type { IncomingPaymentAttributes } from "./incoming-payments.js";
-import type { OutgoingPaymentAttributes } from "./pay.js";
-import type { PaymentLinkAttributes } from "./payment-links.js";
-import type { PollingAttributes } from "./polling.js";
-import { resourceProblem, type K2Resource } from "./resource.js";
-import type { ReversalAttributes } from "./reversals.js";
-import type { SendMoneyAttributes } from "./send-money.js";
-import type { TransactionSmsNotificationAttributes } from "./sms-notifications.js";
+import { K2EdgeError, verifyWebhookSignature } from "../index.ts";
+import type { IncomingPaymentAttributes } from "./incoming-payments.ts";
+import type { OutgoingPaymentAttributes } from "./pay.ts";
+import type { PaymentLinkAttributes } from "./payment-links.ts";
+import type { PollingAttributes } from "./polling.ts";
+import { resourceProblem, type K2Resource } from "./resource.ts";
+import type { ReversalAttributes } from "./reversals.ts";
+import type { SendMoneyAttributes } from "./send-money.ts";
+import type { TransactionSmsNotificationAttributes } from "./sms-notifications.ts";
 import type {
   K2B2bTransaction,
   K2BuygoodsTransaction,
@@ -24,8 +24,8 @@ import type {
   K2M2mTransaction,
   K2SettlementDestination,
   K2SettlementTransfer,
-} from "./transactions.js";
-import { isPlainObject } from "./validation.js";
+} from "./transactions.ts";
+import { isPlainObject } from "./validation.ts";
 
 /** The resource each known webhook topic carries in `event.resource`. */
 export interface K2WebhookResources {

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import process from "node:process";
-import { K2Client, K2EdgeError } from "../index.js";
+import { K2Client, K2EdgeError } from "../index.ts";
 
 const HELP = `Usage: k2-connect-edge <command> [token]
 

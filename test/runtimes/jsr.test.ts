@@ -9,11 +9,9 @@ import { expect, it } from "vitest";
 import { BIN, ROOT } from "./packed-package.js";
 
 it("jsr.json publishes cleanly (dry run, no slow types)", async () => {
-  // The sources import "./x.js" as Node's module resolution requires; Deno resolves those to the
-  // .ts files with --sloppy-imports, and JSR rewrites them at publish time.
   const outcome = await promisify(execFile)(
     join(BIN, "deno"),
-    ["publish", "--dry-run", "--allow-dirty", "--sloppy-imports", "--config", "jsr.json"],
+    ["publish", "--dry-run", "--allow-dirty", "--config", "jsr.json"],
     { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, timeout: 120_000 },
   ).then(
     ({ stdout, stderr }) => ({ ok: true, text: stdout + stderr }),
