@@ -10,13 +10,53 @@ import { createTransport, send, type Transport, type TransportOptions } from "./
 import { OAuth2Client, type TokenTypeHintOptions } from "./oauth2-client.ts";
 import type { TokenSet } from "./token-set.ts";
 
-/** Copper's authorization endpoint. */
+/**
+ * Copper's authorization endpoint: where the user is sent to grant the application access.
+ *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-3.1 | RFC 6749, section 3.1}
+ * @see {@link https://developer.copper.com/ | Copper developer docs: OAuth 2.0}
+ * @example
+ * ```ts
+ * const { url } = await crm.createAuthorizationURL();
+ * console.log(url.href.startsWith(COPPER_AUTHORIZATION_ENDPOINT)); // true
+ * ```
+ */
 export const COPPER_AUTHORIZATION_ENDPOINT = "https://app.copper.com/oauth/authorize";
-/** Copper's token endpoint. */
+/**
+ * Copper's token endpoint: where the authorization code is exchanged for an access token.
+ *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-3.2 | RFC 6749, section 3.2}
+ * @see {@link https://developer.copper.com/ | Copper developer docs: OAuth 2.0}
+ * @example
+ * ```ts
+ * // A local stand-in in tests, Copper itself otherwise:
+ * const tokenEndpoint = env.COPPER_STUB_URL ? `${env.COPPER_STUB_URL}/oauth/token` : COPPER_TOKEN_ENDPOINT;
+ * const crm = copper({ clientId, clientSecret, redirectUri, tokenEndpoint });
+ * ```
+ */
 export const COPPER_TOKEN_ENDPOINT = "https://app.copper.com/oauth/token";
-/** Base URL of Copper's Developer API. */
+/**
+ * Base URL of Copper's Developer API; {@link CopperClient.apiFetch} resolves relative paths
+ * against it.
+ *
+ * @see {@link https://developer.copper.com/ | Copper developer docs: API requests}
+ * @example
+ * ```ts
+ * const url = new URL("people/search", COPPER_API_BASE_URL);
+ * console.log(url.href); // "https://api.copper.com/developer_api/v1/people/search"
+ * ```
+ */
 export const COPPER_API_BASE_URL = "https://api.copper.com/developer_api/v1/";
-/** The one scope Copper grants. */
+/**
+ * The one scope Copper grants; {@link CopperClient.createAuthorizationURL} asks for it by default.
+ *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-3.3 | RFC 6749, section 3.3}
+ * @see {@link https://developer.copper.com/ | Copper developer docs: OAuth 2.0}
+ * @example
+ * ```ts
+ * const { url, state } = await crm.createAuthorizationURL({ scope: COPPER_SCOPE });
+ * ```
+ */
 export const COPPER_SCOPE = "developer/v1/all";
 
 /** Settings of {@link copper}. */

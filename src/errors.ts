@@ -9,6 +9,7 @@
 /**
  * Base class of every error thrown by k2-connect-edge.
  *
+ * @see {@link https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Error/cause | MDN: Error.cause (the underlying failure, when there is one)}
  * @example
  * ```ts
  * try { await k2.getAccessToken(); }
@@ -83,6 +84,7 @@ export class K2ApiError extends K2EdgeError {
  * An answer that is neither a success nor a recognised error body: an HTML page from a gateway, a
  * truncated or non-JSON body, a 200 without `access_token`, a non-numeric `expires_in`.
  *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-5.1 | RFC 6749, section 5.1}
  * @example
  * ```ts
  * catch (e) { if (e instanceof UnexpectedResponseError) log(e.status, e.contentType, e.excerpt); }
@@ -112,6 +114,7 @@ export class UnexpectedResponseError extends K2EdgeError {
  * A request did not finish within its deadline (`timeoutMs`, default 10 s). A caller's own
  * `AbortSignal` rejects with that signal's reason instead, not with this error.
  *
+ * @see {@link https://developer.mozilla.org/en-US/docs/Web/API/AbortSignal/timeout_static | MDN: AbortSignal.timeout()}
  * @example
  * ```ts
  * catch (e) { if (e instanceof TimeoutError) console.warn(`gave up after ${e.timeoutMs} ms`); }
@@ -132,6 +135,7 @@ export class TimeoutError extends K2EdgeError {
  * The server could not be reached or the connection broke before the answer was complete (DNS
  * failure, refused or reset connection). The underlying `fetch` error is the `cause`.
  *
+ * @see {@link https://developer.mozilla.org/en-US/docs/Web/API/Window/fetch | MDN: fetch() (rejects with a TypeError on network failure)}
  * @example
  * ```ts
  * catch (e) { if (e instanceof NetworkError) retryLater(); }
@@ -149,6 +153,8 @@ export class NetworkError extends K2EdgeError {
  * The caller passed something this package refuses before any request is made: a missing option,
  * an absolute URL to another origin, a body that cannot be replayed.
  *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6750#section-5.3 | RFC 6750, section 5.3 (bearer tokens go to their own server only)}
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1 | RFC 6749, section 2.3.1 (client credentials)}
  * @example
  * ```ts
  * catch (e) { if (e instanceof InvalidInputError) showUsage(e.message); }

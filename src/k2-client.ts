@@ -20,7 +20,16 @@ import type { TokenSet } from "./token-set.ts";
 import { CachedTokenSource, type CallOptions, type TokenOrigin } from "./token-source.ts";
 import { verifyWebhookSignature } from "./webhook-signature.ts";
 
-/** The hosts of the two K2 environments. */
+/**
+ * The hosts of the two K2 environments. Credentials issued for one do not work on the other.
+ *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Introduction}
+ * @example
+ * ```ts
+ * const k2 = new K2Client({ clientId, clientSecret, baseUrl: K2_BASE_URLS.production });
+ * console.log(k2.baseUrl); // "https://api.kopokopo.com"
+ * ```
+ */
 export const K2_BASE_URLS: Readonly<{ sandbox: string; production: string }> = Object.freeze({
   sandbox: "https://sandbox.kopokopo.com",
   production: "https://api.kopokopo.com",
@@ -300,6 +309,8 @@ export class K2Client {
  * `error_code`/`error_message` bodies, {@link OAuth2Error} for token errors,
  * {@link UnexpectedResponseError} otherwise. Reads the body.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Errors}
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-5.2 | RFC 6749, section 5.2}
  * @example
  * ```ts
  * const response = await k2.fetch("/api/v2/send_money", { method: "POST", body });
@@ -310,7 +321,17 @@ export async function readK2Error(response: Response): Promise<Error> {
   return errorFromExchange({ url: response.url, response, text: await response.text() }, noRedaction);
 }
 
-/** The cache key for a K2 application: a hash, so that no identifier appears in a shared store. */
+/**
+ * The cache key for a K2 application: a hash, so that no identifier appears in a shared store.
+ * Every {@link K2Client} with the same origin and client id uses this key, and so shares one token.
+ *
+ * @see {@link https://developer.mozilla.org/en-US/docs/Web/API/SubtleCrypto/digest | MDN: SubtleCrypto.digest() (SHA-256)}
+ * @example
+ * ```ts
+ * // After rotating the client secret, drop the token every isolate shares:
+ * await new KvTokenCache(env.TOKEN_CACHE).delete(await k2CacheKey(K2_BASE_URLS.sandbox, env.K2_CLIENT_ID));
+ * ```
+ */
 export async function k2CacheKey(baseUrl: string, clientId: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${baseUrl}\n${clientId}`));
   const hex = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");

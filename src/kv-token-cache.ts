@@ -6,7 +6,18 @@
 import type { TokenCache } from "./token-cache.ts";
 import type { TokenSet } from "./token-set.ts";
 
-/** KV refuses an `expirationTtl` under 60 seconds. */
+/**
+ * KV refuses an `expirationTtl` under 60 seconds. {@link KvTokenCache} skips writing a token with
+ * less life left than this; a cache of your own on KV should do the same.
+ *
+ * @see {@link https://developers.cloudflare.com/kv/api/write-key-value-pairs/ | Cloudflare KV: expiring keys}
+ * @example
+ * ```ts
+ * if (ttlSeconds === undefined || ttlSeconds >= KV_MIN_TTL_SECONDS) {
+ *   await env.TOKEN_CACHE.put(key, JSON.stringify(token), ttlSeconds === undefined ? {} : { expirationTtl: ttlSeconds });
+ * }
+ * ```
+ */
 export const KV_MIN_TTL_SECONDS = 60;
 
 /** The part of a Workers `KVNamespace` binding this cache uses (so no Workers types are needed). */

@@ -34,6 +34,7 @@ export interface TokenCache {
  * The default {@link TokenCache}: a `Map` in this isolate or process. Share one instance between
  * clients to let them share tokens.
  *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-5.1 | RFC 6749, section 5.1 (expires_in)}
  * @example
  * ```ts
  * const cache = new MemoryTokenCache();

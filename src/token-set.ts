@@ -51,6 +51,14 @@ export interface TokenResponseOptions {
  * answer without `access_token`, with a non-numeric `expires_in`, or that is not JSON at all.
  *
  * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-5 | RFC 6749, section 5}
+ * @example
+ * ```ts
+ * const response = await fetch(tokenUrl, { method: "POST", body: new URLSearchParams({ grant_type: "client_credentials" }) });
+ * const token = processTokenResponse(
+ *   { url: tokenUrl, response, text: await response.text() },
+ *   { receivedAt: Date.now(), redact: (text) => text.replaceAll(clientSecret, "[REDACTED]") },
+ * );
+ * ```
  */
 export function processTokenResponse(exchange: Exchange, options: TokenResponseOptions): TokenSet {
   const { response } = exchange;

@@ -41,6 +41,8 @@ export async function verifyWebhookSignature(
 /**
  * The signature K2 would send for `rawBody`: for tests and for local senders of webhooks.
  *
+ * @see {@link https://developers.kopokopo.com/guides/webhooks/ | K2: webhooks}
+ * @see {@link https://www.rfc-editor.org/rfc/rfc2104 | RFC 2104 (HMAC)}
  * @example
  * ```ts
  * const signature = await signWebhook(JSON.stringify(event), apiKey);

@@ -53,6 +53,10 @@ export interface IncomingPaymentAttributes {
   [field: string]: unknown;
 }
 
+/**
+ * An STK push as {@link getStkPushStatus} answers it, and as its result is posted to the callback
+ * URL: `{ data: { id, type: "incoming_payment", attributes } }`.
+ */
 export type IncomingPayment = K2Resource<"incoming_payment", IncomingPaymentAttributes>;
 
 /**
@@ -60,6 +64,8 @@ export type IncomingPayment = K2Resource<"incoming_payment", IncomingPaymentAttr
  * `{ version: "v1" }`) and answers its location. Validated first: nothing is sent when the request
  * is wrong, a {@link K2ValidationError} lists every problem.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Receive payments (STK push)}
+ * @see {@link https://developers.kopokopo.com/guides/receive-money/mpesa-stk.html | K2: M-PESA STK push}
  * @example
  * ```ts
  * const location = await createStkPush(k2, {
@@ -89,6 +95,8 @@ export async function createStkPush(k2: K2Connection, request: StkPushRequest, o
 /**
  * An STK push's status, by the location {@link createStkPush} answered or by id.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Receive payments (STK push)}
+ * @see {@link https://developers.kopokopo.com/guides/receive-money/mpesa-stk.html | K2: M-PESA STK push}
  * @example
  * ```ts
  * const { data } = await getStkPushStatus(k2, location);

@@ -41,11 +41,16 @@ export interface OutgoingPaymentAttributes {
   [field: string]: unknown;
 }
 
+/**
+ * A v1 payment as {@link getPaymentStatus} answers it, and as its result is posted to the callback
+ * URL: `{ data: { id, type: "payment", attributes } }`.
+ */
 export type Payment = K2Resource<"payment", OutgoingPaymentAttributes>;
 
 /**
  * Pays a pay recipient on v1 (`POST /api/v1/payments`) and answers the payment's location.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Pay (v1)}
  * @example
  * ```ts
  * const location = await createPayment(k2, {
@@ -74,6 +79,7 @@ export async function createPayment(k2: K2Connection, request: PayRequest, optio
 /**
  * A v1 payment's status, by location or id.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Pay (v1)}
  * @example
  * ```ts
  * const { data } = await getPaymentStatus(k2, location);

@@ -49,12 +49,17 @@ export interface PaymentLinkAttributes {
   [field: string]: unknown;
 }
 
+/**
+ * A payment link as {@link getPaymentLinkStatus} answers it, and as its result is posted to the
+ * callback URL once paid: `{ data: { id, type: "payment_link", attributes } }`.
+ */
 export type PaymentLink = K2Resource<"payment_link", PaymentLinkAttributes>;
 
 /**
  * Creates a payment link (`POST /api/v2/payment_links`) and answers its location; its status holds
  * the link itself.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Payment links}
  * @example
  * ```ts
  * const location = await createPaymentLink(k2, {
@@ -80,6 +85,7 @@ export async function createPaymentLink(k2: K2Connection, request: PaymentLinkRe
 /**
  * Cancels a payment link (`POST {location}/cancel`, empty body) and answers K2's message.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Payment links}
  * @example
  * ```ts
  * const { message } = await cancelPaymentLink(k2, location);
@@ -97,6 +103,7 @@ export async function cancelPaymentLink(
 /**
  * A payment link's status, by location or id.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Payment links}
  * @example
  * ```ts
  * const { data } = await getPaymentLinkStatus(k2, location);

@@ -41,12 +41,17 @@ export interface PollingAttributes {
   [field: string]: unknown;
 }
 
+/**
+ * A polling request as {@link getPollingStatus} answers it, and as its result is posted to the
+ * callback URL: the transactions of the window, once K2 has gathered them.
+ */
 export type Polling = K2Resource<"polling", PollingAttributes>;
 
 /**
  * Asks for the transactions in a time window (`POST /api/v2/polling`, or v1) and answers the
  * polling request's location. `from_time` must come before `to_time`.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Polling}
  * @example
  * ```ts
  * const location = await pollTransactions(k2, {
@@ -77,6 +82,7 @@ export async function pollTransactions(k2: K2Connection, request: PollingRequest
 /**
  * A polling request's status (with the transactions once done), by location or id.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Polling}
  * @example
  * ```ts
  * const { data } = await getPollingStatus(k2, location);

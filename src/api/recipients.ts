@@ -38,6 +38,7 @@ export interface RecipientDetails {
   paybill: { paybill_name: string; paybill_number: string; paybill_account_number: string };
 }
 
+/** The kinds of recipient: `"mobile_wallet"`, `"bank_account"`, `"till"` or `"paybill"`. */
 export type RecipientType = keyof RecipientDetails;
 
 /** The body of `POST /api/v2/external_recipients`, exactly as K2 receives it. */
@@ -63,6 +64,7 @@ export type Recipient = K2Resource<"external_recipient" | "pay_recipient", Recip
 /**
  * Adds an external recipient (`POST /api/v2/external_recipients`) and answers its location.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Add external recipients}
  * @example
  * ```ts
  * const location = await createExternalRecipient(k2, {
@@ -79,6 +81,7 @@ export async function createExternalRecipient(k2: K2Connection, request: Externa
 /**
  * Adds a pay recipient on v1 (`POST /api/v1/pay_recipients`) and answers its location.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Add pay recipients (v1)}
  * @example
  * ```ts
  * const location = await createPayRecipient(k2, {
@@ -96,6 +99,7 @@ export async function createPayRecipient(k2: K2Connection, request: PayRecipient
  * A recipient's status, by location or id (an id is looked up on v2's `external_recipients`, or on
  * v1's `pay_recipients` with `{ version: "v1" }`).
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Add external recipients}
  * @example
  * ```ts
  * const { data } = await getRecipientStatus(k2, location);

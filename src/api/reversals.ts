@@ -37,11 +37,16 @@ export interface ReversalAttributes {
   [field: string]: unknown;
 }
 
+/**
+ * A reversal as {@link getReversalStatus} answers it, and as its result is posted to the callback
+ * URL: `{ data: { id, type: "reversal", attributes } }`.
+ */
 export type Reversal = K2Resource<"reversal", ReversalAttributes>;
 
 /**
  * Reverses a transaction (`POST /api/v2/reversals`) and answers the reversal's location.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Reversals}
  * @example
  * ```ts
  * const location = await createReversal(k2, {
@@ -59,6 +64,7 @@ export async function createReversal(k2: K2Connection, request: ReversalRequest,
 /**
  * A reversal's status, by location or id.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Reversals}
  * @example
  * ```ts
  * const { data } = await getReversalStatus(k2, location);

@@ -67,11 +67,16 @@ export interface SendMoneyAttributes {
   [field: string]: unknown;
 }
 
+/**
+ * A send money request as {@link getSendMoneyStatus} answers it, and as its result is posted to the
+ * callback URL: `{ data: { id, type: "send_money", attributes } }`.
+ */
 export type SendMoney = K2Resource<"send_money", SendMoneyAttributes>;
 
 /**
  * Sends money (`POST /api/v2/send_money`) and answers the request's location.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Send money}
  * @example
  * ```ts
  * const location = await sendMoney(k2, {
@@ -106,6 +111,7 @@ export async function sendMoney(k2: K2Connection, request: SendMoneyRequest, opt
 /**
  * A send money request's status, by location or id.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Send money}
  * @example
  * ```ts
  * const { data } = await getSendMoneyStatus(k2, location);

@@ -45,13 +45,22 @@ export interface SettlementAccountAttributes {
   [field: string]: unknown;
 }
 
+/**
+ * A merchant bank account as {@link getMerchantBankAccountStatus} answers it: its status, and the
+ * details it was added with.
+ */
 export type MerchantBankAccount = K2Resource<"merchant_bank_account", SettlementAccountAttributes & Partial<MerchantBankAccountRequest>>;
+/**
+ * A merchant wallet as {@link getMerchantWalletStatus} answers it: its status, and the details it
+ * was added with.
+ */
 export type MerchantWallet = K2Resource<"merchant_wallet", SettlementAccountAttributes & Partial<MerchantWalletRequest>>;
 
 /**
  * Adds a bank account for settlements (`POST /api/v2/merchant_bank_accounts`, or v1 with
  * `{ version: "v1" }`, which takes no `nickname`) and answers its location.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Settlement accounts}
  * @example
  * ```ts
  * const location = await createMerchantBankAccount(k2, {
@@ -80,6 +89,7 @@ export async function createMerchantBankAccount(
  * Adds an M-PESA wallet for settlements (`POST /api/v2/merchant_wallets`, or v1) and answers its
  * location.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Settlement accounts}
  * @example
  * ```ts
  * const location = await createMerchantWallet(k2, {
@@ -99,6 +109,7 @@ export async function createMerchantWallet(k2: K2Connection, request: MerchantWa
 /**
  * A merchant bank account's status, by location or id.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Settlement accounts}
  * @example
  * ```ts
  * const { data } = await getMerchantBankAccountStatus(k2, location);
@@ -116,6 +127,7 @@ export function getMerchantBankAccountStatus(
 /**
  * A merchant wallet's status, by location or id.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Settlement accounts}
  * @example
  * ```ts
  * const { data } = await getMerchantWalletStatus(k2, location);

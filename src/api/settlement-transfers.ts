@@ -20,12 +20,17 @@ export interface SettlementTransferRequest {
   _links: { callback_url: string };
 }
 
+/**
+ * A settlement transfer as {@link getSettlementTransferStatus} answers it, and as its result is
+ * posted to the callback URL; its attributes are those of a v1 payment.
+ */
 export type SettlementTransfer = K2Resource<"settlement_transfer", OutgoingPaymentAttributes>;
 
 /**
  * Transfers to a settlement account on v1 (`POST /api/v1/settlement_transfers`) and answers the
  * transfer's location.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Settlement transfers (v1)}
  * @example
  * ```ts
  * const location = await createSettlementTransfer(k2, {
@@ -57,6 +62,7 @@ export async function createSettlementTransfer(k2: K2Connection, request: Settle
 /**
  * A settlement transfer's status, by location or id.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Settlement transfers (v1)}
  * @example
  * ```ts
  * const { data } = await getSettlementTransferStatus(k2, location);

@@ -31,12 +31,17 @@ export interface TransactionSmsNotificationAttributes {
   [field: string]: unknown;
 }
 
+/**
+ * A transaction SMS notification as {@link getTransactionSmsNotificationStatus} answers it, and as
+ * its result is posted to the callback URL.
+ */
 export type TransactionSmsNotification = K2Resource<"transaction_sms_notification", TransactionSmsNotificationAttributes>;
 
 /**
  * Sends the customer of a received payment an SMS (`POST /api/v1/transaction_sms_notifications`)
  * and answers the notification's location.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Transaction SMS notifications}
  * @example
  * ```ts
  * const location = await sendTransactionSmsNotification(k2, {
@@ -58,6 +63,7 @@ export async function sendTransactionSmsNotification(
 /**
  * An SMS notification's status, by location or id.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Transaction SMS notifications}
  * @example
  * ```ts
  * const { data } = await getTransactionSmsNotificationStatus(k2, location);

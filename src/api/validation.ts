@@ -19,6 +19,7 @@ export interface K2ValidationProblem {
  * A request was refused before anything was sent: it lists every problem found, each with the path
  * of its field in K2's wire format.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference (the request bodies and their fields)}
  * @example
  * ```ts
  * try { await createStkPush(k2, request); }

@@ -49,12 +49,18 @@ export interface WebhookSubscriptionAttributes {
   [field: string]: unknown;
 }
 
+/**
+ * A webhook subscription as {@link getWebhookSubscriptionStatus} answers it: its event, scope, URL
+ * and status.
+ */
 export type WebhookSubscription = K2Resource<"webhook_subscription", WebhookSubscriptionAttributes>;
 
 /**
  * Subscribes a URL to an event (`POST /api/v2/webhook_subscriptions`, or v1) and answers the
  * subscription's location.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Webhook subscriptions}
+ * @see {@link https://developers.kopokopo.com/guides/webhooks/ | K2: webhooks}
  * @example
  * ```ts
  * const location = await createWebhookSubscription(k2, {
@@ -107,6 +113,8 @@ export async function createWebhookSubscription(
 /**
  * A webhook subscription's status, by location or id.
  *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Webhook subscriptions}
+ * @see {@link https://developers.kopokopo.com/guides/webhooks/ | K2: webhooks}
  * @example
  * ```ts
  * const { data } = await getWebhookSubscriptionStatus(k2, location);

@@ -40,6 +40,7 @@ export interface K2WebhookResources {
   card_transaction_reversed: K2CardTransaction;
 }
 
+/** The webhook topics this version knows; {@link K2WebhookResources} gives each one's resource. */
 export type K2WebhookTopic = keyof K2WebhookResources;
 
 /** A webhook exactly as K2 posted it. */
@@ -91,6 +92,7 @@ export interface K2ResultAttributes {
   transaction_sms_notification: TransactionSmsNotificationAttributes;
 }
 
+/** The `data.type` of each result this version knows, as posted to a request's callback URL. */
 export type K2ResultType = keyof K2ResultAttributes;
 
 /** A result with a known `data.type`; narrow on `type` (a copy of `payload.data.type`). */
@@ -124,6 +126,10 @@ export interface K2DarajaPayload {
   [field: string]: unknown;
 }
 
+/**
+ * A webhook that came as Safaricom's flat Daraja payload (a subscription with
+ * `enable_daraja_payload`) rather than as K2's event; `payload.TransID` names the transaction.
+ */
 export interface K2DarajaEvent {
   kind: "daraja";
   payload: K2DarajaPayload;
@@ -136,6 +142,8 @@ export type K2Notification = K2WebhookEvent | K2UnknownWebhookEvent | K2ResultEv
  * What K2 posted could not be accepted: its signature does not match (`reason: "signature"`), or
  * it is not a JSON webhook, result or Daraja payload (`reason: "body"`).
  *
+ * @see {@link https://developers.kopokopo.com/guides/webhooks/ | K2: webhooks}
+ * @see {@link https://www.rfc-editor.org/rfc/rfc2104 | RFC 2104 (HMAC)}
  * @example
  * ```ts
  * catch (e) { if (e instanceof K2WebhookError) return new Response(null, { status: e.reason === "signature" ? 401 : 400 }); }
@@ -182,6 +190,8 @@ const RESULT_TYPES: Record<K2ResultType, true> = {
  * which is `data.type`), `"daraja"`, and `"unknown_webhook"` / `"unknown_result"` for topics and
  * types this version does not know. `payload` is K2's JSON as sent, unknown fields included.
  *
+ * @see {@link https://developers.kopokopo.com/guides/webhooks/ | K2: webhooks}
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Webhooks}
  * @example
  * ```ts
  * const notification = await parseWebhook(await request.arrayBuffer(), request.headers.get("x-kopokopo-signature"), env.K2_API_KEY);
@@ -236,7 +246,16 @@ function resultOf(body: Record<string, unknown>): K2Notification {
 /**
  * `destination` of a settlement, from the nested shape (`{ type: "Mobile Wallet", resource: {...} }`)
  * or the flat one (`{ type: "mobile", msisdn, mm_system }`, `{ type: "bank", bank, branch,
- * account_number, mode }`).
+ * account_number, mode }`). {@link parseWebhook} already adds it to `settlement_transfer_completed`
+ * events as `destination`; this is for a payload read some other way.
+ *
+ * @see {@link https://api-docs.kopokopo.com | K2 API reference: Webhooks (settlement transfer completed)}
+ * @example
+ * ```ts
+ * const stored = JSON.parse(row.body); // a settlement_transfer_completed webhook, verified when it arrived
+ * const destination = settlementDestination(stored.event.resource.destination);
+ * if (destination.type === "bank_account") console.log(destination.account_number, destination.settlement_method);
+ * ```
  */
 export function settlementDestination(destination: unknown): K2SettlementDestination {
   if (!isPlainObject(destination)) return { type: "unknown", raw: {} };
