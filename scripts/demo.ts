@@ -3,6 +3,7 @@
  * against it, so a newcomer sees every feature work without Kopo Kopo credentials.
  */
 import { K2Client, readK2Error, signWebhook, verifyWebhookSignature } from "../src/index.js";
+import { SAMPLE_STK_PUSH } from "../test/k2-sandbox/samples.js";
 import { DEV_CLIENT, K2Sandbox } from "../test/k2-sandbox/server.js";
 
 const sandbox = await new K2Sandbox().listen(0);
@@ -24,14 +25,7 @@ try {
 
   const created = await k2.fetch("/api/v2/incoming_payments", {
     method: "POST",
-    body: JSON.stringify({
-      payment_channel: "M-PESA STK Push",
-      till_number: "K000000",
-      subscriber: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
-      amount: { currency: "KES", value: "20" },
-      metadata: { order: "42" },
-      _links: { callback_url: "https://example.com/k2/result" },
-    }),
+    body: JSON.stringify(SAMPLE_STK_PUSH),
   });
   const location = created.headers.get("location")!;
   step("POST /api/v2/incoming_payments (STK push)", { status: created.status, location });

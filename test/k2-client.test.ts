@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { InvalidInputError, K2ApiError, K2Client, MemoryTokenCache, OAuth2Error, readK2Error } from "../src/index.js";
+import { SAMPLE_STK_PUSH } from "./k2-sandbox/samples.js";
 import { DEV_CLIENT, K2Sandbox, type K2SandboxOptions } from "./k2-sandbox/server.js";
 
 const sandboxes: K2Sandbox[] = [];
@@ -151,14 +152,7 @@ describe("token info", () => {
 });
 
 describe("k2.fetch", () => {
-  const payment = {
-    payment_channel: "M-PESA STK Push",
-    till_number: "K000000",
-    subscriber: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
-    amount: { currency: "KES", value: "20" },
-    metadata: { order: "42" },
-    _links: { callback_url: "https://example.com/k2/result" },
-  };
+  const payment = SAMPLE_STK_PUSH;
 
   for (const locationStyle of ["prefixed", "unprefixed"] as const) {
     it(`creates a resource and reads it back through a ${locationStyle} Location`, async () => {

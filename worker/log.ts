@@ -28,6 +28,6 @@ export function tokenSourceName(origin: TokenOrigin): NonNullable<RequestLog["to
 }
 
 /** At most 200 characters of the path: enough to debug, bounded for hostile input. */
-export function loggedPath(url: string): string {
-  return new URL(url).pathname.slice(0, 200);
+export function loggedPath(url: URL): string {
+  return url.pathname.slice(0, 200);
 }

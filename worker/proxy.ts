@@ -83,7 +83,7 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
     return prepared;
   }
 
-  async function handle(request: Request, env: Env, entry: RequestLog): Promise<Response> {
+  async function handle(request: Request, url: URL, env: Env, entry: RequestLog): Promise<Response> {
     let state: Prepared;
     try {
       state = prepare(env);
@@ -94,7 +94,6 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
       return configurationError(error.setting, error.message);
     }
 
-    const url = new URL(request.url);
     if (url.pathname === "/healthz" && (request.method === "GET" || request.method === "HEAD")) {
       return jsonAnswer(200, { status: "ok" });
     }
@@ -149,16 +148,17 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
 
   return async (request, env) => {
     const startedAt = Date.now();
+    const url = new URL(request.url);
     const entry: RequestLog = {
       requestId: requestIdFor(request),
       method: request.method,
-      path: loggedPath(request.url),
+      path: loggedPath(url),
       status: 0,
       durationMs: 0,
     };
     let response: Response;
     try {
-      response = await handle(request, env, entry);
+      response = await handle(request, url, env, entry);
     } catch (error) {
       entry.error = "internal_error";
       log({ level: "error", event: "internal_error", requestId: entry.requestId, message: error instanceof Error ? error.name : "unknown" });

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { build } from "esbuild";
+import { minifiedBundle } from "../support/bundle.js";
 import { describe, expect, it } from "vitest";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -20,17 +20,7 @@ const MARKERS = {
   subscriptions: ["webhook_subscriptions", "can only be true for buygoods_transaction_received"],
 };
 
-async function bundle(source: string): Promise<string> {
-  const result = await build({
-    stdin: { contents: source, resolveDir: ROOT, loader: "js" },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    write: false,
-    platform: "neutral",
-  });
-  return result.outputFiles[0]!.text;
-}
+const bundle = (source: string): Promise<string> => minifiedBundle(source, ROOT);
 
 const present = (code: string, markers: readonly string[]) => markers.filter((marker) => code.includes(marker));
 

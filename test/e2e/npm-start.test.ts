@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_PROXY_KEY } from "../../scripts/dev-proxy-key.js";
+import { SAMPLE_STK_PUSH } from "../k2-sandbox/samples.js";
 
 let child: ChildProcess;
 let base: string;
@@ -61,14 +62,7 @@ describe("npm start", () => {
     const created = await fetch(`${base}/api/v2/incoming_payments`, {
       method: "POST",
       headers,
-      body: JSON.stringify({
-        payment_channel: "M-PESA STK Push",
-        till_number: "K000000",
-        subscriber: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
-        amount: { currency: "KES", value: "20" },
-        metadata: {},
-        _links: { callback_url: "https://example.com/result" },
-      }),
+      body: JSON.stringify(SAMPLE_STK_PUSH),
     });
     expect(created.status).toBe(201);
     const location = created.headers.get("location")!;

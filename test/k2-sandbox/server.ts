@@ -63,6 +63,7 @@ interface StoredResource {
 
 export const DEV_CLIENT: SandboxClient = { clientId: "sandbox-client-id", clientSecret: "sandbox-client-secret" };
 
+
 /** Resource path segment (v1 and v2) to the `data.type` K2 reports for it. */
 const RESOURCE_TYPES: Record<string, string> = {
   incoming_payments: "incoming_payment",

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
+import { minifiedBundle } from "../support/bundle.js";
 import { expect, it } from "vitest";
 import { ROOT } from "./packed-package.js";
 
@@ -16,15 +16,7 @@ import { ROOT } from "./packed-package.js";
 export const BUDGET = { k2Client: 5 * 1024, wholePackage: 10 * 1024 };
 
 async function gzippedBundle(source: string): Promise<number> {
-  const result = await build({
-    stdin: { contents: source, resolveDir: ROOT, loader: "js" },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    write: false,
-    platform: "neutral",
-  });
-  return gzipSync(result.outputFiles[0]!.contents, { level: 9 }).byteLength;
+  return gzipSync(await minifiedBundle(source, ROOT), { level: 9 }).byteLength;
 }
 
 it("keeps `import { K2Client }` and the whole entry within budget", async () => {

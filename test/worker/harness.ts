@@ -55,11 +55,4 @@ export function proxyRequest(path: string, init: RequestInit & { key?: string | 
   return new Request(`https://proxy.example${path}`, { ...rest, headers });
 }
 
-export const stkPush = {
-  payment_channel: "M-PESA STK Push",
-  till_number: "K000000",
-  subscriber: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
-  amount: { currency: "KES", value: "20" },
-  metadata: { order: "42" },
-  _links: { callback_url: "https://example.com/k2/result" },
-};
+export { SAMPLE_STK_PUSH as stkPush } from "../k2-sandbox/samples.js";
