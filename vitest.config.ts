@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { DEV_CLIENT } from "./test/k2-sandbox/server.js";
+import { DEV_CLIENT } from "./sandbox/credentials.js";
 import { TEST_PROXY_KEYS } from "./test/worker/keys.js";
 
 export default defineConfig({

@@ -356,7 +356,7 @@ function resultsMarkdown(r: BenchResults): string {
     "",
     "## Method and choices",
     "",
-    "- Each benchmark runs in a fresh Node process; the K2 sandbox (`test/k2-sandbox/server.ts`) runs in another, so a client never shares its event loop with the server it measures.",
+    "- Each benchmark runs in a fresh Node process; the K2 sandbox (`sandbox/server.ts`) runs in another, so a client never shares its event loop with the server it measures.",
     "- Ours is the built package (`dist/`), as installed. The peers are used as their READMEs show: k2-connect-node `TokenService.getToken()` (its README leaves storing the token to the developer, so every call is a request); simple-oauth2 `new ClientCredentials(config).getToken()`, kept and renewed when `expired(60)` as its README's access-token section shows; oauth4webapi `clientCredentialsGrantRequest` + `processClientCredentialsResponse` with `client_secret_post`, wrapped in the few-line cache users write (keep the token until a minute before expiry). A second oauth4webapi wrapper that also shares the in-flight promise is in the herd table to show what single flight takes by hand. oauth4webapi is given `allowInsecureRequests` because the sandbox is plain http on loopback.",
     "- Round trip, ours: a renewal of a long-lived `K2Client` (drop the token, then `getAccessToken()`), so that construction is not counted, as it is not for the peers' clients. The request alone (`OAuth2Client.clientCredentials()`) and a new client's first token are shown beside it to tell the parts apart.",
     "- Cold herd: the server restarts on a new port before each round, which closes every kept-alive connection, and each round uses a fresh client.",

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every benchmark of the issue in one run on this machine, each in a fresh Node
+ * `npm run bench`: every benchmark in one run on this machine, each in a fresh Node
  * process, then bench/results.json, bench/results.md and the SVG charts (see report.ts).
  * `npm run build` runs first (the package script), so "ours" is the dist/ a user would install.
  *

@@ -1,14 +1,15 @@
 /**
- * `npm start` (until the Worker lands): starts the local K2 sandbox and walks through the client
- * against it, so a newcomer sees every feature work without Kopo Kopo credentials.
+ * `npm run demo`: starts the local K2 sandbox and walks through the client against it, so a
+ * newcomer sees every feature work without Kopo Kopo credentials.
  */
 import { K2Client, readK2Error, signWebhook, verifyWebhookSignature } from "../src/index.js";
-import { SAMPLE_STK_PUSH } from "../test/k2-sandbox/samples.js";
-import { DEV_CLIENT, K2Sandbox } from "../test/k2-sandbox/server.js";
+import { SAMPLE_STK_PUSH } from "../sandbox/samples.js";
+import { DEV_API_KEY, DEV_CLIENT } from "../sandbox/credentials.js";
+import { K2Sandbox } from "../sandbox/server.js";
 
 const sandbox = await new K2Sandbox().listen(0);
-const apiKey = "sandbox-api-key";
-const k2 = new K2Client({ ...DEV_CLIENT, baseUrl: sandbox.url, apiKey });
+const apiKey = DEV_API_KEY;
+const k2 = new K2Client({ ...DEV_CLIENT, baseUrl: sandbox.url });
 const step = (title: string, value: unknown) => console.log(`\n> ${title}\n${JSON.stringify(value, null, 2)}`);
 
 try {

@@ -9,12 +9,12 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { DEV_CLIENT, K2Sandbox } from "../test/k2-sandbox/server.js";
-import { DEV_PROXY_KEY } from "./dev-proxy-key.js";
+import { DEV_CLIENT, DEV_PROXY_KEY } from "../sandbox/credentials.js";
+import { K2Sandbox } from "../sandbox/server.js";
+import { readDotEnv } from "../src/cli/dotenv.js";
 
 const port = Number(argument("--port") ?? 8787);
-const devVars = readDevVars(".dev.vars");
+const devVars = readDotEnv(".dev.vars");
 const vars: string[] = [];
 let sandbox: K2Sandbox | undefined;
 
@@ -71,15 +71,4 @@ wrangler.on("exit", (code) => void stop(code ?? 1));
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(name);
   return index === -1 ? undefined : process.argv[index + 1];
-}
-
-/** KEY=VALUE lines, as wrangler reads .dev.vars (quotes stripped, # comments ignored). */
-function readDevVars(path: string): Record<string, string> {
-  if (!existsSync(path)) return {};
-  const vars: Record<string, string> = {};
-  for (const line of readFileSync(path, "utf8").split(/\r?\n/)) {
-    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (match && !line.trimStart().startsWith("#")) vars[match[1]!] = match[2]!.replace(/^(['"])(.*)\1$/, "$2");
-  }
-  return vars;
 }

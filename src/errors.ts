@@ -52,35 +52,6 @@ export class OAuth2Error extends K2EdgeError {
 }
 
 /**
- * The K2 API answered with its own error body, `{ "error_code": 400, "error_message": ... }`, where
- * the message is a string or an array of strings; {@link K2ApiError.messages} is always an array.
- *
- * @see {@link https://developers.kopokopo.com/guides/auth/using-an-access-token.html | K2 Connect: using an access token}
- * @example
- * ```ts
- * catch (e) { if (e instanceof K2ApiError) e.messages.forEach((m) => console.warn(m)); }
- * ```
- */
-export class K2ApiError extends K2EdgeError {
-  override name = "K2ApiError";
-  /** The HTTP status of the answer. */
-  declare readonly status: number;
-  /** K2's `error_code` (usually equal to the status), when present. */
-  declare readonly errorCode: number | string | undefined;
-  /** K2's `error_message`, as a list even when K2 sent a single string. */
-  declare readonly messages: readonly string[];
-
-  constructor(
-    fields: { status: number; errorCode?: number | string; messages: readonly string[] },
-    options?: ErrorOptions,
-  ) {
-    const text = fields.messages.length > 0 ? fields.messages.join("; ") : "no message";
-    super(`K2 API error ${fields.errorCode ?? fields.status}: ${text} (HTTP ${fields.status})`, options);
-    Object.assign(this, { errorCode: undefined }, fields, { messages: Object.freeze([...fields.messages]) });
-  }
-}
-
-/**
  * An answer that is neither a success nor a recognised error body: an HTML page from a gateway, a
  * truncated or non-JSON body, a 200 without `access_token`, a non-numeric `expires_in`.
  *

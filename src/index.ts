@@ -2,60 +2,61 @@
  * k2-connect-edge: a zero-dependency Kopo Kopo (K2 Connect) and OAuth 2.0 client on `fetch` and
  * WebCrypto, for Workers, Deno, Bun, Node and browsers.
  *
+ * The layers, bottom up: the transport (deadlines, retries, answers, the origin guard), the generic
+ * OAuth 2.0 client, token sources and caches, the Kopo Kopo client, and provider presets. The typed
+ * K2 resources are the separate entry `k2-connect-edge/api`.
+ *
  * @module
  */
-export { K2Client, K2_BASE_URLS, k2CacheKey, readK2Error } from "./k2-client.ts";
-export type { K2ClientOptions, K2Exchange, K2FetchInit, K2Token, K2TokenInfo } from "./k2-client.ts";
-export { OAuth2Client } from "./oauth2-client.ts";
-export { parseIntrospection } from "./token-endpoint.ts";
-export type {
-  AuthorizationCodeOptions,
-  ClientCredentialsOptions,
-  OAuth2ClientOptions,
-  RefreshingSourceOptions,
-  RefreshTokenOptions,
-  TokenIntrospection,
-  TokenTypeHintOptions,
-} from "./oauth2-client.ts";
-export { buildAuthorizationURL } from "./authorization-url.ts";
-export type { AuthorizationRequest, AuthorizationURLFields, AuthorizationURLOptions } from "./authorization-url.ts";
-export { AuthorizationCallbackError, callbackParameters, checkCallback } from "./authorization-callback.ts";
-export type {
-  AuthorizationCallbackFailure,
-  AuthorizationCallbackInput,
-  CallbackExpectations,
-} from "./authorization-callback.ts";
-export { codeChallenge, generateCodeVerifier, generateState } from "./pkce.ts";
-export type { CodeChallengeMethod } from "./pkce.ts";
-export { RefreshingTokenSource, refreshedTokenSet } from "./refreshing-token-source.ts";
-export type { RefreshingTokenSourceOptions, TokenRefresher } from "./refreshing-token-source.ts";
-export {
-  copper,
-  CopperClient,
-  COPPER_API_BASE_URL,
-  COPPER_AUTHORIZATION_ENDPOINT,
-  COPPER_SCOPE,
-  COPPER_TOKEN_ENDPOINT,
-} from "./copper.ts";
-export type { CopperOptions, CopperToken } from "./copper.ts";
-export { clientSecretBasic, clientSecretPost, noClientSecret } from "./client-authentication.ts";
-export type { ClientAuthentication, ClientAuthenticationMethod } from "./client-authentication.ts";
-export { CachedTokenSource } from "./token-source.ts";
-export type { CachedTokenSourceOptions, CallOptions, TokenOrigin, TokenSource } from "./token-source.ts";
-export { MemoryTokenCache } from "./token-cache.ts";
-export { KvTokenCache, KV_MIN_TTL_SECONDS } from "./kv-token-cache.ts";
-export type { KvNamespaceLike } from "./kv-token-cache.ts";
-export type { TokenCache } from "./token-cache.ts";
-export { processTokenResponse } from "./token-set.ts";
-export type { TokenResponseOptions, TokenSet } from "./token-set.ts";
-export { signWebhook, verifyWebhookSignature } from "./webhook-signature.ts";
 export {
   InvalidInputError,
-  K2ApiError,
   K2EdgeError,
   NetworkError,
   OAuth2Error,
   TimeoutError,
   UnexpectedResponseError,
 } from "./errors.ts";
-export type { FetchLike, TransportOptions } from "./http.ts";
+export type { CallOptions, FetchLike, TransportOptions } from "./transport/transport.ts";
+
+export { OAuth2Client } from "./oauth/client.ts";
+export type {
+  AuthorizationCodeOptions,
+  ClientCredentialsOptions,
+  OAuth2ClientOptions,
+  RefreshTokenOptions,
+  TokenTypeHintOptions,
+} from "./oauth/client.ts";
+export type { ClientAuthentication, ClientAuthenticationMethod } from "./oauth/client-authentication.ts";
+export type { TokenIntrospection } from "./oauth/token-endpoint.ts";
+export type { TokenSet } from "./oauth/token-set.ts";
+export type { AuthorizationRequest, AuthorizationURLOptions } from "./oauth/authorization-code/authorization-url.ts";
+export { AuthorizationCallbackError } from "./oauth/authorization-code/callback.ts";
+export type { AuthorizationCallbackFailure, AuthorizationCallbackInput } from "./oauth/authorization-code/callback.ts";
+export type { CodeChallengeMethod } from "./oauth/authorization-code/pkce.ts";
+
+export type { TokenOrigin, TokenSource } from "./tokens/token-source.ts";
+export { CachedTokenSource } from "./tokens/cached-token-source.ts";
+export type { CachedTokenSourceOptions } from "./tokens/cached-token-source.ts";
+export { RefreshingTokenSource } from "./tokens/refreshing-token-source.ts";
+export type { RefreshingTokenSourceOptions, TokenRefresher } from "./tokens/refreshing-token-source.ts";
+export type { TokenCache } from "./tokens/token-cache.ts";
+export { MemoryTokenCache } from "./tokens/memory-token-cache.ts";
+export { KvTokenCache } from "./tokens/kv-token-cache.ts";
+export type { KvNamespaceLike } from "./tokens/kv-token-cache.ts";
+
+export { K2Client } from "./k2/client.ts";
+export type { K2ClientOptions, K2Exchange, K2Token } from "./k2/client.ts";
+export { K2_BASE_URLS } from "./k2/base-urls.ts";
+export { k2CacheKey } from "./k2/cache-key.ts";
+export { K2ApiError, readK2Error } from "./k2/errors.ts";
+export type { K2TokenInfo } from "./k2/token-info.ts";
+export { signWebhook, verifyWebhookSignature } from "./k2/webhook-signature.ts";
+
+export {
+  copper,
+  COPPER_API_BASE_URL,
+  COPPER_AUTHORIZATION_ENDPOINT,
+  COPPER_SCOPE,
+  COPPER_TOKEN_ENDPOINT,
+} from "./providers/copper.ts";
+export type { CopperClient, CopperOptions, CopperToken } from "./providers/copper.ts";

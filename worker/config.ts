@@ -2,7 +2,8 @@
  * The Worker's settings, read from its environment and checked once per isolate. A problem names
  * the setting, never its value.
  */
-import { K2_BASE_URLS } from "../src/index.ts";
+import { InvalidInputError, K2_BASE_URLS } from "../src/index.ts";
+import { checkedOrigin } from "../src/transport/origin.ts";
 
 /** The bindings and variables the Worker reads (see wrangler.toml). */
 export interface Env {
@@ -29,14 +30,14 @@ export interface ProxyConfig {
   upstreamTimeoutMs: number;
 }
 
-/** A setting that is missing or malformed. */
+/** A setting that is missing or malformed; the message names the setting and never its value. */
 export class ConfigError extends Error {
   override name = "ConfigError";
   constructor(
     readonly setting: keyof Env,
-    problem: string,
+    message: string,
   ) {
-    super(`${setting} ${problem}`);
+    super(message);
   }
 }
 
@@ -56,47 +57,39 @@ export function readConfig(env: Env): ProxyConfig {
 
 function required(env: Env, name: "K2_CLIENT_ID" | "K2_CLIENT_SECRET"): string {
   const value = env[name];
-  if (typeof value !== "string" || value.trim() === "") throw new ConfigError(name, "is missing");
+  if (typeof value !== "string" || value.trim() === "") throw new ConfigError(name, `${name} is missing`);
   return value.trim();
 }
 
 function proxyKeys(env: Env): string[] {
   const raw = env.PROXY_KEYS;
-  if (typeof raw !== "string" || raw.trim() === "") throw new ConfigError("PROXY_KEYS", "is missing");
+  if (typeof raw !== "string" || raw.trim() === "") throw new ConfigError("PROXY_KEYS", "PROXY_KEYS is missing");
   const keys = raw.split(",").map((key) => key.trim());
   if (keys.some((key) => key.length < MIN_PROXY_KEY_LENGTH)) {
-    throw new ConfigError("PROXY_KEYS", `must be comma-separated keys of at least ${MIN_PROXY_KEY_LENGTH} characters`);
+    throw new ConfigError("PROXY_KEYS", `PROXY_KEYS must be comma-separated keys of at least ${MIN_PROXY_KEY_LENGTH} characters`);
   }
   return keys;
 }
 
 function k2Origin(env: Env): string {
   if (env.K2_BASE_URL) {
-    let url: URL;
+    // The package's one origin guard: https, plain http only to this machine (the local sandbox).
     try {
-      url = new URL(env.K2_BASE_URL);
-    } catch {
-      throw new ConfigError("K2_BASE_URL", "is not an absolute URL");
+      return checkedOrigin("K2_BASE_URL", env.K2_BASE_URL);
+    } catch (error) {
+      if (error instanceof InvalidInputError) throw new ConfigError("K2_BASE_URL", error.message);
+      throw error;
     }
-    // Plain HTTP only to this machine (the local sandbox): a token must never cross a network in clear.
-    const loopback = url.hostname === "localhost" || url.hostname === "127.0.0.1" || url.hostname === "[::1]";
-    if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-      throw new ConfigError("K2_BASE_URL", "must be https (http only for localhost)");
-    }
-    if (url.pathname !== "/" || url.search || url.username || url.password) {
-      throw new ConfigError("K2_BASE_URL", "must be an origin only, without path, query or credentials");
-    }
-    return url.origin;
   }
   const environment = env.K2_ENVIRONMENT;
   if (environment === "sandbox" || environment === "production") return K2_BASE_URLS[environment];
-  throw new ConfigError("K2_ENVIRONMENT", 'must be "sandbox" or "production" (or set K2_BASE_URL)');
+  throw new ConfigError("K2_ENVIRONMENT", 'K2_ENVIRONMENT must be "sandbox" or "production" (or set K2_BASE_URL)');
 }
 
 function kvBinding(env: Env): KVNamespace {
   const kv = env.TOKEN_CACHE;
   if (!kv || typeof kv.get !== "function" || typeof kv.put !== "function") {
-    throw new ConfigError("TOKEN_CACHE", "must be bound to a KV namespace");
+    throw new ConfigError("TOKEN_CACHE", "TOKEN_CACHE must be bound to a KV namespace");
   }
   return kv;
 }
@@ -104,6 +97,6 @@ function kvBinding(env: Env): KVNamespace {
 function positiveInteger(env: Env, name: "MAX_BODY_BYTES" | "UPSTREAM_TIMEOUT_MS", fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
-  if (!/^\d+$/.test(String(raw).trim()) || Number(raw) <= 0) throw new ConfigError(name, "must be a positive whole number");
+  if (!/^\d+$/.test(String(raw).trim()) || Number(raw) <= 0) throw new ConfigError(name, `${name} must be a positive whole number`);
   return Number(raw);
 }

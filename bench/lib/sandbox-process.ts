@@ -1,11 +1,12 @@
 /**
- * The K2 sandbox (test/k2-sandbox/server.ts) in a process of its own, so that the server's work
+ * The K2 sandbox (sandbox/server.ts) in a process of its own, so that the server's work
  * does not share an event loop with the client being measured. Driven over IPC by sandbox.ts.
  *
  * The sandbox records every request; the record is drained into counters every 250 ms so that a
  * long load run does not grow this process's heap (and slow the upstream down as it goes).
  */
-import { DEV_CLIENT, K2Sandbox } from "../../test/k2-sandbox/server.js";
+import { DEV_CLIENT } from "../../sandbox/credentials.js";
+import { K2Sandbox } from "../../sandbox/server.js";
 import { BENCH_CLIENTS } from "./clients.js";
 
 export type SandboxCommand = { id: number; command: "restart" | "counts" | "stop" };

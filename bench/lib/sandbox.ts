@@ -3,7 +3,7 @@
  * counters, and a restart that drops every open connection.
  */
 import type { ChildProcess } from "node:child_process";
-import { DEV_CLIENT } from "../../test/k2-sandbox/server.js";
+import { DEV_CLIENT } from "../../sandbox/credentials.js";
 import { forkTs } from "./child.js";
 import type { SandboxCommand, SandboxCounts } from "./sandbox-process.js";
 

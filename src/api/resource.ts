@@ -4,12 +4,17 @@
  *
  * @module
  */
-import { InvalidInputError, readK2Error, UnexpectedResponseError } from "../index.ts";
+import { InvalidInputError } from "../errors.ts";
+import { readK2Error } from "../k2/errors.ts";
+import { type Exchange } from "../transport/transport.ts";
+import { readExchange, readJson, unexpected } from "../transport/answer.ts";
+import { urlOnOrigin } from "../transport/origin.ts";
+import { noRedaction } from "../transport/redaction.ts";
 import { isPlainObject } from "./validation.ts";
 
 /**
  * What the resource calls need of a client: its origin and an authenticated `fetch` on it. A
- * {@link K2Client} is one; so is a small adapter that sends requests through the proxy Worker with a
+ * `K2Client` is one; so is a small adapter that sends requests through the proxy Worker with a
  * proxy key (see the README).
  */
 export interface K2Connection {
@@ -77,9 +82,14 @@ const JSON_HEADERS = { "content-type": "application/json", accept: "application/
  * with a `Location` is success; anything else throws the typed K2 error.
  */
 export async function create(k2: K2Connection, collection: Collection, body: unknown, options: K2CallOptions = {}): Promise<string> {
-  const target = `${originOf(k2)}/api/${collection.version}/${collection.name}`;
+  const target = urlOnOrigin(originOf(k2), `/api/${collection.version}/${collection.name}`);
   const response = await k2.fetch(target, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(body), signal: options.signal });
-  return createdLocation(response, target);
+  const answer = await successOf(response, target);
+  const location = response.headers.get("location");
+  if (!location) {
+    throw unexpected(`K2 accepted the request to ${target} (HTTP ${response.status}) but named no Location`, answer, noRedaction);
+  }
+  return new URL(location, response.url || target).href;
 }
 
 /** POSTs with an empty body to a location (payment link cancel) and answers the JSON body, if any. */
@@ -94,11 +104,10 @@ export async function postAction(
   url.pathname = `${url.pathname.replace(/\/+$/, "")}/${action}`;
   const target = url.href;
   const response = await k2.fetch(target, { method: "POST", headers: { accept: "application/json" }, signal: options.signal });
-  if (!response.ok) throw await readK2Error(response);
-  const text = await response.text();
-  if (text.trim() === "") return {};
-  const body = parseJson(text, response, target);
-  if (!isPlainObject(body)) throw unexpected(`Expected a JSON object from ${target}`, response, text);
+  const answer = await successOf(response, target);
+  if (answer.text.trim() === "") return {};
+  const body = readJson(answer, noRedaction);
+  if (!isPlainObject(body)) throw unexpected(`Expected a JSON object from ${target}`, answer, noRedaction);
   return body;
 }
 
@@ -115,11 +124,10 @@ export async function readStatus<R extends K2Resource<string, unknown>>(
 ): Promise<R> {
   const target = resourceUrl(k2, collection, locationOrId);
   const response = await k2.fetch(target, { method: "GET", headers: { accept: "application/json" }, signal: options.signal });
-  if (!response.ok) throw await readK2Error(response);
-  const text = await response.text();
-  const body = parseJson(text, response, target);
+  const answer = await successOf(response, target);
+  const body = readJson(answer, noRedaction);
   const problem = resourceProblem(body, types);
-  if (problem) throw unexpected(`${problem} in the answer from ${target}`, response, text);
+  if (problem) throw unexpected(`${problem} in the answer from ${target}`, answer, noRedaction);
   return body as R;
 }
 
@@ -143,20 +151,11 @@ export function resourceProblem(body: unknown, types: readonly string[]): string
  * The absolute URL of a resource given by location (absolute, or a path) or by id. A location on
  * another origin is refused before anything is sent, so the token never leaves for another host.
  */
-export function resourceUrl(k2: K2Connection, collection: Collection, locationOrId: string): string {
+function resourceUrl(k2: K2Connection, collection: Collection, locationOrId: string): string {
   const origin = originOf(k2);
   if (typeof locationOrId !== "string" || locationOrId.trim() === "") throw new InvalidInputError("A location or id is required");
-  if (/^[A-Za-z0-9_-]+$/.test(locationOrId)) return `${origin}/api/${collection.version}/${collection.name}/${locationOrId}`;
-  let url: URL;
-  try {
-    url = new URL(locationOrId, origin);
-  } catch (error) {
-    throw new InvalidInputError(`Not a location or id: ${JSON.stringify(locationOrId)}`, { cause: error });
-  }
-  if (url.origin !== origin) {
-    throw new InvalidInputError(`Refusing a location on ${url.origin}: the token is only sent to ${origin}`);
-  }
-  return url.href;
+  const path = /^[A-Za-z0-9_-]+$/.test(locationOrId) ? `/api/${collection.version}/${collection.name}/${locationOrId}` : locationOrId;
+  return urlOnOrigin(origin, path);
 }
 
 function originOf(k2: K2Connection): string {
@@ -167,23 +166,8 @@ function originOf(k2: K2Connection): string {
   }
 }
 
-async function createdLocation(response: Response, target: string): Promise<string> {
+/** The whole answer, or the typed K2 error it stands for. */
+async function successOf(response: Response, target: string): Promise<Exchange> {
   if (!response.ok) throw await readK2Error(response);
-  const text = await response.text();
-  const location = response.headers.get("location");
-  if (!location) throw unexpected(`K2 accepted the request to ${target} (HTTP ${response.status}) but named no Location`, response, text);
-  return new URL(location, response.url || target).href;
-}
-
-function parseJson(text: string, response: Response, target: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw unexpected(`Expected a JSON body from ${target}`, response, text, error);
-  }
-}
-
-function unexpected(reason: string, response: Response, text: string, cause?: unknown): UnexpectedResponseError {
-  const fields = { status: response.status, contentType: response.headers.get("content-type") ?? "", excerpt: text.slice(0, 200) };
-  return new UnexpectedResponseError(reason, fields, cause === undefined ? undefined : { cause });
+  return readExchange(response, target);
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { K2EdgeError } from "../index.ts";
+import { K2EdgeError } from "../errors.ts";
 
 /** One thing wrong with a request: where (`subscriber.phone_number`, `destinations[1].amount`) and what. */
 export interface K2ValidationProblem {

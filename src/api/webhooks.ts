@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { K2EdgeError, verifyWebhookSignature } from "../index.ts";
+import { K2EdgeError } from "../errors.ts";
+import { verifyWebhookSignature } from "../k2/webhook-signature.ts";
 import type { IncomingPaymentAttributes } from "./incoming-payments.ts";
 import type { OutgoingPaymentAttributes } from "./pay.ts";
 import type { PaymentLinkAttributes } from "./payment-links.ts";

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { existsSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { K2Client, K2EdgeError } from "../index.ts";
+import { readDotEnv } from "./dotenv.ts";
 
 const HELP = `Usage: k2-connect-edge <command> [token]
 
@@ -85,18 +85,6 @@ function clientFromEnvironment(env: Record<string, string>): K2Client {
 /** Times in the library are epoch milliseconds; people read ISO-8601. */
 function isoTimes(key: string, value: unknown): unknown {
   return typeof value === "number" && (key === "expiresAt" || key === "createdAt" || key === "issuedAt") ? new Date(value).toISOString() : value;
-}
-
-/** KEY=VALUE lines; `export `, quotes and # comments allowed. The real environment wins over the file. */
-function readDotEnv(path: string): Record<string, string> {
-  if (!existsSync(path)) return {};
-  const values: Record<string, string> = {};
-  for (const line of readFileSync(path, "utf8").split(/\r?\n/)) {
-    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!match || line.trimStart().startsWith("#")) continue;
-    values[match[1]!] = match[2]!.replace(/^(['"])(.*)\1$/, "$2");
-  }
-  return values;
 }
 
 function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -11,7 +11,8 @@ import {
   type K2Connection,
 } from "../../src/api/index.js";
 import { InvalidInputError, K2ApiError, K2Client, UnexpectedResponseError } from "../../src/index.js";
-import { DEV_CLIENT, K2Sandbox } from "../k2-sandbox/server.js";
+import { DEV_CLIENT } from "../../sandbox/credentials.js";
+import { K2Sandbox } from "../../sandbox/server.js";
 import { stkPush } from "./fixtures.js";
 
 let server: K2Sandbox;

@@ -1,5 +1,5 @@
 /**
- * Every resource of K2-API.md against the K2-shaped sandbox: the exact JSON K2 receives for each
+ * Every documented K2 resource against the K2-shaped sandbox: the exact JSON K2 receives for each
  * resource and variant, where it goes, and the typed status read back from the Location.
  */
 import { afterAll, describe, expect, expectTypeOf, it } from "vitest";
@@ -33,7 +33,8 @@ import {
   type K2Resource,
 } from "../../src/api/index.js";
 import { K2ApiError, K2Client } from "../../src/index.js";
-import { DEV_CLIENT, K2Sandbox } from "../k2-sandbox/server.js";
+import { DEV_CLIENT } from "../../sandbox/credentials.js";
+import { K2Sandbox } from "../../sandbox/server.js";
 import * as fixture from "./fixtures.js";
 
 interface Case {

@@ -67,6 +67,8 @@ describe("k2-connect-edge/api", () => {
       expect(error).toBeInstanceOf(core.K2EdgeError);
       await expect(api.getStkPushStatus(bad, "https://evil.example/x")).rejects.toBeInstanceOf(core.InvalidInputError);
     }
-    expect(readFileSync(join(ROOT, pkg.exports["./api"].require.default), "utf8")).toMatch(/require\(["']\.\.\/index\.cjs["']\)/);
+    // One output file per source file: the api's validation requires the core's error module.
+    expect(readFileSync(join(ROOT, "dist", "api", "validation.cjs"), "utf8")).toMatch(/require\(["']\.\.\/errors\.cjs["']\)/);
+    expect(readFileSync(join(ROOT, "dist", "api", "validation.js"), "utf8")).toMatch(/from ["']\.\.\/errors\.js["']/);
   });
 });

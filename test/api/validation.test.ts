@@ -20,7 +20,8 @@ import {
   sendTransactionSmsNotification,
 } from "../../src/api/index.js";
 import { K2Client, K2EdgeError } from "../../src/index.js";
-import { DEV_CLIENT, K2Sandbox } from "../k2-sandbox/server.js";
+import { DEV_CLIENT } from "../../sandbox/credentials.js";
+import { K2Sandbox } from "../../sandbox/server.js";
 import * as fixture from "./fixtures.js";
 
 let server: K2Sandbox;

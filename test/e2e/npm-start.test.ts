@@ -5,8 +5,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_PROXY_KEY } from "../../scripts/dev-proxy-key.js";
-import { SAMPLE_STK_PUSH } from "../k2-sandbox/samples.js";
+import { DEV_PROXY_KEY } from "../../sandbox/credentials.js";
+import { SAMPLE_STK_PUSH } from "../../sandbox/samples.js";
 
 let child: ChildProcess;
 let base: string;

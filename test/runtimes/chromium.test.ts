@@ -8,14 +8,12 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { K2Sandbox } from "../k2-sandbox/server.js";
+import { K2Sandbox } from "../../sandbox/server.js";
 import { launchChromium } from "../support/chromium.js";
+import { distAsset } from "../support/dist-assets.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-const FILES: Record<string, string> = {
-  "/dist/index.js": join(ROOT, "dist", "index.js"),
-  "/conformance.mjs": join(ROOT, "test", "runtimes", "conformance.mjs"),
-};
+const CONFORMANCE = join(ROOT, "test", "runtimes", "conformance.mjs");
 
 let sandbox: K2Sandbox;
 let pages: Server;
@@ -25,7 +23,7 @@ let origin: string;
 beforeAll(async () => {
   sandbox = await new K2Sandbox().listen();
   pages = createServer((request, response) => {
-    const file = FILES[request.url ?? ""];
+    const file = request.url === "/conformance.mjs" ? CONFORMANCE : distAsset(request.url ?? "");
     if (request.url === "/") {
       // The page imports the bundle as any web page would, then runs the checks.
       response.writeHead(200, { "content-type": "text/html" });

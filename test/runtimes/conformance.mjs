@@ -24,7 +24,7 @@ export async function runConformance(pkg, sandboxUrl) {
   };
 
   await control("reset");
-  const k2 = new K2Client({ ...credentials, baseUrl: sandboxUrl, apiKey: "conformance-api-key" });
+  const k2 = new K2Client({ ...credentials, baseUrl: sandboxUrl });
   let first;
 
   await check("token", async () => {
@@ -71,9 +71,9 @@ export async function runConformance(pkg, sandboxUrl) {
     const signature = await signWebhook(raw, "conformance-api-key");
     const genuine = await verifyWebhookSignature(new TextEncoder().encode(raw), signature, "conformance-api-key");
     const tampered = await verifyWebhookSignature(raw.replace("Wanjikũ", "Wanjiku"), signature, "conformance-api-key");
-    const viaClient = await k2.verifyWebhook(raw, signature);
+    const otherKey = await verifyWebhookSignature(raw, signature, "another-api-key");
     const malformed = await verifyWebhookSignature(raw, "not-hex", "conformance-api-key");
-    return (genuine && !tampered && viaClient && !malformed) || JSON.stringify({ genuine, tampered, viaClient, malformed });
+    return (genuine && !tampered && !otherKey && !malformed) || JSON.stringify({ genuine, tampered, otherKey, malformed });
   });
   await check("typed errors", async () => {
     const wrong = new K2Client({ clientId: credentials.clientId, clientSecret: "wrong-secret-value", baseUrl: sandboxUrl, retries: 0 });

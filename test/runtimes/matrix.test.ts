@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { K2Sandbox } from "../k2-sandbox/server.js";
+import { K2Sandbox } from "../../sandbox/server.js";
 import { BIN, installPackedPackage, nodeBinaries, type PackedProject } from "./packed-package.js";
 
 const run = promisify(execFile);

@@ -9,7 +9,7 @@ import { expect, it } from "vitest";
 import { ROOT } from "./packed-package.js";
 
 /**
- * The budgets enforced. The runtimes issue asked for 3 KB and 6 KB; the contracted K2Client surface
+ * The budgets enforced. The targets were 3 KB and 6 KB; the contracted K2Client surface
  * (revoke, introspect, token info, 401 replay, typed and redacted errors, retries) measures about
  * 4.7 KB, so these guard against growth while README states the target as missed.
  */

@@ -1,7 +1,7 @@
 /**
  * A Copper-shaped server on loopback: Copper's hosts cannot be reached from here, so this stands in
- * for app.copper.com (OAuth) and api.copper.com (Developer API), reproducing shared/BRIEF.md's
- * Copper facts:
+ * for app.copper.com (OAuth) and api.copper.com (Developer API), reproducing Copper's documented
+ * behaviour:
  * - `GET /oauth/authorize` (response_type=code, client_id, redirect_uri, scope=developer/v1/all,
  *   optional state): the user approves at once (or denies, when told to) and the answer goes back
  *   to redirect_uri as a form POST (an auto-submitting HTML form), with `state` only when asked to;

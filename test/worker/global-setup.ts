@@ -1,6 +1,6 @@
 /** Starts the K2 sandbox in Node for the tests that run inside workerd; they drive it over HTTP. */
 import type { TestProject } from "vitest/node";
-import { K2Sandbox } from "../k2-sandbox/server.js";
+import { K2Sandbox } from "../../sandbox/server.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -55,4 +55,4 @@ export function proxyRequest(path: string, init: RequestInit & { key?: string | 
   return new Request(`https://proxy.example${path}`, { ...rest, headers });
 }
 
-export { SAMPLE_STK_PUSH as stkPush } from "../k2-sandbox/samples.js";
+export { SAMPLE_STK_PUSH as stkPush } from "../../sandbox/samples.js";

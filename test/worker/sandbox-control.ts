@@ -1,6 +1,6 @@
 /** The K2 sandbox's remote control, for tests running inside workerd. */
 import { inject } from "vitest";
-import type { Fault, RecordedRequest } from "../k2-sandbox/server.js";
+import type { Fault, RecordedRequest } from "../../sandbox/server.js";
 
 export const sandboxUrl = (): string => inject("k2SandboxUrl");
 

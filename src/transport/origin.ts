@@ -1,0 +1,73 @@
+/**
+ * The one origin guard. A bearer token or a client secret goes only where it was configured to go:
+ * every base URL the package is given is checked here by one rule, and every URL a token is sent
+ * to is resolved here against its base and refused when it leaves the base's origin.
+ *
+ * The rule: an absolute URL, `https:` (plain `http:` only to a loopback host, where nothing crosses
+ * a network), with no credentials and no fragment.
+ *
+ * @module
+ */
+import { InvalidInputError } from "../errors.ts";
+
+/** `localhost`, `127.0.0.0/8` and `[::1]`: this machine. */
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * `value` as a base URL under the guard's rule. `name` is the setting the error names; the value
+ * itself is never quoted, since a misplaced secret is a common mistake.
+ */
+export function checkedUrl(name: string, value: unknown): URL {
+  if (typeof value !== "string" || value.trim() === "") throw new InvalidInputError(`${name} is required`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidInputError(`${name} is not an absolute URL`);
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
+    throw new InvalidInputError(`${name} must be an https URL (plain http only to localhost)`);
+  }
+  if (url.username || url.password) throw new InvalidInputError(`${name} must not carry credentials`);
+  if (url.hash) throw new InvalidInputError(`${name} must not have a fragment`);
+  return url;
+}
+
+/** `value` as an origin: a {@link checkedUrl} with no path or query, such as `https://api.kopokopo.com`. */
+export function checkedOrigin(name: string, value: unknown): string {
+  const url = checkedUrl(name, value);
+  if (url.pathname !== "/" || url.search) {
+    throw new InvalidInputError(`${name} must be an origin only, such as https://api.kopokopo.com, without a path or query`);
+  }
+  return url.origin;
+}
+
+/**
+ * The absolute URL a request carrying a token goes to: `target` resolved against `base`, or an
+ * {@link InvalidInputError} when it would leave `base`'s origin. Absolute and protocol-relative
+ * targets are read as URLs; any other path lands below `base`, with or without its leading slash
+ * (`"people"` and `"/people"` both give `https://api.copper.com/developer_api/v1/people`).
+ * Whatever the spelling (`//host`, `https:host`, `%2F%2Fhost`), the resolved origin decides; a
+ * backslash, which URL parsers read as a slash, is refused outright.
+ */
+export function urlOnOrigin(base: string | URL, target: string | URL): string {
+  const root = new URL(base);
+  if (!root.pathname.endsWith("/")) root.pathname += "/";
+  let url: URL;
+  try {
+    if (target instanceof URL) url = new URL(target.href);
+    else if (typeof target !== "string" || target === "") throw new TypeError("not a string");
+    else if (target.includes("\\")) throw new InvalidInputError("A path or URL with a backslash is refused: URL parsers read it as a slash");
+    else if (/^[a-z][a-z\d+.-]*:/i.test(target) || target.startsWith("//")) url = new URL(target, root);
+    else url = new URL(target.replace(/^\/+/, ""), root);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw error;
+    throw new InvalidInputError("Expected a path or an absolute URL", { cause: error });
+  }
+  if (url.origin !== root.origin) {
+    throw new InvalidInputError(`Refusing ${url.origin}: the token is only sent to ${root.origin}`);
+  }
+  return url.href;
+}

@@ -1,0 +1,172 @@
+/**
+ * The one place that calls `fetch`: deadlines, retries with backoff, and turning transport failures
+ * into typed errors. Everything else in the package builds requests and reads answers.
+ *
+ * @module
+ */
+import { NetworkError, TimeoutError } from "../errors.ts";
+
+/** The shape of the global `fetch`; pass your own to add logging, proxies or test doubles. */
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Per-call options: a caller's own `AbortSignal` cancels that caller's wait only. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** How requests are sent. Every field is optional; the defaults suit the K2 API. */
+export interface TransportOptions {
+  /** The `fetch` to use. Default: the global `fetch`, looked up at call time. */
+  fetch?: FetchLike;
+  /** Deadline of one attempt, from sending until the whole answer is read. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** How often a failed token, revoke, introspect or info request is retried. Default 2. */
+  retries?: number;
+  /** First backoff step; each retry waits a random time up to `retryBaseDelayMs * 2^n`. Default 200 ms. */
+  retryBaseDelayMs?: number;
+  /** Longest `Retry-After` honoured; a server asking for more is not retried. Default 30 000 ms. */
+  maxRetryDelayMs?: number;
+}
+
+/** {@link TransportOptions} with every default filled in. */
+export interface Transport {
+  readonly fetch: FetchLike;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly retryBaseDelayMs: number;
+  readonly maxRetryDelayMs: number;
+}
+
+/** A complete answer: the response and its whole body as text. */
+export interface Exchange {
+  readonly url: string;
+  readonly response: Response;
+  readonly text: string;
+}
+
+/** Fills in defaults and checks the numbers, so that a typo fails at construction, not at 3 a.m. */
+export function createTransport(options: TransportOptions = {}): Transport {
+  const custom = options.fetch;
+  // Called as a plain function, never as a method: a native fetch stored on an object and called
+  // through it throws "Illegal invocation" on Workers.
+  const fetchFn: FetchLike = custom
+    ? (input, init) => custom(input, init)
+    : (input, init) => globalThis.fetch(input, init);
+  return Object.freeze({
+    fetch: fetchFn,
+    timeoutMs: nonNegative("timeoutMs", options.timeoutMs, 10_000),
+    retries: nonNegative("retries", options.retries, 2),
+    retryBaseDelayMs: nonNegative("retryBaseDelayMs", options.retryBaseDelayMs, 200),
+    maxRetryDelayMs: nonNegative("maxRetryDelayMs", options.maxRetryDelayMs, 30_000),
+  });
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`${name} must be a finite number >= 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Sends one request under the deadline without reading the body, for API calls whose answer the
+ * caller reads. The deadline keeps running while the caller reads the body.
+ */
+export async function send(
+  transport: Transport,
+  url: string,
+  init: RequestInit,
+  signal?: AbortSignal,
+): Promise<Response> {
+  const deadline = AbortSignal.timeout(transport.timeoutMs);
+  try {
+    return await transport.fetch(url, { ...init, signal: combine(deadline, signal), redirect: "manual" });
+  } catch (error) {
+    throw transportFailure(error, url, transport.timeoutMs, deadline, signal);
+  }
+}
+
+/**
+ * Sends a request and reads its whole answer, retrying network failures, 429 and 5xx with
+ * exponential backoff and full jitter, honouring `Retry-After`. `build` is called once per attempt
+ * so that every attempt gets a fresh body. A timeout is not retried: the deadline bounds the wait.
+ */
+export async function exchange(
+  transport: Transport,
+  url: string,
+  build: () => RequestInit,
+  signal?: AbortSignal,
+): Promise<Exchange> {
+  for (let attempt = 0; ; attempt++) {
+    const retriesLeft = attempt < transport.retries;
+    const deadline = AbortSignal.timeout(transport.timeoutMs);
+    let response: Response;
+    let text: string;
+    try {
+      response = await transport.fetch(url, { ...build(), signal: combine(deadline, signal), redirect: "manual" });
+      text = await response.text();
+    } catch (error) {
+      const failure = transportFailure(error, url, transport.timeoutMs, deadline, signal);
+      if (!(failure instanceof NetworkError) || !retriesLeft) throw failure;
+      await sleep(backoff(transport, attempt), signal);
+      continue;
+    }
+    if (retriesLeft && (response.status === 429 || response.status >= 500)) {
+      const delay = retryAfterMs(response.headers.get("retry-after")) ?? backoff(transport, attempt);
+      if (delay <= transport.maxRetryDelayMs) {
+        await sleep(delay, signal);
+        continue;
+      }
+    }
+    return { url, response, text };
+  }
+}
+
+function backoff(transport: Transport, attempt: number): number {
+  return Math.random() * transport.retryBaseDelayMs * 2 ** attempt;
+}
+
+/** `Retry-After` as delta-seconds or an HTTP date; `undefined` when absent or unreadable. */
+export function retryAfterMs(header: string | null, now: number = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  // An HTTP date always names its month; this keeps Date.parse from reading "-5" as a year.
+  const date = /[a-z]{3}/i.test(value) ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function transportFailure(
+  error: unknown,
+  url: string,
+  timeoutMs: number,
+  deadline: AbortSignal,
+  signal: AbortSignal | undefined,
+): unknown {
+  // The caller's own cancellation is theirs to recognise: hand back exactly what they aborted with.
+  if (signal?.aborted) return signal.reason;
+  if (deadline.aborted) return new TimeoutError(url, timeoutMs, { cause: error });
+  return new NetworkError(url, { cause: error });
+}
+
+function combine(deadline: AbortSignal, signal: AbortSignal | undefined): AbortSignal {
+  // AbortSignal.any: Node 20.3+, Deno, Bun, workerd and every current browser.
+  return signal ? AbortSignal.any([deadline, signal]) : deadline;
+}
+
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
