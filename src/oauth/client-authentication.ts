@@ -18,13 +18,8 @@ export type ClientAuthentication = (body: URLSearchParams, headers: Headers) => 
 export type ClientAuthenticationMethod = "client_secret_post" | "client_secret_basic" | "none";
 
 /**
- * Sends `client_id` and `client_secret` in the form body: what Kopo Kopo and Copper expect.
- *
- * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1 | RFC 6749, section 2.3.1}
- * @example
- * ```ts
- * new OAuth2Client({ clientId, tokenEndpoint, clientAuthentication: clientSecretPost(clientId, secret) });
- * ```
+ * `client_secret_post` (RFC 6749, section 2.3.1): `client_id` and `client_secret` in the form body,
+ * as Kopo Kopo and Copper expect.
  */
 export function clientSecretPost(clientId: string, clientSecret: string): ClientAuthentication {
   return (body) => {
@@ -34,14 +29,9 @@ export function clientSecretPost(clientId: string, clientSecret: string): Client
 }
 
 /**
- * Sends HTTP Basic credentials. Id and secret are form-encoded before Base64, as RFC 6749 requires
- * and many libraries forget, so a secret containing `:`, `+`, `/`, `%`, `&` or `=` still works.
- *
- * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1 | RFC 6749, section 2.3.1}
- * @example
- * ```ts
- * new OAuth2Client({ clientId, tokenEndpoint, clientAuthentication: clientSecretBasic(clientId, secret) });
- * ```
+ * `client_secret_basic` (RFC 6749, section 2.3.1): HTTP Basic credentials. Id and secret are
+ * form-encoded before Base64, as the RFC requires and many libraries forget, so a secret containing
+ * `:`, `+`, `/`, `%`, `&` or `=` still works.
  */
 export function clientSecretBasic(clientId: string, clientSecret: string): ClientAuthentication {
   const header = `Basic ${basicCredentials(clientId, clientSecret)}`;
@@ -50,16 +40,8 @@ export function clientSecretBasic(clientId: string, clientSecret: string): Clien
   };
 }
 
-/**
- * Identifies a public client (one without a secret) by `client_id` alone.
- *
- * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-2.1 | RFC 6749, section 2.1}
- * @example
- * ```ts
- * new OAuth2Client({ clientId, tokenEndpoint, clientAuthentication: "none" });
- * ```
- */
-export function noClientSecret(clientId: string): ClientAuthentication {
+/** `none` (RFC 6749, section 2.1): a public client, identified by `client_id` alone. */
+function noClientSecret(clientId: string): ClientAuthentication {
   return (body) => {
     body.set("client_id", clientId);
   };

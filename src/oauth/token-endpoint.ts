@@ -51,7 +51,7 @@ export interface TokenRequestOptions {
  * POSTs form parameters with the client's authentication and reads the whole answer, with the
  * transport's deadline and retries.
  */
-export function postForm(
+function postForm(
   client: EndpointClient,
   url: string,
   parameters: Record<string, string>,

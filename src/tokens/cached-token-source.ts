@@ -176,7 +176,7 @@ export class CachedTokenSource implements TokenSource {
 }
 
 /** `promise`, or a rejection with the signal's reason as soon as `signal` aborts; `promise` runs on. */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {

@@ -57,7 +57,7 @@ function randomBase64url(byteLength: number): string {
 }
 
 /** Base64url without padding (RFC 4648 section 5), with `btoa`, which every runtime has. */
-export function base64url(bytes: Uint8Array): string {
+function base64url(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
