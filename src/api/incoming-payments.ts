@@ -89,7 +89,7 @@ export async function createStkPush(k2: K2Connection, request: StkPushRequest, o
     },
     { metadata },
   );
-  return create(k2, { name: "incoming_payments", version: options.version ?? "v2" }, validate("STK push", rule, request), options);
+  return create(k2, { name: "incoming_payments", version: options?.version ?? "v2" }, validate("STK push", rule, request), options);
 }
 
 /**
@@ -103,6 +103,6 @@ export async function createStkPush(k2: K2Connection, request: StkPushRequest, o
  * if (data.attributes.status === "Success") fulfil(data.attributes.event?.resource?.reference);
  * ```
  */
-export function getStkPushStatus(k2: K2Connection, locationOrId: string, options: K2VersionedCallOptions = {}): Promise<IncomingPayment> {
-  return readStatus(k2, { name: "incoming_payments", version: options.version ?? "v2" }, locationOrId, ["incoming_payment"], options);
+export async function getStkPushStatus(k2: K2Connection, locationOrId: string, options: K2VersionedCallOptions = {}): Promise<IncomingPayment> {
+  return readStatus(k2, { name: "incoming_payments", version: options?.version ?? "v2" }, locationOrId, ["incoming_payment"], options);
 }

@@ -85,6 +85,6 @@ export async function createPayment(k2: K2Connection, request: PayRequest, optio
  * const { data } = await getPaymentStatus(k2, location);
  * ```
  */
-export function getPaymentStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<Payment> {
+export async function getPaymentStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<Payment> {
   return readStatus(k2, { name: "payments", version: "v1" }, locationOrId, ["payment"], options);
 }

@@ -110,6 +110,6 @@ export async function cancelPaymentLink(
  * const status = data.attributes.status ?? data.attributes.payment_link_status;
  * ```
  */
-export function getPaymentLinkStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<PaymentLink> {
+export async function getPaymentLinkStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<PaymentLink> {
   return readStatus(k2, { name: "payment_links", version: "v2" }, locationOrId, ["payment_link"], options);
 }

@@ -76,7 +76,7 @@ export async function pollTransactions(k2: K2Connection, request: PollingRequest
     scopeRule,
     window,
   );
-  return create(k2, { name: "polling", version: options.version ?? "v2" }, validate("polling", rule, request), options);
+  return create(k2, { name: "polling", version: options?.version ?? "v2" }, validate("polling", rule, request), options);
 }
 
 /**
@@ -89,6 +89,6 @@ export async function pollTransactions(k2: K2Connection, request: PollingRequest
  * for (const transaction of data.attributes.transactions ?? []) record(transaction.reference);
  * ```
  */
-export function getPollingStatus(k2: K2Connection, locationOrId: string, options: K2VersionedCallOptions = {}): Promise<Polling> {
-  return readStatus(k2, { name: "polling", version: options.version ?? "v2" }, locationOrId, ["polling"], options);
+export async function getPollingStatus(k2: K2Connection, locationOrId: string, options: K2VersionedCallOptions = {}): Promise<Polling> {
+  return readStatus(k2, { name: "polling", version: options?.version ?? "v2" }, locationOrId, ["polling"], options);
 }

@@ -105,8 +105,8 @@ export async function createPayRecipient(k2: K2Connection, request: PayRecipient
  * const { data } = await getRecipientStatus(k2, location);
  * ```
  */
-export function getRecipientStatus(k2: K2Connection, locationOrId: string, options: K2VersionedCallOptions = {}): Promise<Recipient> {
-  const collection = options.version === "v1" ? { name: "pay_recipients", version: "v1" as const } : { name: "external_recipients", version: "v2" as const };
+export async function getRecipientStatus(k2: K2Connection, locationOrId: string, options: K2VersionedCallOptions = {}): Promise<Recipient> {
+  const collection = options?.version === "v1" ? { name: "pay_recipients", version: "v1" as const } : { name: "external_recipients", version: "v2" as const };
   return readStatus(k2, collection, locationOrId, ["external_recipient", "pay_recipient"], options);
 }
 

@@ -83,7 +83,7 @@ const JSON_HEADERS = { "content-type": "application/json", accept: "application/
  */
 export async function create(k2: K2Connection, collection: Collection, body: unknown, options: K2CallOptions = {}): Promise<string> {
   const target = urlOnOrigin(originOf(k2), `/api/${collection.version}/${collection.name}`);
-  const response = await k2.fetch(target, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(body), signal: options.signal });
+  const response = await k2.fetch(target, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(body), signal: options?.signal });
   const answer = await successOf(response, target);
   const location = response.headers.get("location");
   if (!location) {
@@ -103,7 +103,7 @@ export async function postAction(
   const url = new URL(resourceUrl(k2, collection, locationOrId));
   url.pathname = `${url.pathname.replace(/\/+$/, "")}/${action}`;
   const target = url.href;
-  const response = await k2.fetch(target, { method: "POST", headers: { accept: "application/json" }, signal: options.signal });
+  const response = await k2.fetch(target, { method: "POST", headers: { accept: "application/json" }, signal: options?.signal });
   const answer = await successOf(response, target);
   if (answer.text.trim() === "") return {};
   const body = readJson(answer, noRedaction);
@@ -123,7 +123,7 @@ export async function readStatus<R extends K2Resource<string, unknown>>(
   options: K2CallOptions = {},
 ): Promise<R> {
   const target = resourceUrl(k2, collection, locationOrId);
-  const response = await k2.fetch(target, { method: "GET", headers: { accept: "application/json" }, signal: options.signal });
+  const response = await k2.fetch(target, { method: "GET", headers: { accept: "application/json" }, signal: options?.signal });
   const answer = await successOf(response, target);
   const body = readJson(answer, noRedaction);
   const problem = resourceProblem(body, types);

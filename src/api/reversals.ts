@@ -70,6 +70,6 @@ export async function createReversal(k2: K2Connection, request: ReversalRequest,
  * const { data } = await getReversalStatus(k2, location);
  * ```
  */
-export function getReversalStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<Reversal> {
+export async function getReversalStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<Reversal> {
   return readStatus(k2, { name: "reversals", version: "v2" }, locationOrId, ["reversal"], options);
 }

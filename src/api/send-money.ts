@@ -118,7 +118,7 @@ export async function sendMoney(k2: K2Connection, request: SendMoneyRequest, opt
  * for (const batch of data.attributes.transfer_batches ?? []) console.log(batch.status);
  * ```
  */
-export function getSendMoneyStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<SendMoney> {
+export async function getSendMoneyStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<SendMoney> {
   return readStatus(k2, { name: "send_money", version: "v2" }, locationOrId, ["send_money"], options);
 }
 

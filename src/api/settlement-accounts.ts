@@ -77,7 +77,7 @@ export async function createMerchantBankAccount(
   request: MerchantBankAccountRequest,
   options: K2VersionedCallOptions = {},
 ): Promise<string> {
-  const version = options.version ?? "v2";
+  const version = options?.version ?? "v2";
   const rule = object(
     { account_name: text, settlement_method: oneOf("EFT", "RTS"), bank_branch_ref: text, account_number: text },
     { nickname: v2Only(version, text) },
@@ -98,7 +98,7 @@ export async function createMerchantBankAccount(
  * ```
  */
 export async function createMerchantWallet(k2: K2Connection, request: MerchantWalletRequest, options: K2VersionedCallOptions = {}): Promise<string> {
-  const version = options.version ?? "v2";
+  const version = options?.version ?? "v2";
   const rule = object(
     { first_name: text, last_name: text, phone_number: phone("+254", "254"), network: text },
     { email, nickname: v2Only(version, text) },
@@ -115,12 +115,12 @@ export async function createMerchantWallet(k2: K2Connection, request: MerchantWa
  * const { data } = await getMerchantBankAccountStatus(k2, location);
  * ```
  */
-export function getMerchantBankAccountStatus(
+export async function getMerchantBankAccountStatus(
   k2: K2Connection,
   locationOrId: string,
   options: K2VersionedCallOptions = {},
 ): Promise<MerchantBankAccount> {
-  const collection = { name: "merchant_bank_accounts", version: options.version ?? "v2" };
+  const collection = { name: "merchant_bank_accounts", version: options?.version ?? "v2" };
   return readStatus(k2, collection, locationOrId, ["merchant_bank_account"], options);
 }
 
@@ -133,6 +133,6 @@ export function getMerchantBankAccountStatus(
  * const { data } = await getMerchantWalletStatus(k2, location);
  * ```
  */
-export function getMerchantWalletStatus(k2: K2Connection, locationOrId: string, options: K2VersionedCallOptions = {}): Promise<MerchantWallet> {
-  return readStatus(k2, { name: "merchant_wallets", version: options.version ?? "v2" }, locationOrId, ["merchant_wallet"], options);
+export async function getMerchantWalletStatus(k2: K2Connection, locationOrId: string, options: K2VersionedCallOptions = {}): Promise<MerchantWallet> {
+  return readStatus(k2, { name: "merchant_wallets", version: options?.version ?? "v2" }, locationOrId, ["merchant_wallet"], options);
 }

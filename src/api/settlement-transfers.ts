@@ -68,6 +68,6 @@ export async function createSettlementTransfer(k2: K2Connection, request: Settle
  * const { data } = await getSettlementTransferStatus(k2, location);
  * ```
  */
-export function getSettlementTransferStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<SettlementTransfer> {
+export async function getSettlementTransferStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<SettlementTransfer> {
   return readStatus(k2, { name: "settlement_transfers", version: "v1" }, locationOrId, ["settlement_transfer"], options);
 }

@@ -69,7 +69,7 @@ export async function sendTransactionSmsNotification(
  * const { data } = await getTransactionSmsNotificationStatus(k2, location);
  * ```
  */
-export function getTransactionSmsNotificationStatus(
+export async function getTransactionSmsNotificationStatus(
   k2: K2Connection,
   locationOrId: string,
   options: K2CallOptions = {},

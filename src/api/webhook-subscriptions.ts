@@ -76,7 +76,7 @@ export async function createWebhookSubscription(
   request: WebhookSubscriptionRequest,
   options: K2VersionedCallOptions = {},
 ): Promise<string> {
-  const version = options.version ?? "v2";
+  const version = options?.version ?? "v2";
   const daraja: Rule = (value, _path, problems) => {
     if (!isPlainObject(value) || value.enable_daraja_payload !== true) return;
     if (value.event_type !== "buygoods_transaction_received" && value.event_type !== "b2b_transaction_received") {
@@ -121,11 +121,11 @@ export async function createWebhookSubscription(
  * console.log(data.attributes.webhook_uri);
  * ```
  */
-export function getWebhookSubscriptionStatus(
+export async function getWebhookSubscriptionStatus(
   k2: K2Connection,
   locationOrId: string,
   options: K2VersionedCallOptions = {},
 ): Promise<WebhookSubscription> {
-  const collection = { name: "webhook_subscriptions", version: options.version ?? "v2" };
+  const collection = { name: "webhook_subscriptions", version: options?.version ?? "v2" };
   return readStatus(k2, collection, locationOrId, ["webhook_subscription"], options);
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { K2EdgeError } from "../errors.ts";
+import { InvalidInputError, K2EdgeError } from "../errors.ts";
 import { type ErrorDialect, errorFromExchange, readExchange } from "../transport/answer.ts";
 import { noRedaction, type Redact } from "../transport/redaction.ts";
 
@@ -63,6 +63,7 @@ export const k2ErrorDialect: ErrorDialect = (body, status, redact: Redact) => {
  * ```
  */
 export async function readK2Error(response: Response): Promise<Error> {
+  if (typeof response?.text !== "function") throw new InvalidInputError("readK2Error reads a Response");
   return errorFromExchange(await readExchange(response), noRedaction, k2ErrorDialect);
 }
 

@@ -175,6 +175,9 @@ export class OAuth2Client {
    * ```
    */
   async requestToken(parameters: Record<string, string>, options: CallOptions = {}): Promise<TokenSet> {
+    if (typeof parameters?.grant_type !== "string" || parameters.grant_type === "") {
+      throw new InvalidInputError("parameters.grant_type is required");
+    }
     return requestToken(this.#endpoint, this.tokenEndpoint, parameters, {
       signal: options.signal,
       now: this.#now,
@@ -310,8 +313,12 @@ function configured(name: string, url: string | undefined): string {
 
 /** RFC 6749 section 3.3: scopes are joined with single spaces. */
 function scopeString(scope: string | readonly string[] | undefined): string | undefined {
-  if (scope === undefined) return undefined;
-  return (typeof scope === "string" ? scope : scope.join(" ")).trim() || undefined;
+  if (scope === undefined || scope === null) return undefined;
+  if (typeof scope === "string") return scope.trim() || undefined;
+  if (!Array.isArray(scope) || !scope.every((item) => typeof item === "string")) {
+    throw new InvalidInputError("scope must be a string or a list of strings");
+  }
+  return scope.join(" ").trim() || undefined;
 }
 
 function endpoint(name: string, value: string | undefined): string {

@@ -39,7 +39,7 @@ export function checkedUrl(name: string, value: unknown): URL {
 export function checkedOrigin(name: string, value: unknown): string {
   const url = checkedUrl(name, value);
   if (url.pathname !== "/" || url.search) {
-    throw new InvalidInputError(`${name} must be an origin only, such as https://api.kopokopo.com, without a path or query`);
+    throw new InvalidInputError(`${name} must be an origin only (scheme, host and port), without a path or query`);
   }
   return url.origin;
 }
