@@ -8,7 +8,7 @@ import { InvalidInputError } from "../errors.ts";
 import { readK2Error } from "../k2/errors.ts";
 import { type Exchange } from "../transport/transport.ts";
 import { readExchange, readJson, unexpected } from "../transport/answer.ts";
-import { urlOnOrigin } from "../transport/origin.ts";
+import { checkedUrl, urlOnOrigin } from "../transport/origin.ts";
 import { noRedaction } from "../transport/redaction.ts";
 import { isPlainObject } from "./validation.ts";
 
@@ -159,11 +159,7 @@ function resourceUrl(k2: K2Connection, collection: Collection, locationOrId: str
 }
 
 function originOf(k2: K2Connection): string {
-  try {
-    return new URL(k2.baseUrl).origin;
-  } catch (error) {
-    throw new InvalidInputError("The connection's baseUrl is not an absolute URL", { cause: error });
-  }
+  return checkedUrl("The connection's baseUrl", k2?.baseUrl).origin;
 }
 
 /** The whole answer, or the typed K2 error it stands for. */
