@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { InvalidInputError } from "../errors.ts";
 import type { TokenSet } from "../oauth/token-set.ts";
 import type { CallOptions } from "../transport/transport.ts";
 import type { TokenCache } from "./token-cache.ts";
@@ -61,7 +62,7 @@ export class CachedTokenSource implements TokenSource {
   constructor(options: CachedTokenSourceOptions) {
     const skew = options.expirySkewSeconds ?? 60;
     if (typeof skew !== "number" || !Number.isFinite(skew) || skew < 0) {
-      throw new TypeError(`expirySkewSeconds must be a finite number >= 0, got ${String(skew)}`);
+      throw new InvalidInputError(`expirySkewSeconds must be a finite number >= 0, got ${String(skew)}`);
     }
     this.#source = options.source;
     this.#cache = options.cache;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { NetworkError, TimeoutError } from "../errors.ts";
+import { InvalidInputError, NetworkError, TimeoutError } from "../errors.ts";
 
 /** The shape of the global `fetch`; pass your own to add logging, proxies or test doubles. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -64,7 +64,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(`${name} must be a finite number >= 0, got ${String(value)}`);
+    throw new InvalidInputError(`${name} must be a finite number >= 0, got ${String(value)}`);
   }
   return value;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { CachedTokenSource, MemoryTokenCache, type TokenCache, type TokenSet } from "../../src/index.js";
+import { CachedTokenSource, InvalidInputError, MemoryTokenCache, type TokenCache, type TokenSet } from "../../src/index.js";
 
 function tokenSource(lifetimeSeconds: number | undefined, now: () => number) {
   let issued = 0;
@@ -117,8 +117,8 @@ describe("CachedTokenSource", () => {
 
   it("refuses a negative or non-numeric skew", () => {
     const source = tokenSource(3600, Date.now);
-    expect(() => new CachedTokenSource({ source, expirySkewSeconds: -1 })).toThrow(TypeError);
-    expect(() => new CachedTokenSource({ source, expirySkewSeconds: Number.NaN })).toThrow(TypeError);
+    expect(() => new CachedTokenSource({ source, expirySkewSeconds: -1 })).toThrow(InvalidInputError);
+    expect(() => new CachedTokenSource({ source, expirySkewSeconds: Number.NaN })).toThrow(InvalidInputError);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { K2Client, OAuth2Client } from "../../src/index.js";
+import { InvalidInputError, K2Client, OAuth2Client } from "../../src/index.js";
 import { clientSecretBasic } from "../../src/oauth/client-authentication.js";
 import { retryAfterMs } from "../../src/transport/transport.js";
 import { DEV_CLIENT } from "../../sandbox/credentials.js";
@@ -67,7 +67,7 @@ describe("fetch", () => {
 
   it("refuses nonsensical transport settings at construction", () => {
     for (const bad of [{ timeoutMs: -1 }, { retries: Number.NaN }, { maxRetryDelayMs: Infinity }]) {
-      expect(() => new OAuth2Client({ clientId: "c", clientSecret: "s", tokenEndpoint: "https://a.example/t", ...bad })).toThrow(TypeError);
+      expect(() => new OAuth2Client({ clientId: "c", clientSecret: "s", tokenEndpoint: "https://a.example/t", ...bad })).toThrow(InvalidInputError);
     }
   });
 });
