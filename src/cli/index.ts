@@ -7,6 +7,7 @@
  */
 import process from "node:process";
 import { K2Client, K2EdgeError } from "../index.ts";
+import { checkedOrigin } from "../transport/origin.ts";
 import { readDotEnv } from "./dotenv.ts";
 
 const HELP = `Usage: k2-connect-edge <command> [token]
@@ -79,7 +80,14 @@ function clientFromEnvironment(env: Record<string, string>): K2Client {
   if (environment !== "sandbox" && environment !== "production") {
     throw new UsageError('K2_ENVIRONMENT must be "sandbox" or "production"');
   }
-  return new K2Client({ clientId, clientSecret, environment, baseUrl: env.K2_BASE_URL || undefined });
+  let baseUrl: string | undefined;
+  try {
+    baseUrl = env.K2_BASE_URL ? checkedOrigin("K2_BASE_URL", env.K2_BASE_URL) : undefined;
+  } catch (error) {
+    // A configuration mistake, told as one (exit code 2), naming the variable and not its value.
+    throw new UsageError((error as Error).message);
+  }
+  return new K2Client({ clientId, clientSecret, environment, baseUrl });
 }
 
 /** Times in the library are epoch milliseconds; people read ISO-8601. */

@@ -99,6 +99,8 @@ describe("k2-connect-edge CLI", () => {
       [["token"], {}, "K2_CLIENT_ID is not set"],
       [["token"], { K2_CLIENT_ID: "id" }, "K2_CLIENT_SECRET is not set"],
       [["token"], { ...sandboxEnv(), K2_BASE_URL: "", K2_ENVIRONMENT: "staging" }, "K2_ENVIRONMENT must be"],
+      [["token"], { ...sandboxEnv(), K2_BASE_URL: "http://k2.internal.example" }, "K2_BASE_URL must be an https URL"],
+      [["token"], { ...sandboxEnv(), K2_BASE_URL: "https://sandbox.kopokopo.com/api" }, "K2_BASE_URL must be an origin only"],
       [["refresh"], sandboxEnv(), 'Unknown command "refresh"'],
       [["revoke"], sandboxEnv(), '"revoke" needs a token'],
       [["info", "a", "b"], sandboxEnv(), "Too many arguments"],
