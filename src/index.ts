@@ -6,7 +6,7 @@
  * OAuth 2.0 client, token sources and caches, the Kopo Kopo client, and provider presets. The typed
  * K2 resources are the separate entry `k2-connect-edge/api`.
  *
- * @module
+ * @module k2-connect-edge
  */
 export {
   InvalidInputError,

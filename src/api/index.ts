@@ -6,7 +6,7 @@
  * Request types mirror K2's wire format exactly (snake_case, `_links.callback_url`): the body K2
  * receives is `JSON.stringify` of the request you pass, after validation.
  *
- * @module
+ * @module k2-connect-edge/api
  */
 export { K2ValidationError } from "./validation.ts";
 export type { K2ValidationProblem } from "./validation.ts";

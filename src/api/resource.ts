@@ -15,7 +15,7 @@ import { isPlainObject } from "./validation.ts";
 /**
  * What the resource calls need of a client: its origin and an authenticated `fetch` on it. A
  * `K2Client` is one; so is a small adapter that sends requests through the proxy Worker with a
- * proxy key (see the README).
+ * proxy key (see docs/k2-api.md).
  */
 export interface K2Connection {
   /** The origin requests go to; a location on any other origin is refused. */
