@@ -1,4 +1,5 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { DEV_CLIENT } from "./sandbox/credentials.js";
 import { TEST_PROXY_KEYS } from "./test/worker/keys.js";
@@ -35,6 +36,12 @@ export default defineConfig({
             },
           })),
         ],
+        // examples/ import the package by name, as users do; inside workerd that name means the sources.
+        resolve: {
+          alias: [
+            { find: /^k2-connect-edge$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
+          ],
+        },
         test: {
           name: "workerd",
           include: ["test/worker/**/*.test.ts"],

@@ -1,0 +1,35 @@
+// Bun: runs TypeScript as it is; the environment through Bun.env.
+//
+//   bun examples/bun.ts
+//
+// It reads K2_CLIENT_ID, K2_CLIENT_SECRET and, optionally, K2_BASE_URL (`npm run sandbox` prints
+// the line that sets them for the local sandbox).
+import { K2Client, readK2Error } from "k2-connect-edge";
+
+const { K2_CLIENT_ID, K2_CLIENT_SECRET, K2_BASE_URL } = Bun.env;
+if (!K2_CLIENT_ID || !K2_CLIENT_SECRET) {
+  console.error("Set K2_CLIENT_ID and K2_CLIENT_SECRET first (npm run sandbox prints them).");
+  process.exit(1);
+}
+const k2 = new K2Client({ clientId: K2_CLIENT_ID, clientSecret: K2_CLIENT_SECRET, baseUrl: K2_BASE_URL });
+
+const response = await k2.fetch("/api/v2/incoming_payments", {
+  method: "POST",
+  body: JSON.stringify({
+    payment_channel: "M-PESA STK Push",
+    till_number: "K000000",
+    subscriber: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
+    amount: { currency: "KES", value: "20" },
+    metadata: { order: "42" },
+    _links: { callback_url: "https://example.com/k2/result" },
+  }),
+});
+if (!response.ok) throw await readK2Error(response);
+const location = response.headers.get("location");
+if (!location) throw new Error("K2 answered without a Location");
+console.log(`STK push created: ${location}`);
+
+const status = await k2.fetch(location);
+if (!status.ok) throw await readK2Error(status);
+const payment = await status.json();
+console.log(`Status: ${payment.data.attributes.status}`);
