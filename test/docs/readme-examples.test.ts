@@ -1,74 +1,130 @@
 /**
- * The README's TypeScript examples, extracted and type-checked against the package's own types, so
- * that they cannot rot. Each ```ts block is its own module; the few names the prose assumes (a
- * Workers `env`, an `oauth` client built in an earlier block) are declared in a shared prelude.
+ * The README's code cannot drift from the programs `npm test` runs: every JavaScript or TypeScript
+ * block in README.md must appear verbatim (whitespace aside) in a file in examples/, which
+ * test/examples/examples.test.ts runs and type-checks. Shell blocks may only hold commands found in
+ * examples/, commands `npm start` prints (scripts/start.ts's banner), or npm commands for scripts
+ * that package.json defines. A block in any other language fails, so that each kind is decided here.
  */
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterAll, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { DEV_PROXY_KEY } from "../../sandbox/credentials.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-const dir = mkdtempSync(join(tmpdir(), "k2-readme-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const EXAMPLES = join(ROOT, "examples");
+const README = readFileSync(join(ROOT, "README.md"), "utf8");
 
-const PRELUDE = `
-declare const env: Record<string, any>;
-declare const Deno: { env: { get(name: string): string | undefined } };
-type KVNamespace = import("k2-connect-edge").KvNamespaceLike;
-declare const oauth: import("k2-connect-edge").OAuth2Client;
-declare const k2: import("k2-connect-edge").K2Client;
-`;
+const CODE = new Set(["js", "javascript", "mjs", "cjs", "ts", "typescript"]);
+const SHELL = new Set(["sh", "bash", "shell"]);
 
-export function typescriptBlocks(markdown: string): { line: number; code: string }[] {
-  const blocks: { line: number; code: string }[] = [];
-  const pattern = /^```ts\n([\s\S]*?)^```/gm;
+export interface CodeBlock {
+  line: number;
+  language: string;
+  code: string;
+}
+
+export function codeBlocks(markdown: string): CodeBlock[] {
+  const blocks: CodeBlock[] = [];
+  const pattern = /^```([\w-]*)\n([\s\S]*?)^```/gm;
   for (let match = pattern.exec(markdown); match; match = pattern.exec(markdown)) {
-    blocks.push({ line: markdown.slice(0, match.index).split("\n").length, code: match[1]! });
+    blocks.push({ line: markdown.slice(0, match.index).split("\n").length, language: match[1]!, code: match[2]! });
   }
   return blocks;
 }
 
-it("every TypeScript example in the README type-checks", async () => {
-  const blocks = typescriptBlocks(readFileSync(join(ROOT, "README.md"), "utf8"));
-  expect(blocks.length).toBeGreaterThanOrEqual(5);
-  const files = blocks.map(({ line, code }) => {
-    const name = `readme-line-${line}.ts`;
-    // `export {}` keeps each block a module of its own, as in a user's file.
-    writeFileSync(join(dir, name), `${code}\nexport {};\n`);
-    return name;
+const normalise = (text: string): string => text.replace(/\s+/g, " ").trim();
+
+/** Shell commands, one per entry: comments dropped, `\` continuations joined. */
+function commands(script: string): string[] {
+  return script
+    .replace(/\\\n\s*/g, "")
+    .split("\n")
+    .map((line) => line.replace(/\s+#\s.*$/, "").trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+}
+
+const exampleFiles = readdirSync(EXAMPLES).map((name) => ({
+  name,
+  text: normalise(readFileSync(join(EXAMPLES, name), "utf8")),
+}));
+const exampleCode = exampleFiles.filter(({ name }) => /\.(mjs|cjs|js|ts)$/.test(name));
+
+/** The commands `npm start` prints once the Worker is ready, for its default port and the development key. */
+function startBanner(): string[] {
+  const source = readFileSync(join(ROOT, "scripts", "start.ts"), "utf8");
+  const lines = [...source.matchAll(/^\s*`(\s*(?:curl|-H|-d)\b.*)`,$/gm)].map((match) =>
+    match[1]!.replaceAll("${port}", "8787").replaceAll("${key}", DEV_PROXY_KEY).replaceAll("\\\\", "\\"),
+  );
+  return commands(lines.join("\n"));
+}
+
+/** `npm install`, `npm install <this package>`, `npm test`, `npm start`, `npm run <script>`, joined by `&&`. */
+function isRealNpmCommand(command: string): boolean {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+    name: string;
+    scripts: Record<string, string>;
+  };
+  return command.split("&&").every((part) => {
+    const [tool, verb, argument, ...rest] = part.trim().split(/\s+/);
+    if (tool !== "npm") return false;
+    if (verb === "install") return argument === undefined || (argument === pkg.name && rest.length === 0);
+    if (verb === "test" || verb === "start") return argument === undefined || argument === "--";
+    return verb === "run" && argument !== undefined && Object.hasOwn(pkg.scripts, argument);
   });
-  writeFileSync(join(dir, "prelude.d.ts"), PRELUDE);
-  writeFileSync(
-    join(dir, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: {
-        strict: true,
-        noEmit: true,
-        target: "ES2022",
-        module: "ESNext",
-        moduleResolution: "Bundler",
-        allowImportingTsExtensions: true,
-        lib: ["ES2022", "DOM", "DOM.Iterable"],
-        types: ["node"],
-        typeRoots: [join(ROOT, "node_modules", "@types")],
-        skipLibCheck: true,
-        paths: {
-          "k2-connect-edge": [join(ROOT, "src", "index.ts")],
-          "k2-connect-edge/api": [join(ROOT, "src", "api", "index.ts")],
-          "npm:k2-connect-edge": [join(ROOT, "src", "index.ts")],
-        },
-      },
-      files: ["prelude.d.ts", ...files],
-    }),
-  );
-  const tsc = join(ROOT, "node_modules", ".bin", "tsc");
-  const result = await promisify(execFile)(tsc, ["-p", "tsconfig.json"], { cwd: dir }).then(
-    () => "",
-    (error: { stdout: string }) => error.stdout,
-  );
-  // Errors name the README line their block starts at (readme-line-N.ts).
-  expect(result).toBe("");
-}, 60_000);
+}
+
+describe("README.md code blocks", () => {
+  const blocks = codeBlocks(README);
+
+  it("has the two commands, the install line and an example for every runtime", () => {
+    const shell = blocks.filter((block) => SHELL.has(block.language)).flatMap((block) => commands(block.code));
+    expect(shell).toEqual(
+      expect.arrayContaining(["npm install && npm start", "npm test", "npm install k2-connect-edge"]),
+    );
+    const code = blocks.filter((block) => CODE.has(block.language)).map((block) => block.code);
+    for (const marker of [
+      'from "k2-connect-edge"',
+      'require("k2-connect-edge")',
+      'from "npm:k2-connect-edge"',
+      "Bun.env",
+      "new KvTokenCache(env.TOKEN_CACHE)",
+      'from "k2-connect-edge/api"',
+      "parseWebhook(",
+    ]) {
+      expect(
+        code.some((block) => block.includes(marker)),
+        marker,
+      ).toBe(true);
+    }
+  });
+
+  it("every JavaScript and TypeScript block is copied from a file in examples/", () => {
+    const code = blocks.filter((block) => CODE.has(block.language));
+    expect(code.length).toBeGreaterThanOrEqual(7);
+    const missing = code
+      .filter((block) => !exampleCode.some((file) => file.text.includes(normalise(block.code))))
+      .map((block) => `README.md line ${block.line}: not found verbatim in any examples/ file`);
+    expect(missing).toEqual([]);
+  });
+
+  it("every shell command is an example's, npm start's, or an npm script", () => {
+    const banner = startBanner();
+    expect(banner.length).toBeGreaterThanOrEqual(2);
+    const unknown = blocks
+      .filter((block) => SHELL.has(block.language))
+      .flatMap((block) => commands(block.code).map((command) => ({ line: block.line, command })))
+      .filter(
+        ({ command }) =>
+          !isRealNpmCommand(command) &&
+          !banner.includes(command) &&
+          !exampleFiles.some((file) => file.text.includes(normalise(command))),
+      )
+      .map(({ line, command }) => `README.md block at line ${line}: ${command}`);
+    expect(unknown).toEqual([]);
+  });
+
+  it("holds no block of another kind", () => {
+    const other = blocks.filter((block) => !CODE.has(block.language) && !SHELL.has(block.language));
+    expect(other.map((block) => `line ${block.line}: \`\`\`${block.language}`)).toEqual([]);
+  });
+});
