@@ -36,7 +36,13 @@ function oauth4webapiRequest(baseUrl: string): () => Promise<oauth.TokenEndpoint
   const client: oauth.Client = { client_id: clientId };
   const authentication = oauth.ClientSecretPost(clientSecret);
   return async () => {
-    const response = await oauth.clientCredentialsGrantRequest(as, client, authentication, new URLSearchParams(), insecure);
+    const response = await oauth.clientCredentialsGrantRequest(
+      as,
+      client,
+      authentication,
+      new URLSearchParams(),
+      insecure,
+    );
     return oauth.processClientCredentialsResponse(as, client, response);
   };
 }
@@ -118,11 +124,17 @@ export const SIMPLE_OAUTH2: Contender = {
   id: "simple-oauth2",
   label: "simple-oauth2",
   request: (baseUrl) => {
-    const client = new ClientCredentials({ client: { id: clientId, secret: clientSecret }, auth: { tokenHost: baseUrl } });
+    const client = new ClientCredentials({
+      client: { id: clientId, secret: clientSecret },
+      auth: { tokenHost: baseUrl },
+    });
     return async () => (await client.getToken({})).token.access_token as string;
   },
   getter: (baseUrl) => {
-    const client = new ClientCredentials({ client: { id: clientId, secret: clientSecret }, auth: { tokenHost: baseUrl } });
+    const client = new ClientCredentials({
+      client: { id: clientId, secret: clientSecret },
+      auth: { tokenHost: baseUrl },
+    });
     let accessToken: Awaited<ReturnType<typeof client.getToken>> | undefined;
     return async () => {
       if (!accessToken || accessToken.expired(SKEW_MS / 1000)) accessToken = await client.getToken({});
@@ -162,7 +174,10 @@ export const OAUTH4WEBAPI_SHARED: Contender = {
     return async () => {
       if (cached && Date.now() < cached.expiresAt - SKEW_MS) return cached.token;
       pending ??= grant()
-        .then((answer) => (cached = { token: answer.access_token, expiresAt: Date.now() + (answer.expires_in ?? 3600) * 1000 }))
+        .then(
+          (answer) =>
+            (cached = { token: answer.access_token, expiresAt: Date.now() + (answer.expires_in ?? 3600) * 1000 }),
+        )
         .finally(() => (pending = undefined));
       return (await pending).token;
     };

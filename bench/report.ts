@@ -77,7 +77,9 @@ function verdicts(r: BenchResults): Verdict[] {
   // 2. Cold herd.
   const ours = r.herd.find((row) => row.id === "ours")!;
   const others = r.herd.filter((row) => row.id !== "ours");
-  const oursOneEach = ours.rounds.every((round) => round.tokenRequests === 1 && round.errors === 0 && round.distinctTokens === 1);
+  const oursOneEach = ours.rounds.every(
+    (round) => round.tokenRequests === 1 && round.errors === 0 && round.distinctTokens === 1,
+  );
   list.push({
     what: "Cold herd",
     target: `exactly 1 token request for ${ours.callers.toLocaleString("en-US")} concurrent first calls`,
@@ -101,7 +103,8 @@ function verdicts(r: BenchResults): Verdict[] {
     what: "Token round trip",
     target: "≤ 1.10× hand-written fetch, faster than every peer",
     result:
-      `${fmt(oursRt.us)} µs, ${ratio(oursRt.ratio)} hand-written; ours ÷ peer: ` + peers.map((peer) => `${peer.id} ${ratio(peer.oursRatio)}`).join(", "),
+      `${fmt(oursRt.us)} µs, ${ratio(oursRt.ratio)} hand-written; ours ÷ peer: ` +
+      peers.map((peer) => `${peer.id} ${ratio(peer.oursRatio)}`).join(", "),
     met: rtMet,
     finding: rtMet
       ? undefined
@@ -140,10 +143,17 @@ function verdicts(r: BenchResults): Verdict[] {
 
   // 5. Proxy.
   const p = r.proxy;
-  const oursLevels = p.levels.map((level) => ({ connections: level.connections, ours: level.workers.ours!, quiet: level.workers.quiet, pass: level.workers.passthrough! }));
+  const oursLevels = p.levels.map((level) => ({
+    connections: level.connections,
+    ours: level.workers.ours!,
+    quiet: level.workers.quiet,
+    pass: level.workers.passthrough!,
+  }));
   const worst = oursLevels.reduce((a, b) => (a.ours.ratio <= b.ours.ratio ? a : b));
   const failed = oursLevels.reduce((sum, level) => sum + level.ours.failed, 0);
-  const non2xx = Object.entries(p.statuses).filter(([status]) => !status.startsWith("2")).reduce((sum, [, n]) => sum + n, 0);
+  const non2xx = Object.entries(p.statuses)
+    .filter(([status]) => !status.startsWith("2"))
+    .reduce((sum, [, n]) => sum + n, 0);
   const throughputMet = worst.ours.ratio >= 0.9;
   const countsMet = p.tokenRequests === 1 && p.kvReads.max <= 1 && failed === 0 && non2xx === 0;
   const quietRatios = oursLevels.filter((level) => level.quiet).map((level) => level.quiet!.ratio);
@@ -185,14 +195,15 @@ function verdicts(r: BenchResults): Verdict[] {
   list.push({
     what: "Memory",
     target: "flat heap over 100,000 warm calls and over the proxy run",
-    result:
-      `${fmt(r.memory.bytesPerCall, 2)} B/call over ${r.memory.calls.toLocaleString("en-US")} calls; proxy isolate ${fmt(steady.perRequest, 2)} B/request after round 1`,
+    result: `${fmt(r.memory.bytesPerCall, 2)} B/call over ${r.memory.calls.toLocaleString("en-US")} calls; proxy isolate ${fmt(steady.perRequest, 2)} B/request after round 1`,
     met: r.memory.flat && proxyFlat,
     finding:
       r.memory.flat && proxyFlat
         ? firstRound > 20_000
           ? `The proxy's heap rises ${bytes(firstRound)} in the first round, then moves ${bytes(steady.bytes)} over the remaining ${proxyHeap.byRound.length - 1} rounds` +
-            (quietHeap ? `; without the log line the first round adds only ${bytes(quietHeap.byRound[0]! - quietHeap.afterWarmup)}, consistent with the DevTools inspector's bounded buffer of recent console messages.` : ".")
+            (quietHeap
+              ? `; without the log line the first round adds only ${bytes(quietHeap.byRound[0]! - quietHeap.afterWarmup)}, consistent with the DevTools inspector's bounded buffer of recent console messages.`
+              : ".")
           : undefined
         : `Node: ${JSON.stringify(r.memory.growth)} bytes per round; proxy heap after each round: ${JSON.stringify(proxyHeap.byRound)}.`,
   });
@@ -224,7 +235,11 @@ export function summaryMarkdown(r: BenchResults, imagePrefix: string): string {
 }
 
 function table(head: string[], rows: Array<Array<string | number>>): string {
-  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
+  return [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((row) => `| ${row.join(" | ")} |`),
+  ].join("\n");
 }
 
 function resultsMarkdown(r: BenchResults): string {
@@ -232,27 +247,48 @@ function resultsMarkdown(r: BenchResults): string {
   const w = r.warm;
   const rt = r.roundTrip;
   const p = r.proxy;
-  const names = { ours: "proxy (ours)", quiet: "proxy, log line off (diagnostic)", passthrough: "pass-through" } as const;
+  const names = {
+    ours: "proxy (ours)",
+    quiet: "proxy, log line off (diagnostic)",
+    passthrough: "pass-through",
+  } as const;
   const heapRows = (Object.keys(p.heap) as Array<keyof typeof names>).map((name) => {
     const heap = p.heap[name]!;
     const steady = steadyGrowth(heap);
-    return [names[name], bytes(heap.afterWarmup), heap.byRound.map((n) => bytes(n)).join(" → "), bytes(steady.bytes), fmt(steady.perRequest, 2)];
+    return [
+      names[name],
+      bytes(heap.afterWarmup),
+      heap.byRound.map((n) => bytes(n)).join(" → "),
+      bytes(steady.bytes),
+      fmt(steady.perRequest, 2),
+    ];
   });
   return [
     "# Benchmarks",
     "",
-    `Generated by \`npm run bench\` at ${r.generatedAt}. Do not edit: run it again.` + (r.quick ? " **BENCH_QUICK run: fewer rounds, not for publishing.**" : ""),
+    `Generated by \`npm run bench\` at ${r.generatedAt}. Do not edit: run it again.` +
+      (r.quick ? " **BENCH_QUICK run: fewer rounds, not for publishing.**" : ""),
     "",
-    `Machine: ${machineLine(r)}. Versions: ${Object.entries(r.versions).map(([pkg, v]) => `${pkg} ${v}`).join(", ")}.`,
+    `Machine: ${machineLine(r)}. Versions: ${Object.entries(r.versions)
+      .map(([pkg, v]) => `${pkg} ${v}`)
+      .join(", ")}.`,
     "",
     "Absolute times vary from machine to machine (and with whatever else the machine is doing): read the ratios, which are taken between contenders measured in the same rounds of the same run, and medians over those rounds.",
     "",
     "## Summary",
     "",
-    table(["", "target", "result", ""], list.map((v) => [v.what, v.target, v.result, v.met ? "met" : "**missed**"])),
+    table(
+      ["", "target", "result", ""],
+      list.map((v) => [v.what, v.target, v.result, v.met ? "met" : "**missed**"]),
+    ),
     "",
     ...(list.some((v) => v.finding)
-      ? ["### Findings", "", ...list.filter((v) => v.finding).map((v) => `- **${v.what}** (${v.met ? "met" : "missed"}): ${v.finding}`), ""]
+      ? [
+          "### Findings",
+          "",
+          ...list.filter((v) => v.finding).map((v) => `- **${v.what}** (${v.met ? "met" : "missed"}): ${v.finding}`),
+          "",
+        ]
       : []),
     "## 1. Warm token",
     "",
@@ -262,10 +298,22 @@ function resultsMarkdown(r: BenchResults): string {
       ["loop body", "ns per call (median)", "× baseline"],
       [
         ["`await resolved` (baseline)", fmt(w.baselineNs), ratio(1)],
-        ["**`await k2.getAccessToken()`**", fmt(w.oursNs), `${ratio(w.ratio)} (rounds: ${ratio(w.ratioSpread.min)}–${ratio(w.ratioSpread.max)})`],
+        [
+          "**`await k2.getAccessToken()`**",
+          fmt(w.oursNs),
+          `${ratio(w.ratio)} (rounds: ${ratio(w.ratioSpread.min)}–${ratio(w.ratioSpread.max)})`,
+        ],
         ["oauth4webapi + hand-rolled cache (`Date.now()` check)", fmt(w.handRolledNs), ratio(w.handRolledRatio)],
-        ["model: `await Promise.resolve(token)`", fmt(w.stepsNs.freshPromise), ratio(w.stepsNs.freshPromise / w.baselineNs)],
-        ["model: `Date.now()` check + `await Promise.resolve(token)`", fmt(w.stepsNs.clockAndFreshPromise), ratio(w.stepsNs.clockAndFreshPromise / w.baselineNs)],
+        [
+          "model: `await Promise.resolve(token)`",
+          fmt(w.stepsNs.freshPromise),
+          ratio(w.stepsNs.freshPromise / w.baselineNs),
+        ],
+        [
+          "model: `Date.now()` check + `await Promise.resolve(token)`",
+          fmt(w.stepsNs.clockAndFreshPromise),
+          ratio(w.stepsNs.clockAndFreshPromise / w.baselineNs),
+        ],
       ],
     ),
     "",
@@ -275,12 +323,23 @@ function resultsMarkdown(r: BenchResults): string {
       `One process per library; a 50-caller herd first so that module loading is not timed; ${r.herd[0]!.rounds.length} round(s).`,
     "",
     table(
-      ["client", "token requests (per round)", "time until every caller has an answer, ms (median, range)", "errors", "distinct tokens handed out"],
+      [
+        "client",
+        "token requests (per round)",
+        "time until every caller has an answer, ms (median, range)",
+        "errors",
+        "distinct tokens handed out",
+      ],
       r.herd.map((row) => [
         row.id === "ours" ? `**${row.label}**` : row.label,
         row.rounds.map((round) => round.tokenRequests.toLocaleString("en-US")).join(", "),
-        row.medianMs === null ? "unfinished" : `${fmt(row.medianMs)} (${fmt(row.msSpread!.min)}–${fmt(row.msSpread!.max)})`,
-        row.rounds.map((round) => round.errors).join(", ") + (row.rounds.find((round) => round.firstError) ? ` (${row.rounds.find((round) => round.firstError)!.firstError})` : ""),
+        row.medianMs === null
+          ? "unfinished"
+          : `${fmt(row.medianMs)} (${fmt(row.msSpread!.min)}–${fmt(row.msSpread!.max)})`,
+        row.rounds.map((round) => round.errors).join(", ") +
+          (row.rounds.find((round) => round.firstError)
+            ? ` (${row.rounds.find((round) => round.firstError)!.firstError})`
+            : ""),
         row.rounds.map((round) => round.distinctTokens.toLocaleString("en-US")).join(", "),
       ]),
     ),
@@ -309,7 +368,12 @@ function resultsMarkdown(r: BenchResults): string {
     "",
     table(
       ["program", "minified", "min+gzip", "files bundled"],
-      r.size.rows.map((row) => [row.id === "ours" ? `**${row.label}**` : row.label, bytes(row.minified), bytes(row.gzipped), row.inputs]),
+      r.size.rows.map((row) => [
+        row.id === "ours" ? `**${row.label}**` : row.label,
+        bytes(row.minified),
+        bytes(row.gzipped),
+        row.inputs,
+      ]),
     ),
     "",
     "![Size](size.svg)",
@@ -319,7 +383,16 @@ function resultsMarkdown(r: BenchResults): string {
     `\`GET /api/v2/incoming_payments/<id>\` through each Worker under \`wrangler dev\` ${p.wrangler}, with autocannon: ${p.rounds} rounds × ${p.levels.length} concurrency levels × ${p.durationSeconds} s per run (at most 100,000 requests each), Workers in rotating order; requests/s are autocannon's per-second average; the ratio is to the pass-through in the same round.`,
     "",
     table(
-      ["connections", "Worker", "requests/s (median)", "× pass-through", "p50 ms", "p90 ms", "p99 ms", "errors + non-2xx"],
+      [
+        "connections",
+        "Worker",
+        "requests/s (median)",
+        "× pass-through",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "errors + non-2xx",
+      ],
       p.levels.flatMap((level) =>
         (Object.keys(level.workers) as Array<keyof typeof names>).map((name) => {
           const worker = level.workers[name]!;
@@ -338,10 +411,16 @@ function resultsMarkdown(r: BenchResults): string {
     ),
     "",
     `Over the whole run of the proxy (start-up check, warm-up and every load run): ${p.loggedRequests.toLocaleString("en-US")} requests logged, ` +
-      `token sources ${Object.entries(p.tokenSources).map(([source, n]) => `${source} ${n.toLocaleString("en-US")}`).join(", ")}; ` +
-      `statuses ${Object.entries(p.statuses).map(([status, n]) => `${status} × ${n.toLocaleString("en-US")}`).join(", ")}; ${p.replayed} replayed after a 401; ` +
+      `token sources ${Object.entries(p.tokenSources)
+        .map(([source, n]) => `${source} ${n.toLocaleString("en-US")}`)
+        .join(", ")}; ` +
+      `statuses ${Object.entries(p.statuses)
+        .map(([status, n]) => `${status} × ${n.toLocaleString("en-US")}`)
+        .join(", ")}; ${p.replayed} replayed after a 401; ` +
       `**${p.tokenRequests} token request** at the sandbox` +
-      (p.quietTokenRequests !== null ? ` (the diagnostic variant, with its own client id: ${p.quietTokenRequests})` : "") +
+      (p.quietTokenRequests !== null
+        ? ` (the diagnostic variant, with its own client id: ${p.quietTokenRequests})`
+        : "") +
       `; **KV reads: ${p.kvReads.min === p.kvReads.max ? p.kvReads.min : `${p.kvReads.min}–${p.kvReads.max}`}**. ` +
       "KV reads are inferred from the log: the token source reads KV once per renewal (memory, then KV, then the token endpoint), so each token request was preceded by one KV read, a line saying `kv` means a renewal served from KV (one read, shared by the callers waiting on it), and a 401 replay reads KV once more. Each Worker ran with fresh local storage, so no token was in KV at the start.",
     "",
@@ -352,7 +431,10 @@ function resultsMarkdown(r: BenchResults): string {
     "",
     "Workers: the isolate's used heap after GC (read through the DevTools inspector: a heap snapshot forces a full GC, then `Runtime.getHeapUsage`), after the warm-up and after each round. Flat: under 1 B per request from the end of round 1 to the end of the run.",
     "",
-    table(["Worker", "after warm-up", "after each round", "growth after round 1", "B per request after round 1"], heapRows),
+    table(
+      ["Worker", "after warm-up", "after each round", "growth after round 1", "B per request after round 1"],
+      heapRows,
+    ),
     "",
     "## Method and choices",
     "",
@@ -393,7 +475,12 @@ function charts(r: BenchResults): { size: string; herd: string } {
       {
         title: `Token requests for ${r.herd[0]!.callers.toLocaleString("en-US")} concurrent first calls (log scale, fewer is better)`,
         log: true,
-        bars: r.herd.map((row) => ({ label: label(row.id, row.id), value: row.medianTokenRequests, text: fmt(row.medianTokenRequests), ours: row.id === "ours" })),
+        bars: r.herd.map((row) => ({
+          label: label(row.id, row.id),
+          value: row.medianTokenRequests,
+          text: fmt(row.medianTokenRequests),
+          ours: row.id === "ours",
+        })),
       },
       {
         title: "Time until every caller has a token, ms (median, log scale)",

@@ -21,7 +21,10 @@ const quick = process.env.BENCH_QUICK === "1";
 const section = (name: string) => new URL(`./sections/${name}.ts`, import.meta.url);
 
 function version(pkg: string): string {
-  const path = new URL(pkg === "k2-connect-edge" ? "../package.json" : `../node_modules/${pkg}/package.json`, import.meta.url);
+  const path = new URL(
+    pkg === "k2-connect-edge" ? "../package.json" : `../node_modules/${pkg}/package.json`,
+    import.meta.url,
+  );
   return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
 }
 
@@ -41,11 +44,17 @@ const machine = {
   os: `${os.type()} ${os.release()} ${os.arch()}`,
   memoryGiB: Math.round(os.totalmem() / 2 ** 30),
 };
-console.log(`Node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.os}${quick ? " [BENCH_QUICK: not for publishing]" : ""}`);
+console.log(
+  `Node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.os}${quick ? " [BENCH_QUICK: not for publishing]" : ""}`,
+);
 
 const size = await timed("size", () => runSection<Record<string, never>, SizeResult>(section("size"), {}, 120_000));
 const warm = await timed("warm token", () =>
-  runSection<WarmTokenInput, WarmTokenResult>(section("warm-token"), { callsPerRound: quick ? 50_000 : 200_000, rounds: quick ? 5 : 15 }, 180_000),
+  runSection<WarmTokenInput, WarmTokenResult>(
+    section("warm-token"),
+    { callsPerRound: quick ? 50_000 : 200_000, rounds: quick ? 5 : 15 },
+    180_000,
+  ),
 );
 const memory = await timed("memory (Node)", () =>
   runSection<MemoryInput, MemoryResult>(section("memory"), { calls: 100_000, rounds: quick ? 2 : 5 }, 180_000),
@@ -54,7 +63,15 @@ const roundTrip = await timed("token round trip", () =>
   runSection<RoundTripInput, RoundTripResult>(
     section("round-trip"),
     {
-      contenders: ["fetch", "ours", "ours-new-client", "ours-oauth2", "k2-connect-node", "simple-oauth2", "oauth4webapi"],
+      contenders: [
+        "fetch",
+        "ours",
+        "ours-new-client",
+        "ours-oauth2",
+        "k2-connect-node",
+        "simple-oauth2",
+        "oauth4webapi",
+      ],
       baseline: "fetch",
       ours: "ours",
       requestsPerRound: 25,
@@ -96,7 +113,9 @@ const results: BenchResults = {
   quick,
   machine,
   versions: Object.fromEntries(
-    ["k2-connect-edge", "k2-connect-node", "simple-oauth2", "oauth4webapi", "autocannon", "esbuild", "wrangler"].map((pkg) => [pkg, version(pkg)]),
+    ["k2-connect-edge", "k2-connect-node", "simple-oauth2", "oauth4webapi", "autocannon", "esbuild", "wrangler"].map(
+      (pkg) => [pkg, version(pkg)],
+    ),
   ),
   size,
   warm,
@@ -107,4 +126,6 @@ const results: BenchResults = {
 };
 writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 const summary = writeReport(results);
-console.log(`\nWrote bench/results.json, bench/results.md, bench/size.svg, bench/herd.svg.\n\nSummary (README, between the bench markers):\n\n${summary}`);
+console.log(
+  `\nWrote bench/results.json, bench/results.md, bench/size.svg, bench/herd.svg.\n\nSummary (README, between the bench markers):\n\n${summary}`,
+);

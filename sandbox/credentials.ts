@@ -11,7 +11,10 @@ export interface SandboxClient {
 }
 
 /** The application the sandbox knows by default. */
-export const DEV_CLIENT: SandboxClient = Object.freeze({ clientId: "sandbox-client-id", clientSecret: "sandbox-client-secret" });
+export const DEV_CLIENT: SandboxClient = Object.freeze({
+  clientId: "sandbox-client-id",
+  clientSecret: "sandbox-client-secret",
+});
 
 /** The API key the sandbox's application signs webhooks and results with. */
 export const DEV_API_KEY = "sandbox-api-key";

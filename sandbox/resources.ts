@@ -84,9 +84,11 @@ export function statusAttributes(stored: SandboxResource, self: string): Record<
 
 /** `POST {location}/<action>`: only a payment link's `cancel` exists. */
 export function resourceAction(stored: SandboxResource, action: string): { status: number; body: unknown } {
-  if (stored.type !== "payment_link" || action !== "cancel") return { status: 404, body: { error_code: 404, error_message: "Not found" } };
+  if (stored.type !== "payment_link" || action !== "cancel")
+    return { status: 404, body: { error_code: 404, error_message: "Not found" } };
   const state = stateOf(stored);
-  if (state.status === "Cancelled") return { status: 400, body: { error_code: 400, error_message: "Payment link is already cancelled" } };
+  if (state.status === "Cancelled")
+    return { status: 400, body: { error_code: 400, error_message: "Payment link is already cancelled" } };
   state.status = "Cancelled";
   return { status: 200, body: { message: "Payment link cancelled successfully" } };
 }

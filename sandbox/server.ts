@@ -37,11 +37,7 @@ export interface RecordedRequest {
   body: string;
 }
 
-export type Fault =
-  | { status: number; headers?: Record<string, string>; body?: string }
-  | "hang"
-  | "drop"
-  | "truncate";
+export type Fault = { status: number; headers?: Record<string, string>; body?: string } | "hang" | "drop" | "truncate";
 
 interface IssuedToken {
   clientId: string;
@@ -56,7 +52,6 @@ interface StoredResource {
   version: string;
   body: unknown;
 }
-
 
 /** Resource path segment (v1 and v2) to the `data.type` K2 reports for it. */
 const RESOURCE_TYPES: Record<string, string> = {
@@ -155,7 +150,10 @@ export class K2Sandbox {
       return;
     }
     const headers = Object.fromEntries(
-      Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(", ") : value ?? ""]),
+      Object.entries(request.headers).map(([name, value]) => [
+        name,
+        Array.isArray(value) ? value.join(", ") : (value ?? ""),
+      ]),
     );
     this.requests.push({ method: request.method ?? "GET", path: url.pathname + url.search, headers, body });
 
@@ -220,7 +218,10 @@ export class K2Sandbox {
     const client = this.#authenticate(headers, form);
     if (!client) return invalidClient();
     if (form.get("grant_type") !== "client_credentials") {
-      return json(400, { error: "unsupported_grant_type", error_description: "The authorization grant type is not supported by the authorization server." });
+      return json(400, {
+        error: "unsupported_grant_type",
+        error_description: "The authorization grant type is not supported by the authorization server.",
+      });
     }
     const token = randomBytes(24).toString("base64url");
     const now = this.options.now();
@@ -253,7 +254,8 @@ export class K2Sandbox {
     if (!this.#authenticate(headers, form)) return invalidClient();
     const token = this.#tokens.get(form.get("token") ?? "");
     if (!token || token.revoked || token.expiresAt <= this.options.now()) return json(200, { active: false });
-    const time = (ms: number) => (this.options.introspectionTimes === "iso" ? isoWithOffset(ms) : Math.floor(ms / 1000));
+    const time = (ms: number) =>
+      this.options.introspectionTimes === "iso" ? isoWithOffset(ms) : Math.floor(ms / 1000);
     return json(200, {
       active: true,
       scope: "",
@@ -303,7 +305,9 @@ export class K2Sandbox {
     this.#resources.set(newId, { id: newId, type: RESOURCE_TYPES[resource]!, version, body: parsed });
     const origin = `http://${headers.host}`;
     const location =
-      this.options.locationStyle === "prefixed" ? `${origin}/api/${version}/${resource}/${newId}` : `${origin}/${resource}/${newId}`;
+      this.options.locationStyle === "prefixed"
+        ? `${origin}/api/${version}/${resource}/${newId}`
+        : `${origin}/${resource}/${newId}`;
     return { status: 201, headers: { location }, body: "" };
   }
 

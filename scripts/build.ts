@@ -36,7 +36,10 @@ function siblingImports(extension: ".js" | ".cjs"): Plugin {
 
 rmSync(DIST, { recursive: true, force: true });
 const entryPoints = sources(SRC);
-for (const [format, extension] of [["esm", ".js"], ["cjs", ".cjs"]] as const) {
+for (const [format, extension] of [
+  ["esm", ".js"],
+  ["cjs", ".cjs"],
+] as const) {
   await build({
     entryPoints,
     outdir: DIST,
@@ -53,7 +56,9 @@ for (const [format, extension] of [["esm", ".js"], ["cjs", ".cjs"]] as const) {
 
 // tsc keeps the sources' `./x.ts` specifiers in declarations: point them at the declared output.
 const relativeTs = /(from\s+|import\()(["'])(\.\.?\/[^"']*)\.ts\2/g;
-execFileSync(join(ROOT, "node_modules", ".bin", "tsc"), ["-p", join(ROOT, "tsconfig.build.json")], { stdio: "inherit" });
+execFileSync(join(ROOT, "node_modules", ".bin", "tsc"), ["-p", join(ROOT, "tsconfig.build.json")], {
+  stdio: "inherit",
+});
 for (const file of entryPoints) {
   const declaration = join(DIST, relative(SRC, file)).replace(/\.ts$/, ".d.ts");
   const text = readFileSync(declaration, "utf8");

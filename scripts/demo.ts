@@ -36,7 +36,11 @@ try {
   const error = await readK2Error(invalid);
   step("An invalid STK push, read with readK2Error()", { name: error.name, message: error.message });
 
-  const webhook = JSON.stringify({ topic: "buygoods_transaction_received", id: "demo", event: { type: "Buygoods Transaction" } }, null, 2);
+  const webhook = JSON.stringify(
+    { topic: "buygoods_transaction_received", id: "demo", event: { type: "Buygoods Transaction" } },
+    null,
+    2,
+  );
   const signature = await signWebhook(webhook, apiKey);
   step("Webhook signatures", {
     genuine: await verifyWebhookSignature(webhook, signature, apiKey),

@@ -23,7 +23,11 @@ if (devVars.K2_CLIENT_ID && devVars.K2_CLIENT_SECRET) {
 } else {
   sandbox = await new K2Sandbox().listen(0, "127.0.0.1");
   console.log(`No K2 credentials in .dev.vars: using the embedded local K2 sandbox at ${sandbox.url}.`);
-  vars.push(`K2_BASE_URL:${sandbox.url}`, `K2_CLIENT_ID:${DEV_CLIENT.clientId}`, `K2_CLIENT_SECRET:${DEV_CLIENT.clientSecret}`);
+  vars.push(
+    `K2_BASE_URL:${sandbox.url}`,
+    `K2_CLIENT_ID:${DEV_CLIENT.clientId}`,
+    `K2_CLIENT_SECRET:${DEV_CLIENT.clientSecret}`,
+  );
 }
 // A caller key: the one from .dev.vars, else the fixed development key against the sandbox, else a
 // fresh random key, so that real credentials are never behind a key printed in a README.
@@ -32,7 +36,15 @@ if (proxyKey) vars.push(`PROXY_KEYS:${proxyKey}`);
 
 const wrangler = spawn(
   "wrangler",
-  ["dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", ...vars.flatMap((v) => ["--var", v])],
+  [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--show-interactive-dev-session=false",
+    ...vars.flatMap((v) => ["--var", v]),
+  ],
   { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
 );
 

@@ -20,7 +20,11 @@ export const notFound = () =>
   jsonAnswer(404, { error: "not_found", message: "Only /api/v1/... and /api/v2/... paths are forwarded" });
 
 export const methodNotAllowed = (allowed: readonly string[]) =>
-  jsonAnswer(405, { error: "method_not_allowed", message: `Allowed: ${allowed.join(", ")}` }, { allow: allowed.join(", ") });
+  jsonAnswer(
+    405,
+    { error: "method_not_allowed", message: `Allowed: ${allowed.join(", ")}` },
+    { allow: allowed.join(", ") },
+  );
 
 export const payloadTooLarge = (limit: number) =>
   jsonAnswer(413, { error: "payload_too_large", message: `Request bodies are limited to ${limit} bytes` });

@@ -13,7 +13,10 @@ export function keyDigest(key: string): Promise<ArrayBuffer> {
  * Comparing digests of equal length in constant time reveals neither a key's bytes nor its length;
  * every configured key is compared, whichever matches.
  */
-export async function isAuthorizedCaller(authorization: string | null, keyDigests: readonly ArrayBuffer[]): Promise<boolean> {
+export async function isAuthorizedCaller(
+  authorization: string | null,
+  keyDigests: readonly ArrayBuffer[],
+): Promise<boolean> {
   // RFC 9110 section 11.1: the scheme name is case-insensitive.
   const match = /^Bearer ([\x21-\x7e]+)$/i.exec(authorization ?? "");
   if (!match) return false;

@@ -66,7 +66,10 @@ function proxyKeys(env: Env): string[] {
   if (typeof raw !== "string" || raw.trim() === "") throw new ConfigError("PROXY_KEYS", "PROXY_KEYS is missing");
   const keys = raw.split(",").map((key) => key.trim());
   if (keys.some((key) => key.length < MIN_PROXY_KEY_LENGTH)) {
-    throw new ConfigError("PROXY_KEYS", `PROXY_KEYS must be comma-separated keys of at least ${MIN_PROXY_KEY_LENGTH} characters`);
+    throw new ConfigError(
+      "PROXY_KEYS",
+      `PROXY_KEYS must be comma-separated keys of at least ${MIN_PROXY_KEY_LENGTH} characters`,
+    );
   }
   return keys;
 }
@@ -97,6 +100,7 @@ function kvBinding(env: Env): KVNamespace {
 function positiveInteger(env: Env, name: "MAX_BODY_BYTES" | "UPSTREAM_TIMEOUT_MS", fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
-  if (!/^\d+$/.test(String(raw).trim()) || Number(raw) <= 0) throw new ConfigError(name, `${name} must be a positive whole number`);
+  if (!/^\d+$/.test(String(raw).trim()) || Number(raw) <= 0)
+    throw new ConfigError(name, `${name} must be a positive whole number`);
   return Number(raw);
 }

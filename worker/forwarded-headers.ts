@@ -47,5 +47,10 @@ export function responseHeadersForCaller(upstream: Headers): Headers {
 /** Header names a `Connection` header declares as hop-by-hop. */
 function connectionListed(headers: Headers): Set<string> {
   const value = headers.get("connection") ?? "";
-  return new Set(value.split(",").map((name) => name.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    value
+      .split(",")
+      .map((name) => name.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }

@@ -7,7 +7,12 @@
  * names resources without the `/api/vN` prefix; the request's version is put back, since only
  * `/api/v1` and `/api/v2` paths pass the proxy. A location on another origin is left as it is.
  */
-export function locationForCaller(location: string, k2Origin: string, proxyOrigin: string, version: "v1" | "v2"): string {
+export function locationForCaller(
+  location: string,
+  k2Origin: string,
+  proxyOrigin: string,
+  version: "v1" | "v2",
+): string {
   let url: URL;
   try {
     url = new URL(location, k2Origin);

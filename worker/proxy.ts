@@ -63,7 +63,13 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
   function prepare(env: Env): Prepared {
     if (prepared?.env === env) return prepared;
     const config = readConfig(env);
-    const fingerprint = [config.clientId, config.clientSecret, config.k2Origin, config.upstreamTimeoutMs, ...config.proxyKeys].join("\n");
+    const fingerprint = [
+      config.clientId,
+      config.clientSecret,
+      config.k2Origin,
+      config.upstreamTimeoutMs,
+      ...config.proxyKeys,
+    ].join("\n");
     if (prepared && prepared.fingerprint === fingerprint && prepared.config.tokenCache === config.tokenCache) {
       // Same credentials and keys: keep the client and its warm token, take the other settings.
       prepared = { ...prepared, env, config };
@@ -77,7 +83,11 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
       timeoutMs: config.upstreamTimeoutMs,
       fetch: options.fetch,
       onCacheError: (error, operation) =>
-        reportOnce(`kv-${operation}`, { event: "kv_error", operation, message: error instanceof Error ? error.message : String(error) }),
+        reportOnce(`kv-${operation}`, {
+          event: "kv_error",
+          operation,
+          message: error instanceof Error ? error.message : String(error),
+        }),
     });
     prepared = { env, config, fingerprint, k2, keyDigests: Promise.all(config.proxyKeys.map(keyDigest)) };
     return prepared;
@@ -89,7 +99,11 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
       state = prepare(env);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      reportOnce(`config-${error.message}`, { event: "configuration_error", setting: error.setting, message: error.message });
+      reportOnce(`config-${error.message}`, {
+        event: "configuration_error",
+        setting: error.setting,
+        message: error.message,
+      });
       entry.error = "configuration_error";
       return configurationError(error.setting, error.message);
     }
@@ -138,7 +152,8 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
 
     const answerHeaders = responseHeadersForCaller(upstream.response.headers);
     const location = answerHeaders.get("location");
-    if (location) answerHeaders.set("location", locationForCaller(location, state.config.k2Origin, url.origin, apiVersion(path)));
+    if (location)
+      answerHeaders.set("location", locationForCaller(location, state.config.k2Origin, url.origin, apiVersion(path)));
     return new Response(upstream.response.body, {
       status: upstream.response.status,
       statusText: upstream.response.statusText,
@@ -161,7 +176,12 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
       response = await handle(request, url, env, entry);
     } catch (error) {
       entry.error = "internal_error";
-      log({ level: "error", event: "internal_error", requestId: entry.requestId, message: error instanceof Error ? error.name : "unknown" });
+      log({
+        level: "error",
+        event: "internal_error",
+        requestId: entry.requestId,
+        message: error instanceof Error ? error.name : "unknown",
+      });
       response = jsonAnswer(500, { error: "internal_error", message: "The proxy failed; see its logs" });
     }
     response.headers.set("x-request-id", entry.requestId);

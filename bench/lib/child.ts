@@ -44,7 +44,10 @@ export function serveSection<Input, Result>(run: (input: Input) => Promise<Resul
   process.once("message", (input: Input) => {
     run(input).then(
       (result) => process.send!({ result }, () => process.exit(0)),
-      (error: unknown) => process.send!({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }, () => process.exit(1)),
+      (error: unknown) =>
+        process.send!({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }, () =>
+          process.exit(1),
+        ),
     );
   });
 }

@@ -32,8 +32,7 @@ function drain(): void {
       counts.token++;
       const clientId = new URLSearchParams(request.body).get("client_id") ?? "(basic)";
       counts.tokenByClient[clientId] = (counts.tokenByClient[clientId] ?? 0) + 1;
-    }
-    else if (path.startsWith("/api/")) counts.api++;
+    } else if (path.startsWith("/api/")) counts.api++;
     else counts.other++;
   }
   sandbox.reset();

@@ -59,11 +59,16 @@ export class WranglerDev {
     const log = openSync(options.logFile, "w");
     const args = [
       "dev",
-      "--config", options.config,
-      "--ip", "127.0.0.1",
-      "--port", String(port),
-      "--inspector-port", String(inspectorPort),
-      "--persist-to", options.persistTo,
+      "--config",
+      options.config,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      options.persistTo,
       "--show-interactive-dev-session=false",
       ...(options.compatibilityDate ? ["--compatibility-date", options.compatibilityDate] : []),
       ...Object.entries(options.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
@@ -100,9 +105,13 @@ export class WranglerDev {
    * snapshot (discarded) followed by Runtime.getHeapUsage reads the live heap.
    */
   async heapAfterGc(): Promise<number> {
-    const targets = (await (await fetch(`http://127.0.0.1:${this.#inspectorPort}/json`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+    const targets = (await (await fetch(`http://127.0.0.1:${this.#inspectorPort}/json`)).json()) as Array<{
+      webSocketDebuggerUrl: string;
+    }>;
     // The inspector proxy only accepts DevTools connections from a local origin.
-    const socket = new WebSocket(targets[0]!.webSocketDebuggerUrl, { headers: { origin: "http://127.0.0.1" } } as unknown as string[]);
+    const socket = new WebSocket(targets[0]!.webSocketDebuggerUrl, {
+      headers: { origin: "http://127.0.0.1" },
+    } as unknown as string[]);
     await new Promise<void>((resolve, reject) => {
       socket.onopen = () => resolve();
       socket.onerror = () => reject(new Error("could not connect to the Worker's inspector"));

@@ -38,7 +38,11 @@ export interface ColdHerdResult {
   medianErrors: number;
 }
 
-async function herd(get: () => Promise<string>, callers: number, timeoutMs: number): Promise<Omit<ColdHerdRound, "tokenRequests">> {
+async function herd(
+  get: () => Promise<string>,
+  callers: number,
+  timeoutMs: number,
+): Promise<Omit<ColdHerdRound, "tokenRequests">> {
   let errors = 0;
   let firstError: string | undefined;
   const tokens = new Set<string>();

@@ -138,8 +138,14 @@ function load(url: string, connections: number, durationSeconds: number, maxRequ
 
 /** Sets up the upstream: a resource to read through the proxies, and the pass-through's fixed bearer token. */
 async function upstreamFixture(origin: string): Promise<{ path: string; authorization: string }> {
-  const form = new URLSearchParams({ client_id: DEV_CLIENT.clientId, client_secret: DEV_CLIENT.clientSecret, grant_type: "client_credentials" });
-  const token = ((await (await fetch(`${origin}/oauth/token`, { method: "POST", body: form })).json()) as { access_token: string }).access_token;
+  const form = new URLSearchParams({
+    client_id: DEV_CLIENT.clientId,
+    client_secret: DEV_CLIENT.clientSecret,
+    grant_type: "client_credentials",
+  });
+  const token = (
+    (await (await fetch(`${origin}/oauth/token`, { method: "POST", body: form })).json()) as { access_token: string }
+  ).access_token;
   const authorization = `Bearer ${token}`;
   const created = await fetch(`${origin}/api/v2/incoming_payments`, {
     method: "POST",
@@ -170,7 +176,9 @@ async function snapshotWorker(entry: string, dir: string): Promise<string> {
 }
 
 /** Tallies the proxy's one-JSON-line-per-request log. */
-function readProxyLog(output: string): Pick<ProxyResult, "tokenSources" | "statuses" | "loggedRequests" | "replayed" | "errorLines"> {
+function readProxyLog(
+  output: string,
+): Pick<ProxyResult, "tokenSources" | "statuses" | "loggedRequests" | "replayed" | "errorLines"> {
   const tokenSources: Record<string, number> = {};
   const statuses: Record<string, number> = {};
   const errorLines: string[] = [];
@@ -220,7 +228,9 @@ serveSection<ProxyInput, ProxyResult>(async (input) => {
   const stopAll = () => Promise.all(Object.values(started).map((worker) => worker.stop()));
   try {
     const fixture = await upstreamFixture(sandbox.url);
-    const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))?.[1];
+    const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(
+      readFileSync(join(ROOT, "wrangler.toml"), "utf8"),
+    )?.[1];
     if (!compatibilityDate) throw new Error("no compatibility_date in wrangler.toml");
     const before = await sandbox.counts();
     const proxyVars = (client: { clientId: string; clientSecret: string }) => ({
@@ -264,7 +274,8 @@ serveSection<ProxyInput, ProxyResult>(async (input) => {
     const top = Math.max(...input.levels);
     for (const name of names) await load(target(name), top, input.warmupSeconds, input.maxRequestsPerRun);
     const heap: Partial<Record<WorkerName, WorkerHeap>> = {};
-    for (const name of names) heap[name] = { afterWarmup: await started[name]!.heapAfterGc(), byRound: [], requestsByRound: [] };
+    for (const name of names)
+      heap[name] = { afterWarmup: await started[name]!.heapAfterGc(), byRound: [], requestsByRound: [] };
 
     const runs = new Map(input.levels.map((level) => [level, new Map(names.map((name) => [name, [] as LoadRun[]]))]));
     for (let round = 0; round < input.rounds; round++) {
@@ -294,7 +305,10 @@ serveSection<ProxyInput, ProxyResult>(async (input) => {
     const levels: ProxyLevel[] = input.levels.map((level) => {
       const byName = runs.get(level)!;
       const passthrough = byName.get("passthrough")!;
-      return { connections: level, workers: Object.fromEntries(names.map((name) => [name, atLevel(byName.get(name)!, passthrough)])) };
+      return {
+        connections: level,
+        workers: Object.fromEntries(names.map((name) => [name, atLevel(byName.get(name)!, passthrough)])),
+      };
     });
     return {
       levels,
@@ -304,7 +318,10 @@ serveSection<ProxyInput, ProxyResult>(async (input) => {
       ...log,
       tokenRequests,
       quietTokenRequests: input.quiet ? byClient(QUIET_CLIENT.clientId) : null,
-      kvReads: { min: tokenRequests + log.replayed + (kvServed > 0 ? 1 : 0), max: tokenRequests + log.replayed + kvServed },
+      kvReads: {
+        min: tokenRequests + log.replayed + (kvServed > 0 ? 1 : 0),
+        max: tokenRequests + log.replayed + kvServed,
+      },
       heap,
     };
   } finally {

@@ -36,7 +36,9 @@ const PROGRAMS: ReadonlyArray<{ id: string; label: string }> = [
 const selfReference: Plugin = {
   name: "k2-connect-edge-from-dist",
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^k2-connect-edge$/ }, () => ({ path: fileURLToPath(new URL("../../dist/index.js", import.meta.url)) }));
+    pluginBuild.onResolve({ filter: /^k2-connect-edge$/ }, () => ({
+      path: fileURLToPath(new URL("../../dist/index.js", import.meta.url)),
+    }));
   },
 };
 

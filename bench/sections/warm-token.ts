@@ -47,11 +47,15 @@ async function getterLoop(get: () => Promise<string>, calls: number): Promise<nu
 }
 
 /** Models of the warm path's unavoidable steps, to show which one costs the time. */
-function stepModels(token: string): { freshPromise: () => Promise<string>; clockAndFreshPromise: () => Promise<string> } {
+function stepModels(token: string): {
+  freshPromise: () => Promise<string>;
+  clockAndFreshPromise: () => Promise<string>;
+} {
   const expiresAt = Date.now() + 3_600_000;
   return {
     freshPromise: () => Promise.resolve(token),
-    clockAndFreshPromise: () => (Date.now() < expiresAt ? Promise.resolve(token) : Promise.reject(new Error("expired"))),
+    clockAndFreshPromise: () =>
+      Date.now() < expiresAt ? Promise.resolve(token) : Promise.reject(new Error("expired")),
   };
 }
 

@@ -1,7 +1,10 @@
 // "Get a K2 token" with oauth4webapi and the few lines of caching users write around it.
 import * as oauth from "oauth4webapi";
 
-const as: oauth.AuthorizationServer = { issuer: "https://sandbox.kopokopo.com", token_endpoint: "https://sandbox.kopokopo.com/oauth/token" };
+const as: oauth.AuthorizationServer = {
+  issuer: "https://sandbox.kopokopo.com",
+  token_endpoint: "https://sandbox.kopokopo.com/oauth/token",
+};
 const client: oauth.Client = { client_id: process.env.K2_CLIENT_ID! };
 const authentication = oauth.ClientSecretPost(process.env.K2_CLIENT_SECRET!);
 let cached: { token: string; expiresAt: number } | undefined;

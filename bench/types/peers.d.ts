@@ -61,5 +61,8 @@ declare module "autocannon" {
   export interface Instance {
     stop(): void;
   }
-  export default function autocannon(options: Options, callback: (error: Error | null, result: Result) => void): Instance;
+  export default function autocannon(
+    options: Options,
+    callback: (error: Error | null, result: Result) => void,
+  ): Instance;
 }

@@ -78,18 +78,30 @@ export type IncomingPayment = K2Resource<"incoming_payment", IncomingPaymentAttr
  * });
  * ```
  */
-export async function createStkPush(k2: K2Connection, request: StkPushRequest, options: K2VersionedCallOptions = {}): Promise<string> {
+export async function createStkPush(
+  k2: K2Connection,
+  request: StkPushRequest,
+  options: K2VersionedCallOptions = {},
+): Promise<string> {
   const rule = object(
     {
       payment_channel: oneOf("M-PESA STK Push"),
       till_number: text,
-      subscriber: object({ phone_number: phone("+254") }, { first_name: text, middle_name: text, last_name: text, email }),
+      subscriber: object(
+        { phone_number: phone("+254") },
+        { first_name: text, middle_name: text, last_name: text, email },
+      ),
       amount: money,
       _links: callbackLinks,
     },
     { metadata },
   );
-  return create(k2, { name: "incoming_payments", version: options?.version ?? "v2" }, validate("STK push", rule, request), options);
+  return create(
+    k2,
+    { name: "incoming_payments", version: options?.version ?? "v2" },
+    validate("STK push", rule, request),
+    options,
+  );
 }
 
 /**
@@ -103,6 +115,16 @@ export async function createStkPush(k2: K2Connection, request: StkPushRequest, o
  * if (data.attributes.status === "Success") fulfil(data.attributes.event?.resource?.reference);
  * ```
  */
-export async function getStkPushStatus(k2: K2Connection, locationOrId: string, options: K2VersionedCallOptions = {}): Promise<IncomingPayment> {
-  return readStatus(k2, { name: "incoming_payments", version: options?.version ?? "v2" }, locationOrId, ["incoming_payment"], options);
+export async function getStkPushStatus(
+  k2: K2Connection,
+  locationOrId: string,
+  options: K2VersionedCallOptions = {},
+): Promise<IncomingPayment> {
+  return readStatus(
+    k2,
+    { name: "incoming_payments", version: options?.version ?? "v2" },
+    locationOrId,
+    ["incoming_payment"],
+    options,
+  );
 }

@@ -62,7 +62,11 @@ export type Payment = K2Resource<"payment", OutgoingPaymentAttributes>;
  * });
  * ```
  */
-export async function createPayment(k2: K2Connection, request: PayRequest, options: K2CallOptions = {}): Promise<string> {
+export async function createPayment(
+  k2: K2Connection,
+  request: PayRequest,
+  options: K2CallOptions = {},
+): Promise<string> {
   const rule = object(
     {
       destination_type: oneOf("mobile_wallet", "bank_account", "till", "paybill"),
@@ -85,6 +89,10 @@ export async function createPayment(k2: K2Connection, request: PayRequest, optio
  * const { data } = await getPaymentStatus(k2, location);
  * ```
  */
-export async function getPaymentStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<Payment> {
+export async function getPaymentStatus(
+  k2: K2Connection,
+  locationOrId: string,
+  options: K2CallOptions = {},
+): Promise<Payment> {
   return readStatus(k2, { name: "payments", version: "v1" }, locationOrId, ["payment"], options);
 }

@@ -74,7 +74,11 @@ export type PaymentLink = K2Resource<"payment_link", PaymentLinkAttributes>;
  * sendToCustomer(data.attributes.payment_link);
  * ```
  */
-export async function createPaymentLink(k2: K2Connection, request: PaymentLinkRequest, options: K2CallOptions = {}): Promise<string> {
+export async function createPaymentLink(
+  k2: K2Connection,
+  request: PaymentLinkRequest,
+  options: K2CallOptions = {},
+): Promise<string> {
   const rule = object(
     { till_number: text, currency: kes, amount, _links: callbackLinks },
     { payment_reference: text, note: text, metadata },
@@ -110,6 +114,10 @@ export async function cancelPaymentLink(
  * const status = data.attributes.status ?? data.attributes.payment_link_status;
  * ```
  */
-export async function getPaymentLinkStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<PaymentLink> {
+export async function getPaymentLinkStatus(
+  k2: K2Connection,
+  locationOrId: string,
+  options: K2CallOptions = {},
+): Promise<PaymentLink> {
   return readStatus(k2, { name: "payment_links", version: "v2" }, locationOrId, ["payment_link"], options);
 }

@@ -14,7 +14,18 @@ import {
   type K2VersionedCallOptions,
 } from "./resource.ts";
 import type { K2BuygoodsTransaction } from "./transactions.ts";
-import { all, checkedByScope, callbackLinks, isoTime, isPlainObject, object, oneOf, scopeRule, validate, type Rule } from "./validation.ts";
+import {
+  all,
+  checkedByScope,
+  callbackLinks,
+  isoTime,
+  isPlainObject,
+  object,
+  oneOf,
+  scopeRule,
+  validate,
+  type Rule,
+} from "./validation.ts";
 
 /** Whose transactions: one till (named by `scope_reference`), or the whole company (none). */
 export type K2Scope = { scope: "till"; scope_reference: string } | { scope: "company"; scope_reference?: undefined };
@@ -63,10 +74,15 @@ export type Polling = K2Resource<"polling", PollingAttributes>;
  * });
  * ```
  */
-export async function pollTransactions(k2: K2Connection, request: PollingRequest, options: K2VersionedCallOptions = {}): Promise<string> {
+export async function pollTransactions(
+  k2: K2Connection,
+  request: PollingRequest,
+  options: K2VersionedCallOptions = {},
+): Promise<string> {
   const window: Rule = (value, _path, problems) => {
     if (!isPlainObject(value) || typeof value.from_time !== "string" || typeof value.to_time !== "string") return;
-    if (Date.parse(value.from_time) >= Date.parse(value.to_time)) problems.push({ path: "to_time", message: "must be after from_time" });
+    if (Date.parse(value.from_time) >= Date.parse(value.to_time))
+      problems.push({ path: "to_time", message: "must be after from_time" });
   };
   const rule = all(
     object(
@@ -76,7 +92,12 @@ export async function pollTransactions(k2: K2Connection, request: PollingRequest
     scopeRule,
     window,
   );
-  return create(k2, { name: "polling", version: options?.version ?? "v2" }, validate("polling", rule, request), options);
+  return create(
+    k2,
+    { name: "polling", version: options?.version ?? "v2" },
+    validate("polling", rule, request),
+    options,
+  );
 }
 
 /**
@@ -89,6 +110,10 @@ export async function pollTransactions(k2: K2Connection, request: PollingRequest
  * for (const transaction of data.attributes.transactions ?? []) record(transaction.reference);
  * ```
  */
-export async function getPollingStatus(k2: K2Connection, locationOrId: string, options: K2VersionedCallOptions = {}): Promise<Polling> {
+export async function getPollingStatus(
+  k2: K2Connection,
+  locationOrId: string,
+  options: K2VersionedCallOptions = {},
+): Promise<Polling> {
   return readStatus(k2, { name: "polling", version: options?.version ?? "v2" }, locationOrId, ["polling"], options);
 }

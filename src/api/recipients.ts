@@ -69,11 +69,17 @@ export type Recipient = K2Resource<"external_recipient" | "pay_recipient", Recip
  * ```ts
  * const location = await createExternalRecipient(k2, {
  *   type: "mobile_wallet",
- *   external_recipient: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", network: "Safaricom", nickname: "Jane" },
+ *   external_recipient: {
+ *     first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", network: "Safaricom", nickname: "Jane",
+ *   },
  * });
  * ```
  */
-export async function createExternalRecipient(k2: K2Connection, request: ExternalRecipientRequest, options: K2CallOptions = {}): Promise<string> {
+export async function createExternalRecipient(
+  k2: K2Connection,
+  request: ExternalRecipientRequest,
+  options: K2CallOptions = {},
+): Promise<string> {
   const body = validate("external recipient", recipientRule("external_recipient", "v2"), request);
   return create(k2, { name: "external_recipients", version: "v2" }, body, options);
 }
@@ -90,7 +96,11 @@ export async function createExternalRecipient(k2: K2Connection, request: Externa
  * });
  * ```
  */
-export async function createPayRecipient(k2: K2Connection, request: PayRecipientRequest, options: K2CallOptions = {}): Promise<string> {
+export async function createPayRecipient(
+  k2: K2Connection,
+  request: PayRecipientRequest,
+  options: K2CallOptions = {},
+): Promise<string> {
   const body = validate("pay recipient", recipientRule("pay_recipient", "v1"), request);
   return create(k2, { name: "pay_recipients", version: "v1" }, body, options);
 }
@@ -105,8 +115,15 @@ export async function createPayRecipient(k2: K2Connection, request: PayRecipient
  * const { data } = await getRecipientStatus(k2, location);
  * ```
  */
-export async function getRecipientStatus(k2: K2Connection, locationOrId: string, options: K2VersionedCallOptions = {}): Promise<Recipient> {
-  const collection = options?.version === "v1" ? { name: "pay_recipients", version: "v1" as const } : { name: "external_recipients", version: "v2" as const };
+export async function getRecipientStatus(
+  k2: K2Connection,
+  locationOrId: string,
+  options: K2VersionedCallOptions = {},
+): Promise<Recipient> {
+  const collection =
+    options?.version === "v1"
+      ? { name: "pay_recipients", version: "v1" as const }
+      : { name: "external_recipients", version: "v2" as const };
   return readStatus(k2, collection, locationOrId, ["external_recipient", "pay_recipient"], options);
 }
 

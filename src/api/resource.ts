@@ -81,13 +81,27 @@ const JSON_HEADERS = { "content-type": "application/json", accept: "application/
  * POSTs an already validated body and answers the created resource's absolute location. Any 2xx
  * with a `Location` is success; anything else throws the typed K2 error.
  */
-export async function create(k2: K2Connection, collection: Collection, body: unknown, options: K2CallOptions = {}): Promise<string> {
+export async function create(
+  k2: K2Connection,
+  collection: Collection,
+  body: unknown,
+  options: K2CallOptions = {},
+): Promise<string> {
   const target = urlOnOrigin(originOf(k2), `/api/${collection.version}/${collection.name}`);
-  const response = await k2.fetch(target, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(body), signal: options?.signal });
+  const response = await k2.fetch(target, {
+    method: "POST",
+    headers: JSON_HEADERS,
+    body: JSON.stringify(body),
+    signal: options?.signal,
+  });
   const answer = await successOf(response, target);
   const location = response.headers.get("location");
   if (!location) {
-    throw unexpected(`K2 accepted the request to ${target} (HTTP ${response.status}) but named no Location`, answer, noRedaction);
+    throw unexpected(
+      `K2 accepted the request to ${target} (HTTP ${response.status}) but named no Location`,
+      answer,
+      noRedaction,
+    );
   }
   return new URL(location, response.url || target).href;
 }
@@ -103,7 +117,11 @@ export async function postAction(
   const url = new URL(resourceUrl(k2, collection, locationOrId));
   url.pathname = `${url.pathname.replace(/\/+$/, "")}/${action}`;
   const target = url.href;
-  const response = await k2.fetch(target, { method: "POST", headers: { accept: "application/json" }, signal: options?.signal });
+  const response = await k2.fetch(target, {
+    method: "POST",
+    headers: { accept: "application/json" },
+    signal: options?.signal,
+  });
   const answer = await successOf(response, target);
   if (answer.text.trim() === "") return {};
   const body = readJson(answer, noRedaction);
@@ -123,7 +141,11 @@ export async function readStatus<R extends K2Resource<string, unknown>>(
   options: K2CallOptions = {},
 ): Promise<R> {
   const target = resourceUrl(k2, collection, locationOrId);
-  const response = await k2.fetch(target, { method: "GET", headers: { accept: "application/json" }, signal: options?.signal });
+  const response = await k2.fetch(target, {
+    method: "GET",
+    headers: { accept: "application/json" },
+    signal: options?.signal,
+  });
   const answer = await successOf(response, target);
   const body = readJson(answer, noRedaction);
   const problem = resourceProblem(body, types);
@@ -142,7 +164,8 @@ export function resourceProblem(body: unknown, types: readonly string[]): string
     return "data without a string id, a string type and an attributes object";
   }
   if (types.length > 0 && !types.includes(data.type)) {
-    return `data.type ${JSON.stringify(data.type)} where ${types.map((t) => JSON.stringify(t)).join(" or ")} was expected`;
+    const expected = types.map((type) => JSON.stringify(type)).join(" or ");
+    return `data.type ${JSON.stringify(data.type)} where ${expected} was expected`;
   }
   return undefined;
 }
@@ -153,8 +176,11 @@ export function resourceProblem(body: unknown, types: readonly string[]): string
  */
 function resourceUrl(k2: K2Connection, collection: Collection, locationOrId: string): string {
   const origin = originOf(k2);
-  if (typeof locationOrId !== "string" || locationOrId.trim() === "") throw new InvalidInputError("A location or id is required");
-  const path = /^[A-Za-z0-9_-]+$/.test(locationOrId) ? `/api/${collection.version}/${collection.name}/${locationOrId}` : locationOrId;
+  if (typeof locationOrId !== "string" || locationOrId.trim() === "")
+    throw new InvalidInputError("A location or id is required");
+  const path = /^[A-Za-z0-9_-]+$/.test(locationOrId)
+    ? `/api/${collection.version}/${collection.name}/${locationOrId}`
+    : locationOrId;
   return urlOnOrigin(origin, path);
 }
 

@@ -56,7 +56,11 @@ export type Reversal = K2Resource<"reversal", ReversalAttributes>;
  * });
  * ```
  */
-export async function createReversal(k2: K2Connection, request: ReversalRequest, options: K2CallOptions = {}): Promise<string> {
+export async function createReversal(
+  k2: K2Connection,
+  request: ReversalRequest,
+  options: K2CallOptions = {},
+): Promise<string> {
   const rule = object({ transaction_reference: text, reason: text, _links: callbackLinks }, { metadata });
   return create(k2, { name: "reversals", version: "v2" }, validate("reversal", rule, request), options);
 }
@@ -70,6 +74,10 @@ export async function createReversal(k2: K2Connection, request: ReversalRequest,
  * const { data } = await getReversalStatus(k2, location);
  * ```
  */
-export async function getReversalStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<Reversal> {
+export async function getReversalStatus(
+  k2: K2Connection,
+  locationOrId: string,
+  options: K2CallOptions = {},
+): Promise<Reversal> {
   return readStatus(k2, { name: "reversals", version: "v2" }, locationOrId, ["reversal"], options);
 }

@@ -15,7 +15,19 @@ import {
   type K2Status,
 } from "./resource.ts";
 import type { K2TransferBatch } from "./transactions.ts";
-import { amount, boolean, byType, callbackLinks, kes, list, metadata, object, phone, text, validate } from "./validation.ts";
+import {
+  amount,
+  boolean,
+  byType,
+  callbackLinks,
+  kes,
+  list,
+  metadata,
+  object,
+  phone,
+  text,
+  validate,
+} from "./validation.ts";
 
 type Amount = number | string;
 
@@ -36,7 +48,12 @@ export type SendMoneyDestination =
       phone_number: string;
       network: string;
     })
-  | (ExternalDestination & { type: "bank_account"; bank_branch_ref: string; account_name: string; account_number: string })
+  | (ExternalDestination & {
+      type: "bank_account";
+      bank_branch_ref: string;
+      account_name: string;
+      account_number: string;
+    })
   | (ExternalDestination & { type: "till"; till_number: string })
   | (ExternalDestination & { type: "paybill"; paybill_number: string; paybill_account_number: string })
   /** One of the merchant's own settlement accounts, by its reference. */
@@ -82,20 +99,30 @@ export type SendMoney = K2Resource<"send_money", SendMoneyAttributes>;
  * const location = await sendMoney(k2, {
  *   currency: "KES",
  *   destinations: [
- *     { type: "mobile_wallet", phone_number: "254712345678", network: "Safaricom", amount: 500, description: "Refund #42" },
+ *     {
+ *       type: "mobile_wallet", phone_number: "254712345678", network: "Safaricom",
+ *       amount: 500, description: "Refund #42",
+ *     },
  *     { type: "till", till_number: "K112233", amount: "1200", description: "Stock" },
  *   ],
  *   _links: { callback_url: "https://example.com/k2/results" },
  * });
  * ```
  */
-export async function sendMoney(k2: K2Connection, request: SendMoneyRequest, options: K2CallOptions = {}): Promise<string> {
+export async function sendMoney(
+  k2: K2Connection,
+  request: SendMoneyRequest,
+  options: K2CallOptions = {},
+): Promise<string> {
   const external = { amount, description: text };
   const extra = { nickname: text, favourite: boolean };
   const own = object({ type: text, reference: text, amount }, { description: text });
   const destination = byType({
     mobile_wallet: object({ type: text, phone_number: phone("254"), network: text, ...external }, extra),
-    bank_account: object({ type: text, bank_branch_ref: text, account_name: text, account_number: text, ...external }, extra),
+    bank_account: object(
+      { type: text, bank_branch_ref: text, account_name: text, account_number: text, ...external },
+      extra,
+    ),
     till: object({ type: text, till_number: text, ...external }, extra),
     paybill: object({ type: text, paybill_number: text, paybill_account_number: text, ...external }, extra),
     merchant_wallet: own,
@@ -118,7 +145,10 @@ export async function sendMoney(k2: K2Connection, request: SendMoneyRequest, opt
  * for (const batch of data.attributes.transfer_batches ?? []) console.log(batch.status);
  * ```
  */
-export async function getSendMoneyStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<SendMoney> {
+export async function getSendMoneyStatus(
+  k2: K2Connection,
+  locationOrId: string,
+  options: K2CallOptions = {},
+): Promise<SendMoney> {
   return readStatus(k2, { name: "send_money", version: "v2" }, locationOrId, ["send_money"], options);
 }
-

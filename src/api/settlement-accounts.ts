@@ -49,12 +49,18 @@ export interface SettlementAccountAttributes {
  * A merchant bank account as {@link getMerchantBankAccountStatus} answers it: its status, and the
  * details it was added with.
  */
-export type MerchantBankAccount = K2Resource<"merchant_bank_account", SettlementAccountAttributes & Partial<MerchantBankAccountRequest>>;
+export type MerchantBankAccount = K2Resource<
+  "merchant_bank_account",
+  SettlementAccountAttributes & Partial<MerchantBankAccountRequest>
+>;
 /**
  * A merchant wallet as {@link getMerchantWalletStatus} answers it: its status, and the details it
  * was added with.
  */
-export type MerchantWallet = K2Resource<"merchant_wallet", SettlementAccountAttributes & Partial<MerchantWalletRequest>>;
+export type MerchantWallet = K2Resource<
+  "merchant_wallet",
+  SettlementAccountAttributes & Partial<MerchantWalletRequest>
+>;
 
 /**
  * Adds a bank account for settlements (`POST /api/v2/merchant_bank_accounts`, or v1 with
@@ -82,7 +88,12 @@ export async function createMerchantBankAccount(
     { account_name: text, settlement_method: oneOf("EFT", "RTS"), bank_branch_ref: text, account_number: text },
     { nickname: v2Only(version, text) },
   );
-  return create(k2, { name: "merchant_bank_accounts", version }, validate("merchant bank account", rule, request), options);
+  return create(
+    k2,
+    { name: "merchant_bank_accounts", version },
+    validate("merchant bank account", rule, request),
+    options,
+  );
 }
 
 /**
@@ -97,7 +108,11 @@ export async function createMerchantBankAccount(
  * });
  * ```
  */
-export async function createMerchantWallet(k2: K2Connection, request: MerchantWalletRequest, options: K2VersionedCallOptions = {}): Promise<string> {
+export async function createMerchantWallet(
+  k2: K2Connection,
+  request: MerchantWalletRequest,
+  options: K2VersionedCallOptions = {},
+): Promise<string> {
   const version = options?.version ?? "v2";
   const rule = object(
     { first_name: text, last_name: text, phone_number: phone("+254", "254"), network: text },
@@ -133,6 +148,16 @@ export async function getMerchantBankAccountStatus(
  * const { data } = await getMerchantWalletStatus(k2, location);
  * ```
  */
-export async function getMerchantWalletStatus(k2: K2Connection, locationOrId: string, options: K2VersionedCallOptions = {}): Promise<MerchantWallet> {
-  return readStatus(k2, { name: "merchant_wallets", version: options?.version ?? "v2" }, locationOrId, ["merchant_wallet"], options);
+export async function getMerchantWalletStatus(
+  k2: K2Connection,
+  locationOrId: string,
+  options: K2VersionedCallOptions = {},
+): Promise<MerchantWallet> {
+  return readStatus(
+    k2,
+    { name: "merchant_wallets", version: options?.version ?? "v2" },
+    locationOrId,
+    ["merchant_wallet"],
+    options,
+  );
 }

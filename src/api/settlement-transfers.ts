@@ -41,22 +41,37 @@ export type SettlementTransfer = K2Resource<"settlement_transfer", OutgoingPayme
  * });
  * ```
  */
-export async function createSettlementTransfer(k2: K2Connection, request: SettlementTransferRequest, options: K2CallOptions = {}): Promise<string> {
+export async function createSettlementTransfer(
+  k2: K2Connection,
+  request: SettlementTransferRequest,
+  options: K2CallOptions = {},
+): Promise<string> {
   const bothOrNeither: Rule = (value, _path, problems) => {
     if (!isPlainObject(value)) return;
     const hasType = value.destination_type !== undefined;
     const hasReference = value.destination_reference !== undefined;
-    if (hasType && !hasReference) problems.push({ path: "destination_reference", message: "is required with destination_type" });
-    if (hasReference && !hasType) problems.push({ path: "destination_type", message: "is required with destination_reference" });
+    if (hasType && !hasReference)
+      problems.push({ path: "destination_reference", message: "is required with destination_type" });
+    if (hasReference && !hasType)
+      problems.push({ path: "destination_type", message: "is required with destination_reference" });
   };
   const rule = all(
     object(
       { _links: callbackLinks },
-      { amount: money, destination_type: oneOf("merchant_wallet", "merchant_bank_account"), destination_reference: text },
+      {
+        amount: money,
+        destination_type: oneOf("merchant_wallet", "merchant_bank_account"),
+        destination_reference: text,
+      },
     ),
     bothOrNeither,
   );
-  return create(k2, { name: "settlement_transfers", version: "v1" }, validate("settlement transfer", rule, request), options);
+  return create(
+    k2,
+    { name: "settlement_transfers", version: "v1" },
+    validate("settlement transfer", rule, request),
+    options,
+  );
 }
 
 /**
@@ -68,6 +83,16 @@ export async function createSettlementTransfer(k2: K2Connection, request: Settle
  * const { data } = await getSettlementTransferStatus(k2, location);
  * ```
  */
-export async function getSettlementTransferStatus(k2: K2Connection, locationOrId: string, options: K2CallOptions = {}): Promise<SettlementTransfer> {
-  return readStatus(k2, { name: "settlement_transfers", version: "v1" }, locationOrId, ["settlement_transfer"], options);
+export async function getSettlementTransferStatus(
+  k2: K2Connection,
+  locationOrId: string,
+  options: K2CallOptions = {},
+): Promise<SettlementTransfer> {
+  return readStatus(
+    k2,
+    { name: "settlement_transfers", version: "v1" },
+    locationOrId,
+    ["settlement_transfer"],
+    options,
+  );
 }

@@ -35,7 +35,10 @@ export interface TransactionSmsNotificationAttributes {
  * A transaction SMS notification as {@link getTransactionSmsNotificationStatus} answers it, and as
  * its result is posted to the callback URL.
  */
-export type TransactionSmsNotification = K2Resource<"transaction_sms_notification", TransactionSmsNotificationAttributes>;
+export type TransactionSmsNotification = K2Resource<
+  "transaction_sms_notification",
+  TransactionSmsNotificationAttributes
+>;
 
 /**
  * Sends the customer of a received payment an SMS (`POST /api/v1/transaction_sms_notifications`)
@@ -57,7 +60,12 @@ export async function sendTransactionSmsNotification(
   options: K2CallOptions = {},
 ): Promise<string> {
   const rule = object({ webhook_event_reference: text, message: text, _links: callbackLinks });
-  return create(k2, { name: "transaction_sms_notifications", version: "v1" }, validate("transaction SMS notification", rule, request), options);
+  return create(
+    k2,
+    { name: "transaction_sms_notifications", version: "v1" },
+    validate("transaction SMS notification", rule, request),
+    options,
+  );
 }
 
 /**

@@ -67,7 +67,8 @@ export function object(required: Record<string, Rule>, optional: Record<string, 
     }
     for (const [key, rule] of Object.entries(required)) {
       const field = value[key];
-      if (field === undefined || field === null || field === "") problems.push({ path: at(path, key), message: "is required" });
+      if (field === undefined || field === null || field === "")
+        problems.push({ path: at(path, key), message: "is required" });
       else rule(field, at(path, key), problems);
     }
     for (const [key, field] of Object.entries(value)) {
@@ -110,7 +111,7 @@ export const amount: Rule = (value, path, problems) => {
     typeof value === "number"
       ? Number.isFinite(value) && value > 0
       : typeof value === "string" && /^\d+(\.\d+)?$/.test(value) && Number(value) > 0;
-  if (!ok) problems.push({ path, message: "must be a positive number or numeric string, e.g. 250 or \"250.00\"" });
+  if (!ok) problems.push({ path, message: 'must be a positive number or numeric string, e.g. 250 or "250.00"' });
 };
 
 /** `{ currency: "KES", value: <amount> }`. */
@@ -145,7 +146,8 @@ export const url: Rule = (value, path, problems) => {
 export const callbackLinks: Rule = (value, path, problems) => object({ callback_url: url })(value, path, problems);
 
 export const email: Rule = (value, path, problems) => {
-  if (typeof value !== "string" || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) problems.push({ path, message: "must be an email address" });
+  if (typeof value !== "string" || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value))
+    problems.push({ path, message: "must be an email address" });
 };
 
 export const boolean: Rule = (value, path, problems) => {
@@ -211,7 +213,8 @@ export const scopeRule: Rule = (value, path, problems) => {
   if (!isPlainObject(value)) return;
   const reference = value.scope_reference;
   const given = reference !== undefined && reference !== null && reference !== "";
-  if (value.scope === "till" && !given) problems.push({ path: at(path, "scope_reference"), message: 'is required when scope is "till"' });
+  if (value.scope === "till" && !given)
+    problems.push({ path: at(path, "scope_reference"), message: 'is required when scope is "till"' });
   else if (value.scope === "company" && reference !== undefined) {
     problems.push({ path: at(path, "scope_reference"), message: 'must not be set when scope is "company"' });
   } else if (reference !== undefined) text(reference, at(path, "scope_reference"), problems);

@@ -13,7 +13,19 @@ import {
   type K2Status,
   type K2VersionedCallOptions,
 } from "./resource.ts";
-import { all, checkedByScope, boolean, isPlainObject, object, oneOf, scopeRule, url, v2Only, validate, type Rule } from "./validation.ts";
+import {
+  all,
+  checkedByScope,
+  boolean,
+  isPlainObject,
+  object,
+  oneOf,
+  scopeRule,
+  url,
+  v2Only,
+  validate,
+  type Rule,
+} from "./validation.ts";
 
 /** The events a webhook subscription can be made for. */
 export type K2SubscribableEvent =
@@ -107,7 +119,12 @@ export async function createWebhookSubscription(
     scopeRule,
     daraja,
   );
-  return create(k2, { name: "webhook_subscriptions", version }, validate("webhook subscription", rule, request), options);
+  return create(
+    k2,
+    { name: "webhook_subscriptions", version },
+    validate("webhook subscription", rule, request),
+    options,
+  );
 }
 
 /**

@@ -68,7 +68,10 @@ type WebhookOf<Topic extends K2WebhookTopic> = {
 
 /** A webhook with a known topic; narrow on `topic`. */
 export type K2WebhookEvent =
-  | { [Topic in Exclude<K2WebhookTopic, "settlement_transfer_completed">]: WebhookOf<Topic> }[Exclude<K2WebhookTopic, "settlement_transfer_completed">]
+  | { [Topic in Exclude<K2WebhookTopic, "settlement_transfer_completed">]: WebhookOf<Topic> }[Exclude<
+      K2WebhookTopic,
+      "settlement_transfer_completed"
+    >]
   | (WebhookOf<"settlement_transfer_completed"> & {
       /** `event.resource.destination` read from either shape the SDKs disagree on. */
       destination: K2SettlementDestination;
@@ -137,7 +140,8 @@ export interface K2DarajaEvent {
 }
 
 /** Everything {@link parseWebhook} answers: narrow on `kind`, then on `topic` or `type`. */
-export type K2Notification = K2WebhookEvent | K2UnknownWebhookEvent | K2ResultEvent | K2UnknownResultEvent | K2DarajaEvent;
+export type K2Notification =
+  K2WebhookEvent | K2UnknownWebhookEvent | K2ResultEvent | K2UnknownResultEvent | K2DarajaEvent;
 
 /**
  * What K2 posted could not be accepted: its signature does not match (`reason: "signature"`), or
@@ -147,7 +151,9 @@ export type K2Notification = K2WebhookEvent | K2UnknownWebhookEvent | K2ResultEv
  * @see {@link https://www.rfc-editor.org/rfc/rfc2104 | RFC 2104 (HMAC)}
  * @example
  * ```ts
- * catch (e) { if (e instanceof K2WebhookError) return new Response(null, { status: e.reason === "signature" ? 401 : 400 }); }
+ * catch (e) {
+ *   if (e instanceof K2WebhookError) return new Response(null, { status: e.reason === "signature" ? 401 : 400 });
+ * }
  * ```
  */
 export class K2WebhookError extends K2EdgeError {
@@ -195,7 +201,8 @@ const RESULT_TYPES: Record<K2ResultType, true> = {
  * @see {@link https://api-docs.kopokopo.com | K2 API reference: Webhooks}
  * @example
  * ```ts
- * const notification = await parseWebhook(await request.arrayBuffer(), request.headers.get("x-kopokopo-signature"), env.K2_API_KEY);
+ * const signature = request.headers.get("x-kopokopo-signature");
+ * const notification = await parseWebhook(await request.arrayBuffer(), signature, env.K2_API_KEY);
  * if (notification.kind === "webhook" && notification.topic === "buygoods_transaction_received") {
  *   await credit(notification.payload.id, notification.payload.event.resource.amount);
  * } else if (notification.kind === "result" && notification.type === "incoming_payment") {
@@ -222,14 +229,20 @@ export async function parseWebhook(
   if ("topic" in body) return webhookOf(body);
   if ("data" in body) return resultOf(body);
   if (typeof body.TransID === "string") return { kind: "daraja", payload: body as K2DarajaPayload };
-  throw new K2WebhookError("body", "The body is neither a K2 webhook (topic), a result (data) nor a Daraja payload (TransID)");
+  throw new K2WebhookError(
+    "body",
+    "The body is neither a K2 webhook (topic), a result (data) nor a Daraja payload (TransID)",
+  );
 }
 
 function webhookOf(body: Record<string, unknown>): K2Notification {
   const { topic, id, event } = body;
-  if (typeof topic !== "string" || typeof id !== "string") throw new K2WebhookError("body", "A webhook without a string topic and id");
-  if (!Object.hasOwn(TOPICS, topic)) return { kind: "unknown_webhook", topic, payload: body as K2UnknownWebhookEvent["payload"] };
-  if (!isPlainObject(event) || !isPlainObject(event.resource)) throw new K2WebhookError("body", `A ${topic} webhook without event.resource`);
+  if (typeof topic !== "string" || typeof id !== "string")
+    throw new K2WebhookError("body", "A webhook without a string topic and id");
+  if (!Object.hasOwn(TOPICS, topic))
+    return { kind: "unknown_webhook", topic, payload: body as K2UnknownWebhookEvent["payload"] };
+  if (!isPlainObject(event) || !isPlainObject(event.resource))
+    throw new K2WebhookError("body", `A ${topic} webhook without event.resource`);
   const known = { kind: "webhook", topic, payload: body } as K2WebhookEvent;
   if (known.topic !== "settlement_transfer_completed") return known;
   return { ...known, destination: settlementDestination(known.payload.event.resource.destination) };

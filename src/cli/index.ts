@@ -47,7 +47,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const needsToken = command === "revoke" || command === "introspect" || command === "info";
-  if (command !== "token" && !needsToken) throw new UsageError(`Unknown command "${command}". Run k2-connect-edge --help.`);
+  if (command !== "token" && !needsToken)
+    throw new UsageError(`Unknown command "${command}". Run k2-connect-edge --help.`);
   if (needsToken && !argument) throw new UsageError(`"${command}" needs a token: k2-connect-edge ${command} <token>`);
   if ((needsToken ? extra : [argument, ...extra]).some((value) => value !== undefined)) {
     throw new UsageError(`Too many arguments for "${command}". Run k2-connect-edge --help.`);
@@ -92,7 +93,9 @@ function clientFromEnvironment(env: Record<string, string>): K2Client {
 
 /** Times in the library are epoch milliseconds; people read ISO-8601. */
 function isoTimes(key: string, value: unknown): unknown {
-  return typeof value === "number" && (key === "expiresAt" || key === "createdAt" || key === "issuedAt") ? new Date(value).toISOString() : value;
+  return typeof value === "number" && (key === "expiresAt" || key === "createdAt" || key === "issuedAt")
+    ? new Date(value).toISOString()
+    : value;
 }
 
 function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -110,7 +113,10 @@ main(process.argv.slice(2)).then(
       return;
     }
     // Library errors are typed and carry no secret; anything else is reported by name only.
-    const message = error instanceof K2EdgeError ? `${error.name}: ${error.message}` : `${(error as Error)?.name ?? "Error"}: unexpected failure`;
+    const message =
+      error instanceof K2EdgeError
+        ? `${error.name}: ${error.message}`
+        : `${(error as Error)?.name ?? "Error"}: unexpected failure`;
     process.stderr.write(`k2-connect-edge: ${message}\n`);
     process.exitCode = FAILED;
   },

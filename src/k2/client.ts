@@ -7,7 +7,13 @@
 import { InvalidInputError } from "../errors.ts";
 import { sendWithBearer } from "../oauth/bearer.ts";
 import { clientSecretPost, secretForms } from "../oauth/client-authentication.ts";
-import { type EndpointClient, introspectToken, requestToken, revokeToken, type TokenIntrospection } from "../oauth/token-endpoint.ts";
+import {
+  type EndpointClient,
+  introspectToken,
+  requestToken,
+  revokeToken,
+  type TokenIntrospection,
+} from "../oauth/token-endpoint.ts";
 import type { TokenSet } from "../oauth/token-set.ts";
 import { CachedTokenSource } from "../tokens/cached-token-source.ts";
 import { MemoryTokenCache } from "../tokens/memory-token-cache.ts";
@@ -91,11 +97,16 @@ export class K2Client {
     this.#tokens = new CachedTokenSource({
       source: {
         getToken: (call) =>
-          requestToken(endpoint, tokenUrl, { grant_type: "client_credentials" }, {
-            signal: call?.signal,
-            now,
-            defaultExpiresIn: K2_TOKEN_LIFETIME_SECONDS,
-          }),
+          requestToken(
+            endpoint,
+            tokenUrl,
+            { grant_type: "client_credentials" },
+            {
+              signal: call?.signal,
+              now,
+              defaultExpiresIn: K2_TOKEN_LIFETIME_SECONDS,
+            },
+          ),
       },
       cache: options.cache ?? new MemoryTokenCache({ now: options.now }),
       cacheKey: k2CacheKey(this.baseUrl, options.clientId),
@@ -217,7 +228,11 @@ export class K2Client {
     await response.body?.cancel();
     await this.#tokens.invalidate(first.token.accessToken);
     const second = await this.#tokens.resolve({ signal });
-    return { response: await sendWithBearer(transport, url, request, second.token.accessToken), tokenOrigin: second.origin, replayed: true };
+    return {
+      response: await sendWithBearer(transport, url, request, second.token.accessToken),
+      tokenOrigin: second.origin,
+      replayed: true,
+    };
   }
 }
 
@@ -225,7 +240,8 @@ function k2Origin(options: K2ClientOptions): string {
   if (options.baseUrl !== undefined) return checkedOrigin("baseUrl", options.baseUrl);
   const environment = options.environment ?? "sandbox";
   const origin = Object.hasOwn(K2_BASE_URLS, environment) ? K2_BASE_URLS[environment] : undefined;
-  if (!origin) throw new InvalidInputError(`environment must be "sandbox" or "production", got ${JSON.stringify(environment)}`);
+  if (!origin)
+    throw new InvalidInputError(`environment must be "sandbox" or "production", got ${JSON.stringify(environment)}`);
   return origin;
 }
 

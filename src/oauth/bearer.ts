@@ -23,6 +23,11 @@ export function withBearer(init: RequestInit, accessToken: string): RequestInit 
  * Sends one API request with the bearer token, under the transport's deadline, without retries: a
  * repeated POST could create a payment twice. The answer comes back as it is, body unread.
  */
-export function sendWithBearer(transport: Transport, url: string, init: RequestInit, accessToken: string): Promise<Response> {
+export function sendWithBearer(
+  transport: Transport,
+  url: string,
+  init: RequestInit,
+  accessToken: string,
+): Promise<Response> {
   return send(transport, url, withBearer(init, accessToken), init.signal ?? undefined);
 }

@@ -67,7 +67,12 @@ export function clientAuthenticationFor(
  */
 export function secretForms(clientId: string, clientSecret: string | undefined): string[] {
   if (!clientSecret) return [];
-  return [clientSecret, formEncode(clientSecret), encodeURIComponent(clientSecret), basicCredentials(clientId, clientSecret)];
+  return [
+    clientSecret,
+    formEncode(clientSecret),
+    encodeURIComponent(clientSecret),
+    basicCredentials(clientId, clientSecret),
+  ];
 }
 
 function basicCredentials(clientId: string, clientSecret: string): string {

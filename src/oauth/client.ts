@@ -265,13 +265,16 @@ export class OAuth2Client {
    * @see {@link https://www.rfc-editor.org/rfc/rfc7636#section-4.5 | RFC 7636, section 4.5}
    * @example
    * ```ts
-   * const token = await oauth.exchangeAuthorizationCode({ code, codeVerifier, redirectUri: "https://app.example.com/callback" });
+   * const redirectUri = "https://app.example.com/callback";
+   * const token = await oauth.exchangeAuthorizationCode({ code, codeVerifier, redirectUri });
    * ```
    */
   async exchangeAuthorizationCode(options: AuthorizationCodeOptions): Promise<TokenSet> {
     if (typeof options?.code !== "string" || options.code === "") throw new InvalidInputError("code is required");
     if (this.#pkce && !options.codeVerifier) {
-      throw new InvalidInputError("codeVerifier is required: this client uses PKCE (pkce: false for a provider that does not)");
+      throw new InvalidInputError(
+        "codeVerifier is required: this client uses PKCE (pkce: false for a provider that does not)",
+      );
     }
     const parameters: Record<string, string> = {
       ...options.parameters,
@@ -296,8 +299,13 @@ export class OAuth2Client {
    */
   async refreshToken(token: TokenSet | string, options: RefreshTokenOptions = {}): Promise<TokenSet> {
     const refreshToken = typeof token === "string" ? token : token?.refreshToken;
-    if (typeof refreshToken !== "string" || refreshToken === "") throw new InvalidInputError("A refresh token is required");
-    const parameters: Record<string, string> = { ...options.parameters, grant_type: "refresh_token", refresh_token: refreshToken };
+    if (typeof refreshToken !== "string" || refreshToken === "")
+      throw new InvalidInputError("A refresh token is required");
+    const parameters: Record<string, string> = {
+      ...options.parameters,
+      grant_type: "refresh_token",
+      refresh_token: refreshToken,
+    };
     const scope = scopeString(options.scope);
     if (scope) parameters.scope = scope;
     const answer = await this.requestToken(parameters, options);

@@ -3,7 +3,14 @@
  *
  * @module
  */
-import { type ErrorDialect, errorFromExchange, instantMs, jsonObject, oauthErrorIn, unexpected } from "../transport/answer.ts";
+import {
+  type ErrorDialect,
+  errorFromExchange,
+  instantMs,
+  jsonObject,
+  oauthErrorIn,
+  unexpected,
+} from "../transport/answer.ts";
 import type { Redact } from "../transport/redaction.ts";
 import type { Exchange } from "../transport/transport.ts";
 

@@ -88,7 +88,11 @@ export type CopperToken = string | Pick<TokenSet, "accessToken">;
  * @see {@link https://developer.copper.com/introduction/oauth/flow.html | Copper OAuth 2.0 flow}
  * @example
  * ```ts
- * const crm: CopperClient = copper({ clientId: env.COPPER_CLIENT_ID, clientSecret: env.COPPER_CLIENT_SECRET, redirectUri: "https://app.example.com/copper/callback" });
+ * const crm: CopperClient = copper({
+ *   clientId: env.COPPER_CLIENT_ID,
+ *   clientSecret: env.COPPER_CLIENT_SECRET,
+ *   redirectUri: "https://app.example.com/copper/callback",
+ * });
  * const { url, state } = await crm.createAuthorizationURL();
  * ```
  */
@@ -135,7 +139,8 @@ class CopperClient extends OAuth2Client {
    */
   override async revokeToken(_token?: string, _options?: TokenTypeHintOptions): Promise<void> {
     throw new InvalidInputError(
-      "Copper has no token revocation endpoint: the user revokes access in Copper's settings; delete the stored token instead",
+      "Copper has no token revocation endpoint: the user revokes access in Copper's settings; " +
+        "delete the stored token instead",
     );
   }
 
@@ -149,13 +154,15 @@ class CopperClient extends OAuth2Client {
    * @see {@link https://developer.copper.com/introduction/requests.html | Copper API requests}
    * @example
    * ```ts
-   * const response = await crm.apiFetch(token, "people/search", { method: "POST", body: JSON.stringify({ page_size: 25 }) });
+   * const body = JSON.stringify({ page_size: 25 });
+   * const response = await crm.apiFetch(token, "people/search", { method: "POST", body });
    * if (response.status === 429) await sleepAndRetryLater();
    * ```
    */
   async apiFetch(token: CopperToken, path: string, init: RequestInit = {}): Promise<Response> {
     const accessToken = typeof token === "string" ? token : token?.accessToken;
-    if (typeof accessToken !== "string" || accessToken === "") throw new InvalidInputError("A Copper access token is required");
+    if (typeof accessToken !== "string" || accessToken === "")
+      throw new InvalidInputError("A Copper access token is required");
     const url = urlOnOrigin(this.apiBaseUrl, path);
     const headers = new Headers(init.headers);
     headers.set("x-pw-application", "developer_api");

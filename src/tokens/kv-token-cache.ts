@@ -25,7 +25,8 @@ export interface KvNamespaceLike {
  * @see {@link https://developers.cloudflare.com/kv/api/write-key-value-pairs/ | Cloudflare KV: expiring keys}
  * @example
  * ```ts
- * const k2 = new K2Client({ clientId: env.K2_CLIENT_ID, clientSecret: env.K2_CLIENT_SECRET, cache: new KvTokenCache(env.TOKEN_CACHE) });
+ * const cache = new KvTokenCache(env.TOKEN_CACHE);
+ * const k2 = new K2Client({ clientId: env.K2_CLIENT_ID, clientSecret: env.K2_CLIENT_SECRET, cache });
  * ```
  */
 export class KvTokenCache implements TokenCache {

@@ -115,7 +115,9 @@ export class RefreshingTokenSource implements TokenSource {
     let token = this.#latest;
     if (token.accessToken === this.#refused || !this.#cached.isFresh(token)) {
       if (!token.refreshToken) {
-        throw new InvalidInputError("The access token is no longer usable and there is no refresh token: authorize again");
+        throw new InvalidInputError(
+          "The access token is no longer usable and there is no refresh token: authorize again",
+        );
       }
       token = await this.#client.refreshToken(token);
       this.#latest = token;

@@ -15,7 +15,8 @@ import type { TokenSet } from "../oauth/token-set.ts";
  * const kvCache: TokenCache = {
  *   get: async (key) => (await env.TOKEN_CACHE.get(key, "json")) ?? undefined,
  *   set: async (key, token, ttlSeconds) => {
- *     if (ttlSeconds === undefined || ttlSeconds >= 60) await env.TOKEN_CACHE.put(key, JSON.stringify(token), { expirationTtl: ttlSeconds });
+ *     if (ttlSeconds !== undefined && ttlSeconds < 60) return; // KV's shortest expiry
+ *     await env.TOKEN_CACHE.put(key, JSON.stringify(token), { expirationTtl: ttlSeconds });
  *   },
  *   delete: (key) => env.TOKEN_CACHE.delete(key),
  * };

@@ -23,7 +23,12 @@ export async function readExchange(response: Response, url: string = response.ur
 }
 
 /** An {@link UnexpectedResponseError} for this exchange, with a short, redacted excerpt of the body. */
-export function unexpected(reason: string, exchange: Exchange, redact: Redact, cause?: unknown): UnexpectedResponseError {
+export function unexpected(
+  reason: string,
+  exchange: Exchange,
+  redact: Redact,
+  cause?: unknown,
+): UnexpectedResponseError {
   const fields = {
     status: exchange.response.status,
     contentType: exchange.response.headers.get("content-type") ?? "",

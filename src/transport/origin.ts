@@ -59,7 +59,8 @@ export function urlOnOrigin(base: string | URL, target: string | URL): string {
   try {
     if (target instanceof URL) url = new URL(target.href);
     else if (typeof target !== "string" || target === "") throw new TypeError("not a string");
-    else if (target.includes("\\")) throw new InvalidInputError("A path or URL with a backslash is refused: URL parsers read it as a slash");
+    else if (target.includes("\\"))
+      throw new InvalidInputError("A path or URL with a backslash is refused: URL parsers read it as a slash");
     else if (/^[a-z][a-z\d+.-]*:/i.test(target) || target.startsWith("//")) url = new URL(target, root);
     else url = new URL(target.replace(/^\/+/, ""), root);
   } catch (error) {

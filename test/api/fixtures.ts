@@ -21,7 +21,13 @@ export const CALLBACK = { callback_url: "https://example.com/k2/results" };
 export const stkPush: StkPushRequest = {
   payment_channel: "M-PESA STK Push",
   till_number: "K000000",
-  subscriber: { first_name: "Jane", middle_name: "W", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
+  subscriber: {
+    first_name: "Jane",
+    middle_name: "W",
+    last_name: "Doe",
+    phone_number: "+254712345678",
+    email: "jane@example.com",
+  },
   amount: { currency: "KES", value: "250.00" },
   metadata: { order: "42", customer_id: 7 },
   _links: CALLBACK,
@@ -52,7 +58,12 @@ export const externalRecipients: Record<ExternalRecipientRequest["type"], Extern
   till: { type: "till", external_recipient: { till_name: "Corner shop", till_number: "K112233" } },
   paybill: {
     type: "paybill",
-    external_recipient: { paybill_name: "Power", paybill_number: "888880", paybill_account_number: "ACC-42", nickname: "Electricity" },
+    external_recipient: {
+      paybill_name: "Power",
+      paybill_number: "888880",
+      paybill_account_number: "ACC-42",
+      nickname: "Electricity",
+    },
   },
 };
 
@@ -71,7 +82,10 @@ export const payRecipients: Record<PayRecipientRequest["type"], PayRecipientRequ
     },
   },
   till: { type: "till", pay_recipient: { till_name: "Corner shop", till_number: "K112233" } },
-  paybill: { type: "paybill", pay_recipient: { paybill_name: "Power", paybill_number: "888880", paybill_account_number: "ACC-42" } },
+  paybill: {
+    type: "paybill",
+    pay_recipient: { paybill_name: "Power", paybill_number: "888880", paybill_account_number: "ACC-42" },
+  },
 };
 
 export const destinations: Record<SendMoneyDestination["type"], SendMoneyDestination> = {
@@ -93,7 +107,13 @@ export const destinations: Record<SendMoneyDestination["type"], SendMoneyDestina
     description: "Supplier invoice 7",
   },
   till: { type: "till", till_number: "K112233", amount: "1200", description: "Stock" },
-  paybill: { type: "paybill", paybill_number: "888880", paybill_account_number: "ACC-42", amount: 300, description: "Power" },
+  paybill: {
+    type: "paybill",
+    paybill_number: "888880",
+    paybill_account_number: "ACC-42",
+    amount: 300,
+    description: "Power",
+  },
   merchant_wallet: { type: "merchant_wallet", reference: "82e5e5e0-0bbb-4cb6-a5e6-b1a1b8e6f9a1", amount: 2000 },
   merchant_bank_account: {
     type: "merchant_bank_account",

@@ -28,7 +28,10 @@ const apiRequests = () => server.requests.filter((request) => !request.path.star
 
 describe("a create", () => {
   it("counts any 2xx with a Location, and resolves a relative one against the request", async () => {
-    server.inject("/api/v2/incoming_payments", { status: 200, headers: { location: "/api/v2/incoming_payments/abc-123" } });
+    server.inject("/api/v2/incoming_payments", {
+      status: 200,
+      headers: { location: "/api/v2/incoming_payments/abc-123" },
+    });
     expect(await createStkPush(k2, stkPush)).toBe(`${server.url}/api/v2/incoming_payments/abc-123`);
   });
 
@@ -40,7 +43,10 @@ describe("a create", () => {
   });
 
   it("refused by K2 is a K2ApiError with K2's messages", async () => {
-    const body = JSON.stringify({ error_code: 400, error_message: ["Till number is not active", "Amount is too large"] });
+    const body = JSON.stringify({
+      error_code: 400,
+      error_message: ["Till number is not active", "Amount is too large"],
+    });
     server.inject("/api/v2/incoming_payments", { status: 400, headers: { "content-type": "application/json" }, body });
     const error = await createStkPush(k2, stkPush).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(K2ApiError);
@@ -57,14 +63,20 @@ describe("a create", () => {
   });
 
   it("honours an AbortSignal", async () => {
-    const error = await createStkPush(k2, stkPush, { signal: AbortSignal.abort(new Error("stop")) }).catch((e: unknown) => e);
+    const error = await createStkPush(k2, stkPush, { signal: AbortSignal.abort(new Error("stop")) }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ message: "stop" });
     expect(apiRequests()).toEqual([]);
   });
 });
 
 describe("a status read", () => {
-  for (const location of ["https://evil.example/api/v2/incoming_payments/x", "//evil.example/api/v2/incoming_payments/x", "http://127.0.0.1:1/api/v2/incoming_payments/x"]) {
+  for (const location of [
+    "https://evil.example/api/v2/incoming_payments/x",
+    "//evil.example/api/v2/incoming_payments/x",
+    "http://127.0.0.1:1/api/v2/incoming_payments/x",
+  ]) {
     it(`refuses ${location} before sending anything`, async () => {
       const error = await getStkPushStatus(k2, location).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InvalidInputError);
@@ -88,7 +100,10 @@ describe("a status read", () => {
   });
 
   it("of an unknown resource is K2's 404 as a K2ApiError", async () => {
-    await expect(getStkPushStatus(k2, "00000000-0000-0000-0000-000000000000")).rejects.toMatchObject({ name: "K2ApiError", status: 404 });
+    await expect(getStkPushStatus(k2, "00000000-0000-0000-0000-000000000000")).rejects.toMatchObject({
+      name: "K2ApiError",
+      status: 404,
+    });
   });
 
   for (const [what, body] of [

@@ -68,37 +68,31 @@ const cases: Case[] = [
     status: (k2, location) => getStkPushStatus(k2, location),
     type: "incoming_payment",
   },
-  ...Object.values(fixture.externalRecipients).map(
-    (request): Case => ({
-      name: `external recipient: ${request.type}`,
-      path: "/api/v2/external_recipients",
-      body: request,
-      create: (k2) => createExternalRecipient(k2, request),
-      status: (k2, location) => getRecipientStatus(k2, location),
-      type: "external_recipient",
-    }),
-  ),
-  ...Object.values(fixture.payRecipients).map(
-    (request): Case => ({
-      name: `pay recipient (v1): ${request.type}`,
-      path: "/api/v1/pay_recipients",
-      body: request,
-      create: (k2) => createPayRecipient(k2, request),
-      status: (k2, location) => getRecipientStatus(k2, location, { version: "v1" }),
-      type: "pay_recipient",
-    }),
-  ),
-  ...Object.values(fixture.destinations).map(
-    (destination): Case => ({
-      name: `send money to a ${destination.type}`,
-      path: "/api/v2/send_money",
-      body: fixture.sendMoneyTo(destination),
-      create: (k2) => sendMoney(k2, fixture.sendMoneyTo(destination)),
-      status: (k2, location) => getSendMoneyStatus(k2, location),
-      type: "send_money",
-      attributes: { status: "Scheduled", transfer_batches: [], destinations: [destination] },
-    }),
-  ),
+  ...Object.values(fixture.externalRecipients).map((request): Case => ({
+    name: `external recipient: ${request.type}`,
+    path: "/api/v2/external_recipients",
+    body: request,
+    create: (k2) => createExternalRecipient(k2, request),
+    status: (k2, location) => getRecipientStatus(k2, location),
+    type: "external_recipient",
+  })),
+  ...Object.values(fixture.payRecipients).map((request): Case => ({
+    name: `pay recipient (v1): ${request.type}`,
+    path: "/api/v1/pay_recipients",
+    body: request,
+    create: (k2) => createPayRecipient(k2, request),
+    status: (k2, location) => getRecipientStatus(k2, location, { version: "v1" }),
+    type: "pay_recipient",
+  })),
+  ...Object.values(fixture.destinations).map((destination): Case => ({
+    name: `send money to a ${destination.type}`,
+    path: "/api/v2/send_money",
+    body: fixture.sendMoneyTo(destination),
+    create: (k2) => sendMoney(k2, fixture.sendMoneyTo(destination)),
+    status: (k2, location) => getSendMoneyStatus(k2, location),
+    type: "send_money",
+    attributes: { status: "Scheduled", transfer_batches: [], destinations: [destination] },
+  })),
   {
     name: "send money to every destination type at once",
     path: "/api/v2/send_money",
@@ -137,7 +131,8 @@ const cases: Case[] = [
     name: "merchant bank account (v1)",
     path: "/api/v1/merchant_bank_accounts",
     body: { ...fixture.merchantBankAccount, nickname: undefined },
-    create: (k2) => createMerchantBankAccount(k2, { ...fixture.merchantBankAccount, nickname: undefined }, { version: "v1" }),
+    create: (k2) =>
+      createMerchantBankAccount(k2, { ...fixture.merchantBankAccount, nickname: undefined }, { version: "v1" }),
     status: (k2, location) => getMerchantBankAccountStatus(k2, location, { version: "v1" }),
     type: "merchant_bank_account",
   },
@@ -239,7 +234,9 @@ const cases: Case[] = [
 const servers: K2Sandbox[] = [];
 afterAll(() => Promise.all(servers.map((server) => server.close())));
 
-async function setup(locationStyle: "prefixed" | "unprefixed" = "prefixed"): Promise<{ server: K2Sandbox; k2: K2Client }> {
+async function setup(
+  locationStyle: "prefixed" | "unprefixed" = "prefixed",
+): Promise<{ server: K2Sandbox; k2: K2Client }> {
   const server = await new K2Sandbox({ locationStyle }).listen();
   servers.push(server);
   return { server, k2: new K2Client({ ...DEV_CLIENT, baseUrl: server.url }) };
@@ -256,7 +253,9 @@ for (const locationStyle of ["prefixed", "unprefixed"] as const) {
 
         const location = await resource.create(k2);
 
-        const posts = server.requests.filter((request) => request.method === "POST" && !request.path.startsWith("/oauth"));
+        const posts = server.requests.filter(
+          (request) => request.method === "POST" && !request.path.startsWith("/oauth"),
+        );
         expect(posts).toHaveLength(1);
         const [post] = posts;
         expect(post.path).toBe(resource.path);
@@ -270,7 +269,9 @@ for (const locationStyle of ["prefixed", "unprefixed"] as const) {
         const collection = resource.path.split("/").at(-1);
         const version = resource.path.split("/")[2];
         expect(location).toBe(
-          locationStyle === "prefixed" ? `${server.url}/api/${version}/${collection}/${id}` : `${server.url}/${collection}/${id}`,
+          locationStyle === "prefixed"
+            ? `${server.url}/api/${version}/${collection}/${id}`
+            : `${server.url}/${collection}/${id}`,
         );
 
         const status = await resource.status(k2, location);
@@ -289,7 +290,9 @@ describe("status calls", () => {
   it("take an id instead of a location, on v2 by default and on v1 when asked", async () => {
     const { server, k2 } = await setup();
     const v2 = (await createStkPush(k2, fixture.stkPush)).split("/").at(-1)!;
-    const v1 = (await createMerchantWallet(k2, { ...fixture.merchantWallet, nickname: undefined }, { version: "v1" })).split("/").at(-1)!;
+    const v1 = (await createMerchantWallet(k2, { ...fixture.merchantWallet, nickname: undefined }, { version: "v1" }))
+      .split("/")
+      .at(-1)!;
 
     expect((await getStkPushStatus(k2, v2)).data.id).toBe(v2);
     expect(server.requests.at(-1)!.path).toBe(`/api/v2/incoming_payments/${v2}`);
@@ -310,10 +313,16 @@ describe("status calls", () => {
     const status = await getStkPushStatus(k2, await createStkPush(k2, fixture.stkPush));
     expectTypeOf(status.data.type).toEqualTypeOf<"incoming_payment">();
     expectTypeOf(status.data.attributes.event).toMatchTypeOf<{ type?: string } | undefined>();
-    const subscription = await getWebhookSubscriptionStatus(k2, await createWebhookSubscription(k2, fixture.tillSubscription));
+    const subscription = await getWebhookSubscriptionStatus(
+      k2,
+      await createWebhookSubscription(k2, fixture.tillSubscription),
+    );
     expectTypeOf(subscription.data.attributes.webhook_uri).toEqualTypeOf<string | undefined>();
     expect(subscription.data.attributes.webhook_uri).toBe("https://example.com/k2/webhooks");
-    expect(status.data.attributes._links).toMatchObject({ callback_url: fixture.CALLBACK.callback_url, self: expect.stringContaining(status.data.id) });
+    expect(status.data.attributes._links).toMatchObject({
+      callback_url: fixture.CALLBACK.callback_url,
+      self: expect.stringContaining(status.data.id),
+    });
   });
 });
 

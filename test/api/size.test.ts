@@ -43,7 +43,10 @@ describe("k2-connect-edge/api", () => {
 
   it("keeps only what is imported: an STK push carries no webhook code, and parseWebhook no validation", async () => {
     const stk = await bundle('export { createStkPush, getStkPushStatus } from "./dist/api/index.js";');
-    expect(present(stk, [...MARKERS.validation, ...MARKERS.stkPush])).toEqual([...MARKERS.validation, ...MARKERS.stkPush]);
+    expect(present(stk, [...MARKERS.validation, ...MARKERS.stkPush])).toEqual([
+      ...MARKERS.validation,
+      ...MARKERS.stkPush,
+    ]);
     expect(present(stk, [...MARKERS.webhooks, ...MARKERS.subscriptions])).toEqual([]);
 
     const webhooks = await bundle('export { parseWebhook } from "./dist/api/index.js";');
@@ -52,7 +55,10 @@ describe("k2-connect-edge/api", () => {
   });
 
   it("shares the core's classes instead of copying them, in ESM and in CommonJS", async () => {
-    const bad = { baseUrl: "https://sandbox.kopokopo.com", fetch: () => Promise.reject(new Error("must not be called")) };
+    const bad = {
+      baseUrl: "https://sandbox.kopokopo.com",
+      fetch: () => Promise.reject(new Error("must not be called")),
+    };
     const esmCore = await import(join(ROOT, pkg.exports["."].import.default));
     const esmApi = await import(join(ROOT, pkg.exports["./api"].import.default));
     const require = createRequire(import.meta.url);
@@ -68,7 +74,9 @@ describe("k2-connect-edge/api", () => {
       await expect(api.getStkPushStatus(bad, "https://evil.example/x")).rejects.toBeInstanceOf(core.InvalidInputError);
     }
     // One output file per source file: the api's validation requires the core's error module.
-    expect(readFileSync(join(ROOT, "dist", "api", "validation.cjs"), "utf8")).toMatch(/require\(["']\.\.\/errors\.cjs["']\)/);
+    expect(readFileSync(join(ROOT, "dist", "api", "validation.cjs"), "utf8")).toMatch(
+      /require\(["']\.\.\/errors\.cjs["']\)/,
+    );
     expect(readFileSync(join(ROOT, "dist", "api", "validation.js"), "utf8")).toMatch(/from ["']\.\.\/errors\.js["']/);
   });
 });

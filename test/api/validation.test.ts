@@ -63,7 +63,9 @@ describe("required fields", () => {
 
   it("refuses a missing request, empty strings and null", async () => {
     expect(await refused(createReversal(k2, bad(undefined)))).toEqual([{ path: "", message: "must be an object" }]);
-    const problems = await refused(createReversal(k2, bad({ ...fixture.reversal, transaction_reference: "", reason: null })));
+    const problems = await refused(
+      createReversal(k2, bad({ ...fixture.reversal, transaction_reference: "", reason: null })),
+    );
     expect(problems).toEqual([
       { path: "transaction_reference", message: "is required" },
       { path: "reason", message: "is required" },
@@ -75,11 +77,26 @@ describe("required fields", () => {
 
   it("refuses missing fields in every resource", async () => {
     const cases: [Promise<unknown>, string[]][] = [
-      [createExternalRecipient(k2, bad({ type: "till", external_recipient: {} })), ["external_recipient.till_name", "external_recipient.till_number"]],
-      [createPayRecipient(k2, bad({ type: "paybill", pay_recipient: { paybill_name: "x" } })), ["pay_recipient.paybill_number", "pay_recipient.paybill_account_number"]],
-      [sendMoney(k2, bad({ destinations: [{ type: "till" }] })), ["currency", "_links", "destinations[0].till_number", "destinations[0].amount", "destinations[0].description"]],
-      [createPayment(k2, bad({ ...fixture.pay, description: undefined, destination_reference: undefined })), ["destination_reference", "description"]],
-      [createMerchantBankAccount(k2, bad({ account_name: "x" })), ["settlement_method", "bank_branch_ref", "account_number"]],
+      [
+        createExternalRecipient(k2, bad({ type: "till", external_recipient: {} })),
+        ["external_recipient.till_name", "external_recipient.till_number"],
+      ],
+      [
+        createPayRecipient(k2, bad({ type: "paybill", pay_recipient: { paybill_name: "x" } })),
+        ["pay_recipient.paybill_number", "pay_recipient.paybill_account_number"],
+      ],
+      [
+        sendMoney(k2, bad({ destinations: [{ type: "till" }] })),
+        ["currency", "_links", "destinations[0].till_number", "destinations[0].amount", "destinations[0].description"],
+      ],
+      [
+        createPayment(k2, bad({ ...fixture.pay, description: undefined, destination_reference: undefined })),
+        ["destination_reference", "description"],
+      ],
+      [
+        createMerchantBankAccount(k2, bad({ account_name: "x" })),
+        ["settlement_method", "bank_branch_ref", "account_number"],
+      ],
       [createMerchantWallet(k2, bad({ first_name: "x" })), ["last_name", "phone_number", "network"]],
       [createSettlementTransfer(k2, bad({})), ["_links"]],
       [pollTransactions(k2, bad({ scope: "company" })), ["from_time", "to_time", "_links"]],
@@ -95,7 +112,12 @@ describe("required fields", () => {
   });
 
   it("refuses a field K2 does not have, such as a camelCase name", async () => {
-    const problems = await refused(createStkPush(k2, bad({ ...fixture.stkPush, tillNumber: "K000000", subscriber: { ...fixture.stkPush.subscriber, phone: "x" } })));
+    const problems = await refused(
+      createStkPush(
+        k2,
+        bad({ ...fixture.stkPush, tillNumber: "K000000", subscriber: { ...fixture.stkPush.subscriber, phone: "x" } }),
+      ),
+    );
     expect(problems).toEqual([
       { path: "subscriber.phone", message: "is not a K2 field" },
       { path: "tillNumber", message: "is not a K2 field" },
@@ -103,7 +125,9 @@ describe("required fields", () => {
   });
 
   it("lets metadata hold any keys, and fields set to undefined count as absent", async () => {
-    await expect(createStkPush(k2, { ...fixture.stkPush, metadata: { anyThing: 1, "with space": "ok" } })).resolves.toMatch(/incoming_payments/);
+    await expect(
+      createStkPush(k2, { ...fixture.stkPush, metadata: { anyThing: 1, "with space": "ok" } }),
+    ).resolves.toMatch(/incoming_payments/);
     await expect(createStkPush(k2, { ...fixture.stkPush, metadata: undefined })).resolves.toMatch(/incoming_payments/);
   });
 });
@@ -111,25 +135,54 @@ describe("required fields", () => {
 describe("currency", () => {
   it("is KES only, wherever it appears", async () => {
     const message = 'must be "KES"';
-    expect(await refused(createStkPush(k2, bad({ ...fixture.stkPush, amount: { currency: "USD", value: 10 } })))).toEqual([{ path: "amount.currency", message }]);
-    expect(await refused(sendMoney(k2, bad({ ...fixture.sendMoneyToOwnAccounts, currency: "kes" })))).toEqual([{ path: "currency", message }]);
-    expect(await refused(createPayment(k2, bad({ ...fixture.pay, amount: { currency: "UGX", value: 1 } })))).toEqual([{ path: "amount.currency", message }]);
-    expect(await refused(createPaymentLink(k2, bad({ ...fixture.paymentLink, currency: "EUR" })))).toEqual([{ path: "currency", message }]);
-    expect(await refused(createSettlementTransfer(k2, bad({ ...fixture.settlementTransfer, amount: { currency: "", value: 1 } })))).toEqual([
-      { path: "amount.currency", message: "is required" },
+    expect(
+      await refused(createStkPush(k2, bad({ ...fixture.stkPush, amount: { currency: "USD", value: 10 } }))),
+    ).toEqual([{ path: "amount.currency", message }]);
+    expect(await refused(sendMoney(k2, bad({ ...fixture.sendMoneyToOwnAccounts, currency: "kes" })))).toEqual([
+      { path: "currency", message },
     ]);
+    expect(await refused(createPayment(k2, bad({ ...fixture.pay, amount: { currency: "UGX", value: 1 } })))).toEqual([
+      { path: "amount.currency", message },
+    ]);
+    expect(await refused(createPaymentLink(k2, bad({ ...fixture.paymentLink, currency: "EUR" })))).toEqual([
+      { path: "currency", message },
+    ]);
+    expect(
+      await refused(
+        createSettlementTransfer(k2, bad({ ...fixture.settlementTransfer, amount: { currency: "", value: 1 } })),
+      ),
+    ).toEqual([{ path: "amount.currency", message: "is required" }]);
   });
 });
 
 describe("amounts", () => {
   const message = 'must be a positive number or numeric string, e.g. 250 or "250.00"';
-  for (const value of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, "0", "0.00", "-1", "12abc", "1e3", " 20", "20 ", "1,000", "Infinity", true, {}, []]) {
+  for (const value of [
+    0,
+    -5,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    "0",
+    "0.00",
+    "-1",
+    "12abc",
+    "1e3",
+    " 20",
+    "20 ",
+    "1,000",
+    "Infinity",
+    true,
+    {},
+    [],
+  ]) {
     it(`refuses ${JSON.stringify(value) ?? String(value)}`, async () => {
       const stk = await refused(createStkPush(k2, bad({ ...fixture.stkPush, amount: { currency: "KES", value } })));
       expect(stk).toEqual([{ path: "amount.value", message }]);
       const link = await refused(createPaymentLink(k2, bad({ ...fixture.paymentLink, amount: value })));
       expect(link).toEqual([{ path: "amount", message }]);
-      const destination = await refused(sendMoney(k2, bad(fixture.sendMoneyTo({ ...fixture.destinations.till, amount: value } as never))));
+      const destination = await refused(
+        sendMoney(k2, bad(fixture.sendMoneyTo({ ...fixture.destinations.till, amount: value } as never))),
+      );
       expect(destination).toEqual([{ path: "destinations[0].amount", message }]);
     });
   }
@@ -143,41 +196,83 @@ describe("amounts", () => {
 
 describe("phone numbers", () => {
   it("STK push takes +254 and 9 digits", async () => {
-    for (const phone_number of ["0712345678", "254712345678", "+25471234567", "+2547123456789", "+254 712 345 678", "+255712345678", 254712345678]) {
-      const problems = await refused(createStkPush(k2, bad({ ...fixture.stkPush, subscriber: { ...fixture.stkPush.subscriber, phone_number } })));
-      expect(problems).toEqual([{ path: "subscriber.phone_number", message: "must be +254 followed by 9 digits, e.g. +254712345678" }]);
+    for (const phone_number of [
+      "0712345678",
+      "254712345678",
+      "+25471234567",
+      "+2547123456789",
+      "+254 712 345 678",
+      "+255712345678",
+      254712345678,
+    ]) {
+      const problems = await refused(
+        createStkPush(k2, bad({ ...fixture.stkPush, subscriber: { ...fixture.stkPush.subscriber, phone_number } })),
+      );
+      expect(problems).toEqual([
+        { path: "subscriber.phone_number", message: "must be +254 followed by 9 digits, e.g. +254712345678" },
+      ]);
     }
   });
 
   it("send money takes 254 and 9 digits", async () => {
     for (const phone_number of ["+254712345678", "0712345678", "25471234567"]) {
-      const problems = await refused(sendMoney(k2, fixture.sendMoneyTo({ ...fixture.destinations.mobile_wallet, phone_number } as never)));
-      expect(problems).toEqual([{ path: "destinations[0].phone_number", message: "must be 254 followed by 9 digits, e.g. 254712345678" }]);
+      const problems = await refused(
+        sendMoney(k2, fixture.sendMoneyTo({ ...fixture.destinations.mobile_wallet, phone_number } as never)),
+      );
+      expect(problems).toEqual([
+        { path: "destinations[0].phone_number", message: "must be 254 followed by 9 digits, e.g. 254712345678" },
+      ]);
     }
   });
 
   it("recipients and merchant wallets take either", async () => {
     const message = "must be +254 or 254 followed by 9 digits, e.g. +254712345678";
-    const recipient = fixture.externalRecipients.mobile_wallet as Extract<typeof fixture.externalRecipients.mobile_wallet, { type: "mobile_wallet" }>;
+    const recipient = fixture.externalRecipients.mobile_wallet as Extract<
+      typeof fixture.externalRecipients.mobile_wallet,
+      { type: "mobile_wallet" }
+    >;
     expect(
-      await refused(createExternalRecipient(k2, { ...recipient, external_recipient: { ...recipient.external_recipient, phone_number: "0712345678" } })),
+      await refused(
+        createExternalRecipient(k2, {
+          ...recipient,
+          external_recipient: { ...recipient.external_recipient, phone_number: "0712345678" },
+        }),
+      ),
     ).toEqual([{ path: "external_recipient.phone_number", message }]);
-    expect(await refused(createMerchantWallet(k2, { ...fixture.merchantWallet, phone_number: "712345678" }))).toEqual([{ path: "phone_number", message }]);
-    await expect(createMerchantWallet(k2, { ...fixture.merchantWallet, phone_number: "+254712345678" })).resolves.toBeTruthy();
+    expect(await refused(createMerchantWallet(k2, { ...fixture.merchantWallet, phone_number: "712345678" }))).toEqual([
+      { path: "phone_number", message },
+    ]);
+    await expect(
+      createMerchantWallet(k2, { ...fixture.merchantWallet, phone_number: "+254712345678" }),
+    ).resolves.toBeTruthy();
   });
 });
 
 describe("callback and webhook URLs", () => {
-  for (const url of ["example.com/k2", "/k2/results", "ftp://example.com/k2", "javascript:alert(1)", "https://", "not a url", 42]) {
+  for (const url of [
+    "example.com/k2",
+    "/k2/results",
+    "ftp://example.com/k2",
+    "javascript:alert(1)",
+    "https://",
+    "not a url",
+    42,
+  ]) {
     it(`refuses ${JSON.stringify(url)}`, async () => {
       const message = "must be an absolute http(s) URL";
-      expect(await refused(createReversal(k2, bad({ ...fixture.reversal, _links: { callback_url: url } })))).toEqual([{ path: "_links.callback_url", message }]);
-      expect(await refused(createWebhookSubscription(k2, bad({ ...fixture.companySubscription, url })))).toEqual([{ path: "url", message }]);
+      expect(await refused(createReversal(k2, bad({ ...fixture.reversal, _links: { callback_url: url } })))).toEqual([
+        { path: "_links.callback_url", message },
+      ]);
+      expect(await refused(createWebhookSubscription(k2, bad({ ...fixture.companySubscription, url })))).toEqual([
+        { path: "url", message },
+      ]);
     });
   }
 
   it("accepts http for local development", async () => {
-    await expect(createReversal(k2, { ...fixture.reversal, _links: { callback_url: "http://127.0.0.1:3000/results" } })).resolves.toBeTruthy();
+    await expect(
+      createReversal(k2, { ...fixture.reversal, _links: { callback_url: "http://127.0.0.1:3000/results" } }),
+    ).resolves.toBeTruthy();
   });
 });
 
@@ -185,8 +280,12 @@ describe("metadata", () => {
   it("holds at most 5 pairs", async () => {
     const six = { a: 1, b: 2, c: 3, d: 4, e: 5, f: 6 };
     const message = "must have at most 5 key/value pairs";
-    expect(await refused(createStkPush(k2, { ...fixture.stkPush, metadata: six }))).toEqual([{ path: "metadata", message }]);
-    expect(await refused(sendMoney(k2, { ...fixture.sendMoneyToOwnAccounts, metadata: six }))).toEqual([{ path: "metadata", message }]);
+    expect(await refused(createStkPush(k2, { ...fixture.stkPush, metadata: six }))).toEqual([
+      { path: "metadata", message },
+    ]);
+    expect(await refused(sendMoney(k2, { ...fixture.sendMoneyToOwnAccounts, metadata: six }))).toEqual([
+      { path: "metadata", message },
+    ]);
     expect(await refused(createReversal(k2, bad({ ...fixture.reversal, metadata: ["a"] })))).toEqual([
       { path: "metadata", message: "must be an object of key/value pairs" },
     ]);
@@ -200,74 +299,116 @@ describe("scope rules", () => {
     expect(await refused(pollTransactions(k2, bad({ ...fixture.tillPolling, scope_reference: undefined })))).toEqual([
       { path: "scope_reference", message: 'is required when scope is "till"' },
     ]);
-    expect(await refused(pollTransactions(k2, bad({ ...fixture.companyPolling, scope_reference: "K000000" })))).toEqual([
-      { path: "scope_reference", message: 'must not be set when scope is "company"' },
-    ]);
+    expect(await refused(pollTransactions(k2, bad({ ...fixture.companyPolling, scope_reference: "K000000" })))).toEqual(
+      [{ path: "scope_reference", message: 'must not be set when scope is "company"' }],
+    );
     expect(await refused(pollTransactions(k2, bad({ ...fixture.companyPolling, scope: "shop" })))).toEqual([
       { path: "scope", message: 'must be one of "till", "company"' },
     ]);
   });
 
   it("subscribing for a till needs its reference; for the company takes none", async () => {
-    expect(await refused(createWebhookSubscription(k2, bad({ ...fixture.tillSubscription, scope_reference: "" })))).toEqual([
-      { path: "scope_reference", message: 'is required when scope is "till"' },
-    ]);
-    expect(await refused(createWebhookSubscription(k2, bad({ ...fixture.companySubscription, scope_reference: "K1" })))).toEqual([
-      { path: "scope_reference", message: 'must not be set when scope is "company"' },
-    ]);
+    expect(
+      await refused(createWebhookSubscription(k2, bad({ ...fixture.tillSubscription, scope_reference: "" }))),
+    ).toEqual([{ path: "scope_reference", message: 'is required when scope is "till"' }]);
+    expect(
+      await refused(createWebhookSubscription(k2, bad({ ...fixture.companySubscription, scope_reference: "K1" }))),
+    ).toEqual([{ path: "scope_reference", message: 'must not be set when scope is "company"' }]);
   });
 
   it("polling needs ISO-8601 times with an offset, from before to", async () => {
     const iso = "must be an ISO-8601 time with an offset, e.g. 2026-11-22T08:00:00+03:00";
-    expect(await refused(pollTransactions(k2, { ...fixture.tillPolling, from_time: "2026-11-22 08:00", to_time: "2026-11-22T18:00:00" }))).toEqual([
+    expect(
+      await refused(
+        pollTransactions(k2, { ...fixture.tillPolling, from_time: "2026-11-22 08:00", to_time: "2026-11-22T18:00:00" }),
+      ),
+    ).toEqual([
       { path: "from_time", message: iso },
       { path: "to_time", message: iso },
     ]);
-    expect(await refused(pollTransactions(k2, { ...fixture.tillPolling, from_time: fixture.tillPolling.to_time }))).toEqual([
-      { path: "to_time", message: "must be after from_time" },
-    ]);
+    expect(
+      await refused(pollTransactions(k2, { ...fixture.tillPolling, from_time: fixture.tillPolling.to_time })),
+    ).toEqual([{ path: "to_time", message: "must be after from_time" }]);
   });
 });
 
 describe("rules of single resources", () => {
   it("webhook subscriptions: known events, and the Daraja payload on v2 for buygoods and b2b only", async () => {
-    expect(await refused(createWebhookSubscription(k2, bad({ ...fixture.companySubscription, event_type: "payment_received" })))).toEqual([
+    expect(
+      await refused(
+        createWebhookSubscription(k2, bad({ ...fixture.companySubscription, event_type: "payment_received" })),
+      ),
+    ).toEqual([
       { path: "event_type", message: expect.stringContaining('must be one of "buygoods_transaction_received"') },
     ]);
-    expect(await refused(createWebhookSubscription(k2, { ...fixture.companySubscription, enable_daraja_payload: true }))).toEqual([
-      { path: "enable_daraja_payload", message: "can only be true for buygoods_transaction_received and b2b_transaction_received" },
+    expect(
+      await refused(createWebhookSubscription(k2, { ...fixture.companySubscription, enable_daraja_payload: true })),
+    ).toEqual([
+      {
+        path: "enable_daraja_payload",
+        message: "can only be true for buygoods_transaction_received and b2b_transaction_received",
+      },
     ]);
     expect(await refused(createWebhookSubscription(k2, fixture.tillSubscription, { version: "v1" }))).toEqual([
       { path: "enable_daraja_payload", message: "is only accepted on v2" },
     ]);
-    expect(await refused(createWebhookSubscription(k2, bad({ ...fixture.tillSubscription, enable_daraja_payload: "yes" })))).toEqual([
-      { path: "enable_daraja_payload", message: "must be true or false" },
-    ]);
+    expect(
+      await refused(createWebhookSubscription(k2, bad({ ...fixture.tillSubscription, enable_daraja_payload: "yes" }))),
+    ).toEqual([{ path: "enable_daraja_payload", message: "must be true or false" }]);
   });
 
   it("nicknames are v2 only", async () => {
     expect(await refused(createMerchantBankAccount(k2, fixture.merchantBankAccount, { version: "v1" }))).toEqual([
       { path: "nickname", message: "is only accepted on v2" },
     ]);
-    expect(await refused(createMerchantWallet(k2, fixture.merchantWallet, { version: "v1" }))).toEqual([{ path: "nickname", message: "is only accepted on v2" }]);
-    expect(await refused(createPayRecipient(k2, bad({ type: "till", pay_recipient: { till_name: "a", till_number: "b", nickname: "c" } })))).toEqual([
-      { path: "pay_recipient.nickname", message: "is only accepted on v2" },
+    expect(await refused(createMerchantWallet(k2, fixture.merchantWallet, { version: "v1" }))).toEqual([
+      { path: "nickname", message: "is only accepted on v2" },
     ]);
+    expect(
+      await refused(
+        createPayRecipient(
+          k2,
+          bad({ type: "till", pay_recipient: { till_name: "a", till_number: "b", nickname: "c" } }),
+        ),
+      ),
+    ).toEqual([{ path: "pay_recipient.nickname", message: "is only accepted on v2" }]);
   });
 
   it("recipients: a known type, and a settlement method of EFT or RTS", async () => {
     expect(await refused(createExternalRecipient(k2, bad({ type: "card", external_recipient: {} })))).toEqual([
       { path: "type", message: 'must be one of "mobile_wallet", "bank_account", "till", "paybill"' },
     ]);
-    const bank = fixture.externalRecipients.bank_account as Extract<typeof fixture.externalRecipients.bank_account, { type: "bank_account" }>;
-    expect(await refused(createExternalRecipient(k2, bad({ ...bank, external_recipient: { ...bank.external_recipient, settlement_method: "SWIFT" } })))).toEqual([
-      { path: "external_recipient.settlement_method", message: 'must be one of "EFT", "RTS"' },
-    ]);
-    expect(await refused(createMerchantBankAccount(k2, bad({ ...fixture.merchantBankAccount, settlement_method: "eft" })))).toEqual([
-      { path: "settlement_method", message: 'must be one of "EFT", "RTS"' },
-    ]);
+    const bank = fixture.externalRecipients.bank_account as Extract<
+      typeof fixture.externalRecipients.bank_account,
+      { type: "bank_account" }
+    >;
     expect(
-      await refused(createExternalRecipient(k2, bad({ type: "mobile_wallet", external_recipient: { first_name: "J", last_name: "D", phone_number: "+254712345678", network: "Safaricom", email: "not-an-email" } }))),
+      await refused(
+        createExternalRecipient(
+          k2,
+          bad({ ...bank, external_recipient: { ...bank.external_recipient, settlement_method: "SWIFT" } }),
+        ),
+      ),
+    ).toEqual([{ path: "external_recipient.settlement_method", message: 'must be one of "EFT", "RTS"' }]);
+    expect(
+      await refused(createMerchantBankAccount(k2, bad({ ...fixture.merchantBankAccount, settlement_method: "eft" }))),
+    ).toEqual([{ path: "settlement_method", message: 'must be one of "EFT", "RTS"' }]);
+    expect(
+      await refused(
+        createExternalRecipient(
+          k2,
+          bad({
+            type: "mobile_wallet",
+            external_recipient: {
+              first_name: "J",
+              last_name: "D",
+              phone_number: "+254712345678",
+              network: "Safaricom",
+              email: "not-an-email",
+            },
+          }),
+        ),
+      ),
     ).toEqual([{ path: "external_recipient.email", message: "must be an email address" }]);
   });
 
@@ -276,27 +417,43 @@ describe("rules of single resources", () => {
       { path: "destinations", message: "must be a non-empty array" },
     ]);
     const problems = await refused(
-      sendMoney(k2, bad(fixture.sendMoneyTo(fixture.destinations.till, { type: "crypto" } as never, { ...fixture.destinations.mobile_wallet, favourite: "yes" } as never))),
+      sendMoney(
+        k2,
+        bad(
+          fixture.sendMoneyTo(
+            fixture.destinations.till,
+            { type: "crypto" } as never,
+            { ...fixture.destinations.mobile_wallet, favourite: "yes" } as never,
+          ),
+        ),
+      ),
     );
     expect(problems).toEqual([
-      { path: "destinations[1].type", message: expect.stringContaining('must be one of "mobile_wallet", "bank_account", "till", "paybill", "merchant_wallet"') },
+      {
+        path: "destinations[1].type",
+        message: expect.stringContaining(
+          'must be one of "mobile_wallet", "bank_account", "till", "paybill", "merchant_wallet"',
+        ),
+      },
       { path: "destinations[2].favourite", message: "must be true or false" },
     ]);
-    expect(await refused(sendMoney(k2, bad(fixture.sendMoneyTo({ ...fixture.destinations.merchant_wallet, favourite: true } as never))))).toEqual([
-      { path: "destinations[0].favourite", message: "is not a K2 field" },
-    ]);
+    expect(
+      await refused(
+        sendMoney(k2, bad(fixture.sendMoneyTo({ ...fixture.destinations.merchant_wallet, favourite: true } as never))),
+      ),
+    ).toEqual([{ path: "destinations[0].favourite", message: "is not a K2 field" }]);
   });
 
   it("pay: a known destination type; settlement transfers: destination type and reference together", async () => {
     expect(await refused(createPayment(k2, bad({ ...fixture.pay, destination_type: "wallet" })))).toEqual([
       { path: "destination_type", message: 'must be one of "mobile_wallet", "bank_account", "till", "paybill"' },
     ]);
-    expect(await refused(createSettlementTransfer(k2, { ...fixture.settlementTransfer, destination_reference: undefined }))).toEqual([
-      { path: "destination_reference", message: "is required with destination_type" },
-    ]);
-    expect(await refused(createSettlementTransfer(k2, { ...fixture.settlementTransfer, destination_type: undefined }))).toEqual([
-      { path: "destination_type", message: "is required with destination_reference" },
-    ]);
+    expect(
+      await refused(createSettlementTransfer(k2, { ...fixture.settlementTransfer, destination_reference: undefined })),
+    ).toEqual([{ path: "destination_reference", message: "is required with destination_type" }]);
+    expect(
+      await refused(createSettlementTransfer(k2, { ...fixture.settlementTransfer, destination_type: undefined })),
+    ).toEqual([{ path: "destination_type", message: "is required with destination_reference" }]);
   });
 
   it("STK push: the one payment channel", async () => {
@@ -308,7 +465,9 @@ describe("rules of single resources", () => {
 
 describe("the error", () => {
   it("names the request and every problem in its message, and freezes its list", async () => {
-    const error = (await createPaymentLink(k2, bad({ ...fixture.paymentLink, currency: "USD", amount: -1 })).catch((e: unknown) => e)) as K2ValidationError;
+    const error = (await createPaymentLink(k2, bad({ ...fixture.paymentLink, currency: "USD", amount: -1 })).catch(
+      (e: unknown) => e,
+    )) as K2ValidationError;
     expect(error.name).toBe("K2ValidationError");
     expect(error.message).toBe(
       'Invalid payment link request, nothing was sent: currency must be "KES"; amount must be a positive number or numeric string, e.g. 250 or "250.00"',

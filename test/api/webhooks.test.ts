@@ -11,7 +11,10 @@ const API_KEY = "k2-api-key-0123456789abcdef";
 // Signed independently of the code under test, with Node's own HMAC over the exact bytes.
 const sign = (body: string | Uint8Array) => createHmac("sha256", API_KEY).update(body).digest("hex");
 
-const links = { self: "https://sandbox.kopokopo.com/api/v2/webhook_events/d5d2f7", resource: "https://sandbox.kopokopo.com/financial_transaction/3" };
+const links = {
+  self: "https://sandbox.kopokopo.com/api/v2/webhook_events/d5d2f7",
+  resource: "https://sandbox.kopokopo.com/financial_transaction/3",
+};
 const webhook = (topic: string, type: string, resource: Record<string, unknown>) => ({
   topic,
   id: `evt-${topic}`,
@@ -34,32 +37,108 @@ const buygoods = {
   sender_middle_name: null,
   sender_last_name: "Ñandú 🙂",
 };
-const card = { id: "c-1", amount: "350.0", status: "Received", currency: "KES", reference: "CARD42", origination_time: "2026-11-22T10:00:00+03:00", till_number: "K000000", customer_cc_number: "4111******1111" };
+const card = {
+  id: "c-1",
+  amount: "350.0",
+  status: "Received",
+  currency: "KES",
+  reference: "CARD42",
+  origination_time: "2026-11-22T10:00:00+03:00",
+  till_number: "K000000",
+  customer_cc_number: "4111******1111",
+};
 
 const webhooks = {
   buygoods_transaction_received: webhook("buygoods_transaction_received", "Buygoods Transaction", buygoods),
-  buygoods_transaction_reversed: webhook("buygoods_transaction_reversed", "Buygoods Transaction", { ...buygoods, status: "Reversed", reversal_time: "2026-11-22T11:00:00+03:00" }),
+  buygoods_transaction_reversed: webhook("buygoods_transaction_reversed", "Buygoods Transaction", {
+    ...buygoods,
+    status: "Reversed",
+    reversal_time: "2026-11-22T11:00:00+03:00",
+  }),
   b2b_transaction_received: webhook("b2b_transaction_received", "External Till to Till Transaction", {
-    id: "b2b-1", amount: "1500.0", status: "Received", system: "Lipa Na M-PESA", currency: "KES", reference: "OJM6Q1W85L", till_number: "K000000", sending_till: "K999999", origination_time: "2026-11-22T09:00:00+03:00",
+    id: "b2b-1",
+    amount: "1500.0",
+    status: "Received",
+    system: "Lipa Na M-PESA",
+    currency: "KES",
+    reference: "OJM6Q1W85L",
+    till_number: "K000000",
+    sending_till: "K999999",
+    origination_time: "2026-11-22T09:00:00+03:00",
   }),
   m2m_transaction_received: webhook("m2m_transaction_received", "Merchant to Merchant Transaction", {
-    id: "m2m-1", amount: "700.0", status: "Received", currency: "KES", origination_time: "2026-11-22T09:00:00+03:00", sending_merchant: "Jane's Shop",
+    id: "m2m-1",
+    amount: "700.0",
+    status: "Received",
+    currency: "KES",
+    origination_time: "2026-11-22T09:00:00+03:00",
+    sending_merchant: "Jane's Shop",
   }),
   settlement_transfer_completed: webhook("settlement_transfer_completed", "Settlement Transfer", {
-    id: "st-1", amount: "5000.0", status: "Transferred", currency: "KES", origination_time: "2026-11-22T12:00:00+03:00",
-    destination: { type: "Bank Account", resource: { account_name: "Jane's Shop Ltd", account_number: "1234567890", bank_branch_ref: "633aa26c", settlement_method: "RTS", reference: "ref-1" } },
-    disbursements: [{ amount: "5000.0", status: "Transferred", destination_type: "Bank Account", origination_time: "2026-11-22T12:00:00+03:00", transaction_reference: "T1" }],
+    id: "st-1",
+    amount: "5000.0",
+    status: "Transferred",
+    currency: "KES",
+    origination_time: "2026-11-22T12:00:00+03:00",
+    destination: {
+      type: "Bank Account",
+      resource: {
+        account_name: "Jane's Shop Ltd",
+        account_number: "1234567890",
+        bank_branch_ref: "633aa26c",
+        settlement_method: "RTS",
+        reference: "ref-1",
+      },
+    },
+    disbursements: [
+      {
+        amount: "5000.0",
+        status: "Transferred",
+        destination_type: "Bank Account",
+        origination_time: "2026-11-22T12:00:00+03:00",
+        transaction_reference: "T1",
+      },
+    ],
   }),
-  customer_created: webhook("customer_created", "Customer Created", { first_name: "Jane", middle_name: "W", last_name: "Doe", phone_number: "+254712345678" }),
+  customer_created: webhook("customer_created", "Customer Created", {
+    first_name: "Jane",
+    middle_name: "W",
+    last_name: "Doe",
+    phone_number: "+254712345678",
+  }),
   card_transaction_received: webhook("card_transaction_received", "Card Transaction", card),
   card_transaction_voided: webhook("card_transaction_voided", "Card Transaction", { ...card, status: "Voided" }),
   card_transaction_reversed: webhook("card_transaction_reversed", "Card Transaction", { ...card, status: "Reversed" }),
 };
 
 const result = (type: string, attributes: Record<string, unknown>) => ({
-  data: { id: `res-${type}`, type, attributes: { ...attributes, _links: { callback_url: "https://example.com/k2/results", self: `https://sandbox.kopokopo.com/api/v2/x/res-${type}` } } },
+  data: {
+    id: `res-${type}`,
+    type,
+    attributes: {
+      ...attributes,
+      _links: {
+        callback_url: "https://example.com/k2/results",
+        self: `https://sandbox.kopokopo.com/api/v2/x/res-${type}`,
+      },
+    },
+  },
 });
-const batches = [{ status: "Transferred", disbursements: [{ amount: "2000.0", status: "Transferred", destination_type: "Mobile Wallet", origination_time: "2026-11-22T12:00:00+03:00", destination_reference: "r1", transaction_reference: "LHJ7" }] }];
+const batches = [
+  {
+    status: "Transferred",
+    disbursements: [
+      {
+        amount: "2000.0",
+        status: "Transferred",
+        destination_type: "Mobile Wallet",
+        origination_time: "2026-11-22T12:00:00+03:00",
+        destination_reference: "r1",
+        transaction_reference: "LHJ7",
+      },
+    ],
+  },
+];
 
 const results = {
   incoming_payment: result("incoming_payment", {
@@ -68,13 +147,50 @@ const results = {
     event: { type: "Incoming Payment Request", resource: { ...buygoods, amount: "20.0" }, errors: null },
     metadata: { order: "42" },
   }),
-  send_money: result("send_money", { status: "Processed", created_at: "2026-11-22T10:00:00+03:00", source_identifier: null, destinations: [], currency: "KES", transfer_batches: batches, errors: [], metadata: {} }),
-  payment: result("payment", { status: "Processed", created_at: "2026-11-22T10:00:00+03:00", amount: { currency: "KES", value: "2000.0" }, transfer_batches: batches, metadata: {} }),
-  settlement_transfer: result("settlement_transfer", { status: "Transferred", created_at: "2026-11-22T10:00:00+03:00", amount: { currency: "KES", value: "5000.0" }, transfer_batches: batches }),
-  polling: result("polling", { status: "Success", scope: "till", scope_reference: "K000000", from_time: "2026-11-22T08:00:00+03:00", to_time: "2026-11-22T18:00:00+03:00", transactions: [buygoods] }),
-  payment_link: result("payment_link", { payment_link_status: "Paid", till_name: "Sandbox Till", currency: "KES", amount: "1500.0", payment_link: "https://pay.kopokopo.com/x" }),
+  send_money: result("send_money", {
+    status: "Processed",
+    created_at: "2026-11-22T10:00:00+03:00",
+    source_identifier: null,
+    destinations: [],
+    currency: "KES",
+    transfer_batches: batches,
+    errors: [],
+    metadata: {},
+  }),
+  payment: result("payment", {
+    status: "Processed",
+    created_at: "2026-11-22T10:00:00+03:00",
+    amount: { currency: "KES", value: "2000.0" },
+    transfer_batches: batches,
+    metadata: {},
+  }),
+  settlement_transfer: result("settlement_transfer", {
+    status: "Transferred",
+    created_at: "2026-11-22T10:00:00+03:00",
+    amount: { currency: "KES", value: "5000.0" },
+    transfer_batches: batches,
+  }),
+  polling: result("polling", {
+    status: "Success",
+    scope: "till",
+    scope_reference: "K000000",
+    from_time: "2026-11-22T08:00:00+03:00",
+    to_time: "2026-11-22T18:00:00+03:00",
+    transactions: [buygoods],
+  }),
+  payment_link: result("payment_link", {
+    payment_link_status: "Paid",
+    till_name: "Sandbox Till",
+    currency: "KES",
+    amount: "1500.0",
+    payment_link: "https://pay.kopokopo.com/x",
+  }),
   reversal: result("reversal", { status: "Success", transaction_reference: "OJM6Q1W84K", reason: "Paid twice" }),
-  transaction_sms_notification: result("transaction_sms_notification", { status: "Success", webhook_event_reference: "evt-1", message: "Thanks" }),
+  transaction_sms_notification: result("transaction_sms_notification", {
+    status: "Success",
+    webhook_event_reference: "evt-1",
+    message: "Thanks",
+  }),
 };
 
 const daraja = {
@@ -116,7 +232,8 @@ describe("webhooks, by topic", () => {
 
   it("narrow to the topic's resource type", async () => {
     const notification = await parsed(webhooks.buygoods_transaction_received);
-    if (notification.kind !== "webhook" || notification.topic !== "buygoods_transaction_received") throw new Error("wrong variant");
+    if (notification.kind !== "webhook" || notification.topic !== "buygoods_transaction_received")
+      throw new Error("wrong variant");
     expectTypeOf(notification.payload.event.resource.till_number).toEqualTypeOf<string | undefined>();
     expect(notification.payload.event.resource.sender_last_name).toBe("Ñandú 🙂");
     expect(notification.payload.id).toBe("evt-buygoods_transaction_received");
@@ -180,7 +297,8 @@ describe("the Daraja payload", () => {
 describe("settlement destinations, in either shape", () => {
   it("nested bank account (Ruby SDK fixtures)", async () => {
     const notification = await parsed(webhooks.settlement_transfer_completed);
-    if (notification.kind !== "webhook" || notification.topic !== "settlement_transfer_completed") throw new Error("wrong variant");
+    if (notification.kind !== "webhook" || notification.topic !== "settlement_transfer_completed")
+      throw new Error("wrong variant");
     expect(notification.destination).toEqual({
       type: "bank_account",
       account_name: "Jane's Shop Ltd",
@@ -193,21 +311,51 @@ describe("settlement destinations, in either shape", () => {
   });
 
   it("nested mobile wallet", () => {
-    const destination = { type: "Mobile Wallet", resource: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", network: "Safaricom", reference: "w-1" } };
+    const destination = {
+      type: "Mobile Wallet",
+      resource: {
+        first_name: "Jane",
+        last_name: "Doe",
+        phone_number: "+254712345678",
+        network: "Safaricom",
+        reference: "w-1",
+      },
+    };
     expect(settlementDestination(destination)).toEqual({
-      type: "mobile_wallet", phone_number: "+254712345678", network: "Safaricom", first_name: "Jane", last_name: "Doe", reference: "w-1", raw: destination,
+      type: "mobile_wallet",
+      phone_number: "+254712345678",
+      network: "Safaricom",
+      first_name: "Jane",
+      last_name: "Doe",
+      reference: "w-1",
+      raw: destination,
     });
   });
 
   it("flat mobile and bank (Node SDK fixtures)", () => {
     const mobile = { type: "mobile", msisdn: "254712345678", mm_system: "Safaricom" };
-    expect(settlementDestination(mobile)).toMatchObject({ type: "mobile_wallet", phone_number: "254712345678", network: "Safaricom", raw: mobile });
+    expect(settlementDestination(mobile)).toMatchObject({
+      type: "mobile_wallet",
+      phone_number: "254712345678",
+      network: "Safaricom",
+      raw: mobile,
+    });
     const bank = { type: "bank", mode: "EFT", bank: "KCB", branch: "Moi Avenue", account_number: 1234567890 };
-    expect(settlementDestination(bank)).toMatchObject({ type: "bank_account", settlement_method: "EFT", bank: "KCB", branch: "Moi Avenue", account_number: "1234567890", raw: bank });
+    expect(settlementDestination(bank)).toMatchObject({
+      type: "bank_account",
+      settlement_method: "EFT",
+      bank: "KCB",
+      branch: "Moi Avenue",
+      account_number: "1234567890",
+      raw: bank,
+    });
   });
 
   it("anything else, kept raw", async () => {
-    expect(settlementDestination({ type: "Paybill", resource: {} })).toEqual({ type: "unknown", raw: { type: "Paybill", resource: {} } });
+    expect(settlementDestination({ type: "Paybill", resource: {} })).toEqual({
+      type: "unknown",
+      raw: { type: "Paybill", resource: {} },
+    });
     expect(settlementDestination(null)).toEqual({ type: "unknown", raw: {} });
     const payload = webhook("settlement_transfer_completed", "Settlement Transfer", { id: "st-2", amount: "1.0" });
     expect(await parsed(payload)).toMatchObject({ kind: "webhook", destination: { type: "unknown" } });
@@ -251,7 +399,15 @@ describe("what is refused", () => {
   });
 
   it("throws on a signed body that is not a webhook, a result or a Daraja payload", async () => {
-    for (const raw of ["not json", "[1,2]", '"text"', "{}", '{"data":{"id":1}}', '{"topic":"customer_created"}', '{"topic":"customer_created","id":"x","event":{}}']) {
+    for (const raw of [
+      "not json",
+      "[1,2]",
+      '"text"',
+      "{}",
+      '{"data":{"id":1}}',
+      '{"topic":"customer_created"}',
+      '{"topic":"customer_created","id":"x","event":{}}',
+    ]) {
       const error = await parseWebhook(raw, sign(raw), API_KEY).catch((e: unknown) => e);
       expect(error, raw).toBeInstanceOf(K2WebhookError);
       expect(error, raw).toMatchObject({ reason: "body" });

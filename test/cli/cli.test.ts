@@ -32,10 +32,20 @@ interface Outcome {
   stderr: string;
 }
 
-async function cli(args: string[], env: Record<string, string | undefined> = {}, cwd = emptyDir, command = process.execPath, prefix: string[] = [CLI]): Promise<Outcome> {
+async function cli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  cwd = emptyDir,
+  command = process.execPath,
+  prefix: string[] = [CLI],
+): Promise<Outcome> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("K2_")));
   try {
-    const { stdout, stderr } = await execute(command, [...prefix, ...args], { cwd, env: { ...clean, ...env, NO_COLOR: "1" }, timeout: 60_000 });
+    const { stdout, stderr } = await execute(command, [...prefix, ...args], {
+      cwd,
+      env: { ...clean, ...env, NO_COLOR: "1" },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -43,7 +53,11 @@ async function cli(args: string[], env: Record<string, string | undefined> = {},
   }
 }
 
-const sandboxEnv = () => ({ K2_CLIENT_ID: DEV_CLIENT.clientId, K2_CLIENT_SECRET: DEV_CLIENT.clientSecret, K2_BASE_URL: sandbox.url });
+const sandboxEnv = () => ({
+  K2_CLIENT_ID: DEV_CLIENT.clientId,
+  K2_CLIENT_SECRET: DEV_CLIENT.clientSecret,
+  K2_BASE_URL: sandbox.url,
+});
 
 describe("k2-connect-edge CLI", () => {
   it("token, introspect, info and revoke print JSON on stdout", async () => {
@@ -63,13 +77,17 @@ describe("k2-connect-edge CLI", () => {
     const revoked = await cli(["revoke", set.accessToken], sandboxEnv());
     expect(JSON.parse(revoked.stdout)).toEqual({ revoked: true });
     expect(JSON.parse((await cli(["introspect", set.accessToken], sandboxEnv())).stdout).active).toBe(false);
-    for (const outcome of [token, introspection, info, revoked]) expect(outcome.stdout + outcome.stderr).not.toContain(DEV_CLIENT.clientSecret);
+    for (const outcome of [token, introspection, info, revoked])
+      expect(outcome.stdout + outcome.stderr).not.toContain(DEV_CLIENT.clientSecret);
   });
 
   it("reads a .env file, with the real environment taking precedence", async () => {
     const dir = mkdtempSync(join(tmpdir(), "k2-cli-env-"));
     try {
-      writeFileSync(join(dir, ".env"), `# K2 sandbox\nexport K2_CLIENT_ID="${DEV_CLIENT.clientId}"\nK2_CLIENT_SECRET='${DEV_CLIENT.clientSecret}'\nK2_BASE_URL=http://127.0.0.1:1\n`);
+      writeFileSync(
+        join(dir, ".env"),
+        `# K2 sandbox\nexport K2_CLIENT_ID="${DEV_CLIENT.clientId}"\nK2_CLIENT_SECRET='${DEV_CLIENT.clientSecret}'\nK2_BASE_URL=http://127.0.0.1:1\n`,
+      );
       const outcome = await cli(["token"], { K2_BASE_URL: sandbox.url }, dir);
       expect(outcome.code).toBe(0);
       expect(JSON.parse(outcome.stdout).accessToken).toMatch(/.+/);
@@ -100,7 +118,11 @@ describe("k2-connect-edge CLI", () => {
       [["token"], { K2_CLIENT_ID: "id" }, "K2_CLIENT_SECRET is not set"],
       [["token"], { ...sandboxEnv(), K2_BASE_URL: "", K2_ENVIRONMENT: "staging" }, "K2_ENVIRONMENT must be"],
       [["token"], { ...sandboxEnv(), K2_BASE_URL: "http://k2.internal.example" }, "K2_BASE_URL must be an https URL"],
-      [["token"], { ...sandboxEnv(), K2_BASE_URL: "https://sandbox.kopokopo.com/api" }, "K2_BASE_URL must be an origin only"],
+      [
+        ["token"],
+        { ...sandboxEnv(), K2_BASE_URL: "https://sandbox.kopokopo.com/api" },
+        "K2_BASE_URL must be an origin only",
+      ],
       [["refresh"], sandboxEnv(), 'Unknown command "refresh"'],
       [["revoke"], sandboxEnv(), '"revoke" needs a token'],
       [["info", "a", "b"], sandboxEnv(), "Too many arguments"],
@@ -116,7 +138,17 @@ describe("k2-connect-edge CLI", () => {
   it("--help explains every command and setting", async () => {
     const outcome = await cli(["--help"]);
     expect(outcome.code).toBe(0);
-    for (const word of ["token", "revoke <token>", "introspect <token>", "info <token>", "K2_CLIENT_ID", "K2_CLIENT_SECRET", "K2_ENVIRONMENT", "K2_BASE_URL", ".env"]) {
+    for (const word of [
+      "token",
+      "revoke <token>",
+      "introspect <token>",
+      "info <token>",
+      "K2_CLIENT_ID",
+      "K2_CLIENT_SECRET",
+      "K2_ENVIRONMENT",
+      "K2_BASE_URL",
+      ".env",
+    ]) {
       expect(outcome.stdout).toContain(word);
     }
   });
@@ -130,7 +162,13 @@ describe("k2-connect-edge CLI under Deno", () => {
   afterAll(() => rmSync(project.dir, { recursive: true, force: true }));
 
   it("runs as deno run npm:k2-connect-edge", async () => {
-    const outcome = await cli(["token"], sandboxEnv(), project.dir, join(BIN, "deno"), ["run", "--allow-net", "--allow-env", "--allow-read", "npm:k2-connect-edge"]);
+    const outcome = await cli(["token"], sandboxEnv(), project.dir, join(BIN, "deno"), [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "npm:k2-connect-edge",
+    ]);
     expect(outcome.stderr).not.toContain("error:");
     expect(outcome.code).toBe(0);
     expect(JSON.parse(outcome.stdout)).toMatchObject({ tokenType: "Bearer", expiresIn: 3600 });

@@ -68,7 +68,9 @@ describe("the public API's TSDoc", () => {
   });
 
   it("links every exported value to the RFC or K2 document it implements, with @see {@link https://...}", () => {
-    const unlinked = values.filter((entry) => !tagged(entry, "see").some((tag) => /\{@link https?:\/\/\S+/.test(tag.text)));
+    const unlinked = values.filter(
+      (entry) => !tagged(entry, "see").some((tag) => /\{@link https?:\/\/\S+/.test(tag.text)),
+    );
     expect(unlinked.map((entry) => entry.id)).toEqual([]);
   });
 

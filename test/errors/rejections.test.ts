@@ -29,13 +29,31 @@ const aborted = AbortSignal.abort(new Error("caller gave up"));
 const bad: any = Symbol("bad input");
 
 function k2Client(): K2Client {
-  return new K2Client({ clientId: "id", clientSecret: "secret", baseUrl: "http://127.0.0.1:9", fetch: offline, retries: 0 });
+  return new K2Client({
+    clientId: "id",
+    clientSecret: "secret",
+    baseUrl: "http://127.0.0.1:9",
+    fetch: offline,
+    retries: 0,
+  });
 }
 function oauthClient(): OAuth2Client {
-  return new OAuth2Client({ clientId: "id", clientSecret: "secret", tokenEndpoint: "https://auth.example/token", fetch: offline, retries: 0 });
+  return new OAuth2Client({
+    clientId: "id",
+    clientSecret: "secret",
+    tokenEndpoint: "https://auth.example/token",
+    fetch: offline,
+    retries: 0,
+  });
 }
 function crmClient() {
-  return copper({ clientId: "id", clientSecret: "secret", redirectUri: "https://app.example/cb", fetch: offline, retries: 0 });
+  return copper({
+    clientId: "id",
+    clientSecret: "secret",
+    redirectUri: "https://app.example/cb",
+    fetch: offline,
+    retries: 0,
+  });
 }
 const stale = { accessToken: "old", tokenType: "Bearer", expiresIn: 60, expiresAt: 0, raw: {} };
 /** A connection for the api calls: its fetch must never be reached with bad input. */
@@ -60,23 +78,55 @@ describe("bad input is a typed rejection, never a synchronous throw", () => {
     ["k2.getAccessToken with an aborted signal", () => k2Client().getAccessToken({ signal: aborted }), Error],
     ["k2.getToken when K2 cannot be reached", () => k2Client().getToken(), NetworkError],
     ["oauth.revokeToken without a revocation endpoint", () => oauthClient().revokeToken("t"), InvalidInputError],
-    ["oauth.introspectToken without an introspection endpoint", () => oauthClient().introspectToken("t"), InvalidInputError],
-    ["oauth.createAuthorizationURL without an authorization endpoint", () => oauthClient().createAuthorizationURL(), InvalidInputError],
-    ["oauth.clientCredentials with a scope that is not a string or list", () => oauthClient().clientCredentials({ scope: bad }), InvalidInputError],
+    [
+      "oauth.introspectToken without an introspection endpoint",
+      () => oauthClient().introspectToken("t"),
+      InvalidInputError,
+    ],
+    [
+      "oauth.createAuthorizationURL without an authorization endpoint",
+      () => oauthClient().createAuthorizationURL(),
+      InvalidInputError,
+    ],
+    [
+      "oauth.clientCredentials with a scope that is not a string or list",
+      () => oauthClient().clientCredentials({ scope: bad }),
+      InvalidInputError,
+    ],
     ["oauth.requestToken without a grant_type", () => oauthClient().requestToken({}), InvalidInputError],
     ["oauth.requestToken with no parameters", () => oauthClient().requestToken(bad), InvalidInputError],
-    ["oauth.exchangeAuthorizationCode without a code", () => oauthClient().exchangeAuthorizationCode(bad), InvalidInputError],
+    [
+      "oauth.exchangeAuthorizationCode without a code",
+      () => oauthClient().exchangeAuthorizationCode(bad),
+      InvalidInputError,
+    ],
     ["oauth.refreshToken without a refresh token", () => oauthClient().refreshToken(""), InvalidInputError],
     ["oauth.validateCallback with a number", () => oauthClient().validateCallback(bad, "state"), InvalidInputError],
-    ["copper apiFetch to another origin", () => crmClient().apiFetch("token", "https://evil.example/x"), InvalidInputError],
+    [
+      "copper apiFetch to another origin",
+      () => crmClient().apiFetch("token", "https://evil.example/x"),
+      InvalidInputError,
+    ],
     ["copper apiFetch without a token", () => crmClient().apiFetch("", "account"), InvalidInputError],
     ["copper revokeToken (Copper has no endpoint)", () => crmClient().revokeToken("t"), InvalidInputError],
-    ["RefreshingTokenSource with a stale token and no refresh token", () => new RefreshingTokenSource({ client: oauthClient(), token: stale }).getToken(), InvalidInputError],
-    ["verifyWebhookSignature without an API key", () => verifyWebhookSignature("{}", "0".repeat(64), ""), InvalidInputError],
+    [
+      "RefreshingTokenSource with a stale token and no refresh token",
+      () => new RefreshingTokenSource({ client: oauthClient(), token: stale }).getToken(),
+      InvalidInputError,
+    ],
+    [
+      "verifyWebhookSignature without an API key",
+      () => verifyWebhookSignature("{}", "0".repeat(64), ""),
+      InvalidInputError,
+    ],
     ["signWebhook without an API key", () => signWebhook("{}", ""), InvalidInputError],
     ["readK2Error with something that is not a Response", () => readK2Error(bad), InvalidInputError],
     ["createStkPush with an empty request", () => api.createStkPush(connection, bad), K2EdgeError],
-    ["getStkPushStatus on another origin", () => api.getStkPushStatus(connection, "https://evil.example/x"), InvalidInputError],
+    [
+      "getStkPushStatus on another origin",
+      () => api.getStkPushStatus(connection, "https://evil.example/x"),
+      InvalidInputError,
+    ],
     // null means absent: the read goes ahead, and the connection's own failure comes back.
     ["getStkPushStatus with null options", () => api.getStkPushStatus(connection, "id", null as never), TypeError],
     ["cancelPaymentLink without a location", () => api.cancelPaymentLink(connection, ""), InvalidInputError],
@@ -103,7 +153,11 @@ describe("every promise-returning method and api function, called with nonsense"
   ];
   for (const [label, object] of objects) {
     const methods = new Set<string>();
-    for (let proto = Object.getPrototypeOf(object); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (
+      let proto = Object.getPrototypeOf(object);
+      proto && proto !== Object.prototype;
+      proto = Object.getPrototypeOf(proto)
+    ) {
       for (const name of Object.getOwnPropertyNames(proto)) {
         const descriptor = Object.getOwnPropertyDescriptor(proto, name);
         if (typeof descriptor?.value === "function" && !SYNCHRONOUS.has(name)) methods.add(name);
@@ -126,10 +180,20 @@ describe("every promise-returning method and api function, called with nonsense"
   it(`every k2-connect-edge/api call (${functions.length})`, async () => {
     expect(functions.length).toBeGreaterThan(25);
     for (const [name, fn] of functions) {
-      for (const args of [[connection, bad, bad], [bad, bad, bad], [connection, undefined, null]]) {
+      for (const args of [
+        [connection, bad, bad],
+        [bad, bad, bad],
+        [connection, undefined, null],
+      ]) {
         const result = (fn as (...args: unknown[]) => Promise<unknown>)(...args);
         expect(result, name).toBeInstanceOf(Promise);
-        expect(await result.then(() => "resolved", () => "rejected"), name).toBe("rejected");
+        expect(
+          await result.then(
+            () => "resolved",
+            () => "rejected",
+          ),
+          name,
+        ).toBe("rejected");
       }
     }
   });

@@ -1,5 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { InvalidInputError, K2ApiError, K2Client, MemoryTokenCache, OAuth2Error, readK2Error } from "../../src/index.js";
+import {
+  InvalidInputError,
+  K2ApiError,
+  K2Client,
+  MemoryTokenCache,
+  OAuth2Error,
+  readK2Error,
+} from "../../src/index.js";
 import { SAMPLE_STK_PUSH } from "../../sandbox/samples.js";
 import { DEV_CLIENT } from "../../sandbox/credentials.js";
 import { K2Sandbox, type K2SandboxOptions } from "../../sandbox/server.js";
@@ -142,13 +149,23 @@ describe("token info", () => {
 
     const info = await k2.tokenInfo();
 
-    expect(info).toMatchObject({ scope: [], expiresIn: 3000, applicationUid: DEV_CLIENT.clientId, createdAt: issuedAt, resourceOwnerId: null });
+    expect(info).toMatchObject({
+      scope: [],
+      expiresIn: 3000,
+      applicationUid: DEV_CLIENT.clientId,
+      createdAt: issuedAt,
+      resourceOwnerId: null,
+    });
     expect(server.requestsTo("/oauth/token/info")[0].headers.authorization).toBe(`Bearer ${token}`);
   });
 
   it("reports an invalid token as OAuth2Error invalid_token", async () => {
     const server = await sandbox();
-    await expect(clientFor(server).tokenInfo("nope")).rejects.toMatchObject({ name: "OAuth2Error", error: "invalid_token", status: 401 });
+    await expect(clientFor(server).tokenInfo("nope")).rejects.toMatchObject({
+      name: "OAuth2Error",
+      error: "invalid_token",
+      status: 401,
+    });
   });
 });
 
@@ -168,7 +185,10 @@ describe("k2.fetch", () => {
 
       const status = await k2.fetch(location);
       const body = await status.json();
-      expect(body.data).toMatchObject({ type: "incoming_payment", attributes: { till_number: "K000000", status: "Pending" } });
+      expect(body.data).toMatchObject({
+        type: "incoming_payment",
+        attributes: { till_number: "K000000", status: "Pending" },
+      });
 
       const [post] = server.requestsTo("/api/v2/incoming_payments");
       expect(post.headers["content-type"]).toBe("application/json");
@@ -185,7 +205,11 @@ describe("k2.fetch", () => {
     server.expireAllTokens(); // K2 expired it although our clock says it still lives
     const body = new Blob([JSON.stringify(payment)]).stream(); // a stream, readable only once
 
-    const response = await k2.fetch("/api/v1/incoming_payments", { method: "POST", body, headers: { "content-type": "application/json" } });
+    const response = await k2.fetch("/api/v1/incoming_payments", {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json" },
+    });
 
     expect(response.status).toBe(201);
     const attempts = server.requestsTo("/api/v1/incoming_payments");
@@ -204,7 +228,11 @@ describe("k2.fetch", () => {
     await k2.getAccessToken();
     server.expireAllTokens();
 
-    const responses = await Promise.all(Array.from({ length: 20 }, () => k2.fetch("/api/v2/incoming_payments", { method: "POST", body: JSON.stringify(payment) })));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        k2.fetch("/api/v2/incoming_payments", { method: "POST", body: JSON.stringify(payment) }),
+      ),
+    );
 
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
     expect(server.requestsTo("/oauth/token")).toHaveLength(2);
@@ -214,14 +242,24 @@ describe("k2.fetch", () => {
     const server = await sandbox();
     const k2 = clientFor(server);
     await k2.getAccessToken();
-    server.inject("/api/v2/incoming_payments", { status: 401, body: '{"error_code":401,"error_message":"InvalidAccessToken"}' });
-    server.inject("/api/v2/incoming_payments", { status: 401, body: '{"error_code":401,"error_message":"InvalidAccessToken"}' });
+    server.inject("/api/v2/incoming_payments", {
+      status: 401,
+      body: '{"error_code":401,"error_message":"InvalidAccessToken"}',
+    });
+    server.inject("/api/v2/incoming_payments", {
+      status: 401,
+      body: '{"error_code":401,"error_message":"InvalidAccessToken"}',
+    });
 
     const response = await k2.fetch("/api/v2/incoming_payments", { method: "POST", body: JSON.stringify(payment) });
 
     expect(response.status).toBe(401);
     expect(server.requestsTo("/api/v2/incoming_payments")).toHaveLength(2);
-    await expect(readK2Error(response)).resolves.toMatchObject({ name: "K2ApiError", errorCode: 401, messages: ["InvalidAccessToken"] });
+    await expect(readK2Error(response)).resolves.toMatchObject({
+      name: "K2ApiError",
+      errorCode: 401,
+      messages: ["InvalidAccessToken"],
+    });
   });
 
   it("reads K2 errors whose message is a string or an array", async () => {
@@ -233,7 +271,10 @@ describe("k2.fetch", () => {
     expect(stringError).toBeInstanceOf(K2ApiError);
     expect(stringError).toMatchObject({ status: 400, errorCode: 400, messages: ["Request body is not valid JSON"] });
 
-    const missing = await k2.fetch("/api/v2/incoming_payments", { method: "POST", body: JSON.stringify({ amount: { currency: "USD", value: 0 } }) });
+    const missing = await k2.fetch("/api/v2/incoming_payments", {
+      method: "POST",
+      body: JSON.stringify({ amount: { currency: "USD", value: 0 } }),
+    });
     const arrayError = (await readK2Error(missing)) as K2ApiError;
     expect(arrayError).toBeInstanceOf(K2ApiError);
     expect(arrayError.messages).toEqual([
@@ -249,7 +290,12 @@ describe("k2.fetch", () => {
   it("refuses absolute URLs and protocol-relative tricks that leave the K2 origin, sending nothing", async () => {
     const server = await sandbox();
     const k2 = clientFor(server);
-    for (const target of ["https://evil.example/api/v1/x", "//evil.example/api/v1/x", "/\\evil.example/x", new URL("http://127.0.0.2:1/x")]) {
+    for (const target of [
+      "https://evil.example/api/v1/x",
+      "//evil.example/api/v1/x",
+      "/\\evil.example/x",
+      new URL("http://127.0.0.2:1/x"),
+    ]) {
       await expect(k2.fetch(target)).rejects.toBeInstanceOf(InvalidInputError);
     }
     expect(server.requests).toHaveLength(0);
@@ -279,7 +325,14 @@ describe("a shared cache", () => {
     const server = await sandbox();
     const keys: string[] = [];
     const inner = new MemoryTokenCache();
-    const cache = { get: inner.get.bind(inner), delete: inner.delete.bind(inner), set: async (key: string, token: any, ttl?: number) => { keys.push(key); await inner.set(key, token, ttl); } };
+    const cache = {
+      get: inner.get.bind(inner),
+      delete: inner.delete.bind(inner),
+      set: async (key: string, token: any, ttl?: number) => {
+        keys.push(key);
+        await inner.set(key, token, ttl);
+      },
+    };
     await clientFor(server, { cache }).getAccessToken();
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatch(/^k2-connect-edge:token:[0-9a-f]{32}$/);
@@ -295,9 +348,20 @@ describe("k2.request", () => {
   it("tells where the token came from and whether a 401 replay happened", async () => {
     const server = await sandbox();
     const k2 = clientFor(server);
-    expect(await k2.request("/api/v2/polling", { method: "POST", body: "{}" })).toMatchObject({ tokenOrigin: "fetched", replayed: false, response: { status: 201 } });
-    expect(await k2.request("/api/v2/polling", { method: "POST", body: "{}" })).toMatchObject({ tokenOrigin: "memory", replayed: false });
+    expect(await k2.request("/api/v2/polling", { method: "POST", body: "{}" })).toMatchObject({
+      tokenOrigin: "fetched",
+      replayed: false,
+      response: { status: 201 },
+    });
+    expect(await k2.request("/api/v2/polling", { method: "POST", body: "{}" })).toMatchObject({
+      tokenOrigin: "memory",
+      replayed: false,
+    });
     server.expireAllTokens();
-    expect(await k2.request("/api/v2/polling", { method: "POST", body: "{}" })).toMatchObject({ tokenOrigin: "fetched", replayed: true, response: { status: 201 } });
+    expect(await k2.request("/api/v2/polling", { method: "POST", body: "{}" })).toMatchObject({
+      tokenOrigin: "fetched",
+      replayed: true,
+      response: { status: 201 },
+    });
   });
 });

@@ -30,7 +30,9 @@ describe("single flight", () => {
     const first = await k2.getAccessToken();
 
     clock += (3600 - 121) * 1000; // one second before the renewal point: still the same token
-    expect(new Set(await Promise.all(Array.from({ length: 100 }, () => k2.getAccessToken())))).toEqual(new Set([first]));
+    expect(new Set(await Promise.all(Array.from({ length: 100 }, () => k2.getAccessToken())))).toEqual(
+      new Set([first]),
+    );
     expect(server.requestsTo("/oauth/token")).toHaveLength(1);
 
     clock += 1000; // at the renewal point, 120 s before expiry

@@ -22,7 +22,8 @@ function client(extra: Partial<ConstructorParameters<typeof K2Client>[0]> = {}):
   return new K2Client({ ...DEV_CLIENT, baseUrl: server.url, retryBaseDelayMs: 5, ...extra });
 }
 
-const HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>";
+const HTML_502 =
+  "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>";
 
 /** After a failure the cache must hold nothing bad: the next call fetches a token K2 accepts. */
 async function expectCleanRecovery(k2: K2Client): Promise<void> {
@@ -48,7 +49,10 @@ describe("retries on the token endpoint", () => {
   });
 
   it("gives a typed error with status, content type and excerpt for a 502 HTML page that persists", async () => {
-    server.inject("/oauth/token", ...Array(3).fill({ status: 502, headers: { "content-type": "text/html" }, body: HTML_502 }));
+    server.inject(
+      "/oauth/token",
+      ...Array(3).fill({ status: 502, headers: { "content-type": "text/html" }, body: HTML_502 }),
+    );
     const k2 = client();
     const error = await failure(k2.getAccessToken());
     expect(error).toBeInstanceOf(UnexpectedResponseError);
@@ -89,7 +93,11 @@ describe("retries on the token endpoint", () => {
   });
 
   it("never retries a 4xx other than 429", async () => {
-    server.inject("/oauth/token", { status: 400, headers: { "content-type": "application/json" }, body: '{"error":"invalid_request"}' });
+    server.inject("/oauth/token", {
+      status: 400,
+      headers: { "content-type": "application/json" },
+      body: '{"error":"invalid_request"}',
+    });
     const error = await failure(client().getAccessToken());
     expect(error).toMatchObject({ name: "OAuth2Error", error: "invalid_request", status: 400 });
     expect(server.requestsTo("/oauth/token")).toHaveLength(1);
@@ -146,7 +154,11 @@ describe("broken transports", () => {
   });
 
   it("reports a complete but truncated JSON body as an UnexpectedResponseError", async () => {
-    server.inject("/oauth/token", { status: 200, headers: { "content-type": "application/json" }, body: '{"access_token":"abc","token_ty' });
+    server.inject("/oauth/token", {
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: '{"access_token":"abc","token_ty',
+    });
     const k2 = client();
     const error = await failure(k2.getAccessToken());
     expect(error).toBeInstanceOf(UnexpectedResponseError);
@@ -163,11 +175,31 @@ describe("broken transports", () => {
 
 describe("malformed successes", () => {
   const cases: [string, string, (error: unknown) => void][] = [
-    ["a 200 without access_token", '{"token_type":"Bearer","expires_in":3600}', (e) => expect(e).toBeInstanceOf(UnexpectedResponseError)],
-    ["a 200 with an empty access_token", '{"access_token":"","expires_in":3600}', (e) => expect(e).toBeInstanceOf(UnexpectedResponseError)],
-    ["a non-numeric expires_in", '{"access_token":"x","token_type":"Bearer","expires_in":"soon"}', (e) => expect(e).toBeInstanceOf(UnexpectedResponseError)],
-    ["a negative expires_in", '{"access_token":"x","token_type":"Bearer","expires_in":-5}', (e) => expect(e).toBeInstanceOf(UnexpectedResponseError)],
-    ["a 200 that carries an OAuth error", '{"error":"invalid_scope","error_description":"no"}', (e) => expect(e).toMatchObject({ name: "OAuth2Error", error: "invalid_scope", status: 200 })],
+    [
+      "a 200 without access_token",
+      '{"token_type":"Bearer","expires_in":3600}',
+      (e) => expect(e).toBeInstanceOf(UnexpectedResponseError),
+    ],
+    [
+      "a 200 with an empty access_token",
+      '{"access_token":"","expires_in":3600}',
+      (e) => expect(e).toBeInstanceOf(UnexpectedResponseError),
+    ],
+    [
+      "a non-numeric expires_in",
+      '{"access_token":"x","token_type":"Bearer","expires_in":"soon"}',
+      (e) => expect(e).toBeInstanceOf(UnexpectedResponseError),
+    ],
+    [
+      "a negative expires_in",
+      '{"access_token":"x","token_type":"Bearer","expires_in":-5}',
+      (e) => expect(e).toBeInstanceOf(UnexpectedResponseError),
+    ],
+    [
+      "a 200 that carries an OAuth error",
+      '{"error":"invalid_scope","error_description":"no"}',
+      (e) => expect(e).toMatchObject({ name: "OAuth2Error", error: "invalid_scope", status: 200 }),
+    ],
     ["a JSON array", "[1,2,3]", (e) => expect(e).toBeInstanceOf(UnexpectedResponseError)],
   ];
   for (const [name, body, check] of cases) {
@@ -180,12 +212,20 @@ describe("malformed successes", () => {
   }
 
   it("accepts expires_in sent as a digit string", async () => {
-    server.inject("/oauth/token", { status: 200, headers: { "content-type": "application/json" }, body: '{"access_token":"x","token_type":"Bearer","expires_in":"3600"}' });
+    server.inject("/oauth/token", {
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: '{"access_token":"x","token_type":"Bearer","expires_in":"3600"}',
+    });
     expect((await client().getToken()).expiresIn).toBe(3600);
   });
 
   it("assumes K2's documented hour when expires_in is missing", async () => {
-    server.inject("/oauth/token", { status: 200, headers: { "content-type": "application/json" }, body: '{"access_token":"x","token_type":"Bearer"}' });
+    server.inject("/oauth/token", {
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: '{"access_token":"x","token_type":"Bearer"}',
+    });
     const now = Date.UTC(2026, 0, 1);
     expect(await client({ now: () => now }).getToken()).toMatchObject({ expiresIn: 3600, expiresAt: now + 3600_000 });
   });

@@ -10,13 +10,23 @@ const event = {
   created_at: "2026-11-22T10:00:00+03:00",
   event: {
     type: "Buygoods Transaction",
-    resource: { reference: "OJM6Q1W84K", amount: "20.0", currency: "KES", sender_first_name: "Wanjikũ", sender_last_name: "Ñandú 🙂" },
+    resource: {
+      reference: "OJM6Q1W84K",
+      amount: "20.0",
+      currency: "KES",
+      sender_first_name: "Wanjikũ",
+      sender_last_name: "Ñandú 🙂",
+    },
   },
-  _links: { self: "https://sandbox.kopokopo.com/webhook_events/2133dbfb", resource: "https://sandbox.kopokopo.com/financial_transaction/1" },
+  _links: {
+    self: "https://sandbox.kopokopo.com/webhook_events/2133dbfb",
+    resource: "https://sandbox.kopokopo.com/financial_transaction/1",
+  },
 };
 
 // Computed independently of the code under test, with Node's own HMAC over the exact bytes.
-const nodeSignature = (body: string | Uint8Array, key = API_KEY) => createHmac("sha256", key).update(body).digest("hex");
+const nodeSignature = (body: string | Uint8Array, key = API_KEY) =>
+  createHmac("sha256", key).update(body).digest("hex");
 
 describe("verifyWebhookSignature", () => {
   const bodies = {
@@ -57,7 +67,17 @@ describe("verifyWebhookSignature", () => {
   it("answers false, never throws, for missing or malformed headers", async () => {
     const body = JSON.stringify(event);
     const good = nodeSignature(body);
-    for (const header of [null, undefined, "", "sha256=" + good, good.slice(0, 63), good + "0", "z".repeat(64), good.replace(/./, "g"), "0".repeat(64)]) {
+    for (const header of [
+      null,
+      undefined,
+      "",
+      "sha256=" + good,
+      good.slice(0, 63),
+      good + "0",
+      "z".repeat(64),
+      good.replace(/./, "g"),
+      "0".repeat(64),
+    ]) {
       expect(await verifyWebhookSignature(body, header, API_KEY)).toBe(false);
     }
   });

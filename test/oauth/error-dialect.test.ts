@@ -39,7 +39,11 @@ describe("a generic OAuth2Client against a server answering K2's error dialect",
     ["clientCredentials", (oauth) => oauth.clientCredentials()],
     ["requestToken", (oauth) => oauth.requestToken({ grant_type: "urn:example:custom" })],
     ["refreshToken", (oauth) => oauth.refreshToken("a-refresh-token")],
-    ["exchangeAuthorizationCode", (oauth) => oauth.exchangeAuthorizationCode({ code: "c", codeVerifier: "v", redirectUri: "https://app.example/cb" })],
+    [
+      "exchangeAuthorizationCode",
+      (oauth) =>
+        oauth.exchangeAuthorizationCode({ code: "c", codeVerifier: "v", redirectUri: "https://app.example/cb" }),
+    ],
     ["revokeToken", (oauth) => oauth.revokeToken("a-token")],
     ["introspectToken", (oauth) => oauth.introspectToken("a-token")],
   ];
@@ -61,7 +65,12 @@ describe("a generic OAuth2Client against a server answering K2's error dialect",
     await new Promise<void>((resolve) => oauthServer.listen(0, "127.0.0.1", resolve));
     try {
       const { port } = oauthServer.address() as AddressInfo;
-      const oauth = new OAuth2Client({ clientId: "app", clientSecret: "s3cret-value", tokenEndpoint: `http://127.0.0.1:${port}/token`, retries: 0 });
+      const oauth = new OAuth2Client({
+        clientId: "app",
+        clientSecret: "s3cret-value",
+        tokenEndpoint: `http://127.0.0.1:${port}/token`,
+        retries: 0,
+      });
       const error = await oauth.clientCredentials().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OAuth2Error);
       expect((error as OAuth2Error).error).toBe("invalid_grant");

@@ -9,7 +9,11 @@ let server: OidcServer;
 
 beforeAll(async () => {
   server = await startOidcServer([
-    { client_id: "post-client", client_secret: "post-secret-0123456789", token_endpoint_auth_method: "client_secret_post" },
+    {
+      client_id: "post-client",
+      client_secret: "post-secret-0123456789",
+      token_endpoint_auth_method: "client_secret_post",
+    },
     { client_id: "basic:client+id", client_secret: HOSTILE_SECRET, token_endpoint_auth_method: "client_secret_basic" },
   ]);
 });
@@ -18,7 +22,11 @@ afterAll(async () => {
   await server?.close();
 });
 
-function client(clientId: string, clientSecret: string, clientAuthentication: "client_secret_post" | "client_secret_basic"): OAuth2Client {
+function client(
+  clientId: string,
+  clientSecret: string,
+  clientAuthentication: "client_secret_post" | "client_secret_basic",
+): OAuth2Client {
   return new OAuth2Client({
     clientId,
     clientSecret,
@@ -67,7 +75,9 @@ describe("against oidc-provider", () => {
   it("reports a wrong secret as OAuth2Error invalid_client", async () => {
     for (const method of ["client_secret_post", "client_secret_basic"] as const) {
       const id = method === "client_secret_post" ? "post-client" : "basic:client+id";
-      const error = await client(id, "definitely-wrong-secret", method).clientCredentials().catch((e: unknown) => e);
+      const error = await client(id, "definitely-wrong-secret", method)
+        .clientCredentials()
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OAuth2Error);
       expect(error).toMatchObject({ error: "invalid_client", status: 401 });
       expect((error as Error).message).not.toContain("definitely-wrong-secret");

@@ -70,7 +70,10 @@ function copperApp(crm: CopperClient, store: Map<string, string>) {
         return Response.json({ signedIn: true, account: await account.json() });
       } catch (error) {
         if (error instanceof OAuth2Error || error instanceof AuthorizationCallbackError) {
-          return Response.json({ signedIn: false, error: error instanceof OAuth2Error ? error.error : error.reason }, { status: 400 });
+          return Response.json(
+            { signedIn: false, error: error instanceof OAuth2Error ? error.error : error.reason },
+            { status: 400 },
+          );
         }
         throw error;
       }
@@ -181,7 +184,10 @@ describe("Copper preset", () => {
     const { url } = await crm.createAuthorizationURL();
     const code = await crm.validateCallback(submitAuthorizationPage(await (await fetch(url)).text()));
     await crm.exchangeAuthorizationCode({ code });
-    await expect(crm.exchangeAuthorizationCode({ code })).rejects.toMatchObject({ name: "OAuth2Error", error: "invalid_grant" });
+    await expect(crm.exchangeAuthorizationCode({ code })).rejects.toMatchObject({
+      name: "OAuth2Error",
+      error: "invalid_grant",
+    });
 
     const wrong = crmClient({ clientSecret: "wrong-secret-value" });
     const error = await wrong.exchangeAuthorizationCode({ code: "whatever" }).catch((e: unknown) => e);
@@ -202,7 +208,10 @@ describe("Copper preset", () => {
     now += 10 * 365 * 86_400_000;
     expect(await tokens.getAccessToken()).toBe(token.accessToken);
     expect(tokenRequests()).toBe(before);
-    const response = await crm.apiFetch(await tokens.getAccessToken(), "/people/search", { method: "POST", body: JSON.stringify({ page_size: 5 }) });
+    const response = await crm.apiFetch(await tokens.getAccessToken(), "/people/search", {
+      method: "POST",
+      body: JSON.stringify({ page_size: 5 }),
+    });
     expect(await response.json()).toEqual([{ id: 1, name: "Jane Doe", page_size: 5 }]);
     const search = server.requests.find((r) => r.path === "/developer_api/v1/people/search")!;
     expect(search.headers["content-type"]).toBe("application/json");
@@ -232,7 +241,11 @@ describe("Copper preset", () => {
 
   it("sends the bearer token to the API's origin only", async () => {
     const crm = crmClient();
-    for (const path of ["https://evil.example.test/steal", "//evil.example.test/x", `${server.origin.replace("127.0.0.1", "localhost")}/developer_api/v1/account`]) {
+    for (const path of [
+      "https://evil.example.test/steal",
+      "//evil.example.test/x",
+      `${server.origin.replace("127.0.0.1", "localhost")}/developer_api/v1/account`,
+    ]) {
       await expect(crm.apiFetch("token-value", path)).rejects.toThrow(/the token is only sent to/);
     }
     for (const path of ["\\\\evil.example.test\\x", "/\\evil.example.test"]) {

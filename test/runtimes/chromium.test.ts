@@ -58,12 +58,16 @@ it("Chromium runs the conformance checks on the built ESM bundle", async () => {
   page.on("pageerror", (error) => errors.push(error.message));
   await page.goto(origin);
   await page.waitForFunction("window.conformance !== undefined");
-  const report = (await page.evaluate("window.conformance.then((results) => ({ runtime: navigator.userAgent, results }))")) as {
+  const report = (await page.evaluate(
+    "window.conformance.then((results) => ({ runtime: navigator.userAgent, results }))",
+  )) as {
     runtime: string;
     results: { name: string; ok: boolean; detail?: string }[];
   };
   const version = browser.version();
-  console.log(`runtime matrix: chromium ${version}: ${report.results.filter((r) => r.ok).length}/${report.results.length} checks`);
+  console.log(
+    `runtime matrix: chromium ${version}: ${report.results.filter((r) => r.ok).length}/${report.results.length} checks`,
+  );
   expect(errors).toEqual([]);
   expect(report.runtime).toContain("Chrome/");
   expect(report.results.filter((result) => !result.ok)).toEqual([]);

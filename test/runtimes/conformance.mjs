@@ -30,7 +30,10 @@ export async function runConformance(pkg, sandboxUrl) {
   await check("token", async () => {
     const token = await k2.getToken();
     first = token.accessToken;
-    return (typeof first === "string" && first.length > 10 && token.expiresIn === 3600 && token.expiresAt > Date.now()) || JSON.stringify({ ...token, raw: undefined });
+    return (
+      (typeof first === "string" && first.length > 10 && token.expiresIn === 3600 && token.expiresAt > Date.now()) ||
+      JSON.stringify({ ...token, raw: undefined })
+    );
   });
   await check("cached token", async () => {
     const again = await k2.getAccessToken();
@@ -45,7 +48,10 @@ export async function runConformance(pkg, sandboxUrl) {
   });
   await check("introspect", async () => {
     const result = await k2.introspectToken();
-    return (result.active === true && result.clientId === credentials.clientId && result.expiresAt > Date.now()) || JSON.stringify(result);
+    return (
+      (result.active === true && result.clientId === credentials.clientId && result.expiresAt > Date.now()) ||
+      JSON.stringify(result)
+    );
   });
   await check("token info", async () => {
     const info = await k2.tokenInfo();
@@ -53,10 +59,20 @@ export async function runConformance(pkg, sandboxUrl) {
   });
   await check("k2.fetch replays once after a 401", async () => {
     await control("expire");
-    const body = JSON.stringify({ scope: "company", from_time: "2026-11-01T00:00:00+03:00", to_time: "2026-11-02T00:00:00+03:00", _links: { callback_url: "https://example.com/cb" } });
+    const body = JSON.stringify({
+      scope: "company",
+      from_time: "2026-11-01T00:00:00+03:00",
+      to_time: "2026-11-02T00:00:00+03:00",
+      _links: { callback_url: "https://example.com/cb" },
+    });
     const response = await k2.fetch("/api/v2/polling", { method: "POST", body });
     const attempts = (await control("requests", "GET")).filter((r) => r.path === "/api/v2/polling");
-    const ok = response.status === 201 && attempts.length === 2 && attempts[0].body === body && attempts[1].body === body && attempts[0].headers.authorization !== attempts[1].headers.authorization;
+    const ok =
+      response.status === 201 &&
+      attempts.length === 2 &&
+      attempts[0].body === body &&
+      attempts[1].body === body &&
+      attempts[0].headers.authorization !== attempts[1].headers.authorization;
     return ok || `status ${response.status}, attempts ${attempts.length}`;
   });
   await check("revoke", async () => {
@@ -73,12 +89,27 @@ export async function runConformance(pkg, sandboxUrl) {
     const tampered = await verifyWebhookSignature(raw.replace("Wanjikũ", "Wanjiku"), signature, "conformance-api-key");
     const otherKey = await verifyWebhookSignature(raw, signature, "another-api-key");
     const malformed = await verifyWebhookSignature(raw, "not-hex", "conformance-api-key");
-    return (genuine && !tampered && !otherKey && !malformed) || JSON.stringify({ genuine, tampered, otherKey, malformed });
+    return (
+      (genuine && !tampered && !otherKey && !malformed) || JSON.stringify({ genuine, tampered, otherKey, malformed })
+    );
   });
   await check("typed errors", async () => {
-    const wrong = new K2Client({ clientId: credentials.clientId, clientSecret: "wrong-secret-value", baseUrl: sandboxUrl, retries: 0 });
-    const error = await wrong.getAccessToken().then(() => undefined, (e) => e);
-    return (error?.name === "OAuth2Error" && error.error === "invalid_client" && !String(error.message).includes("wrong-secret-value")) || String(error);
+    const wrong = new K2Client({
+      clientId: credentials.clientId,
+      clientSecret: "wrong-secret-value",
+      baseUrl: sandboxUrl,
+      retries: 0,
+    });
+    const error = await wrong.getAccessToken().then(
+      () => undefined,
+      (e) => e,
+    );
+    return (
+      (error?.name === "OAuth2Error" &&
+        error.error === "invalid_client" &&
+        !String(error.message).includes("wrong-secret-value")) ||
+      String(error)
+    );
   });
   return results;
 }

@@ -25,7 +25,10 @@ afterAll(async () => {
   if (project) rmSync(project.dir, { recursive: true, force: true });
 });
 
-async function conformance(command: string, args: string[]): Promise<{ runtime: string; results: { name: string; ok: boolean; detail?: string }[] }> {
+async function conformance(
+  command: string,
+  args: string[],
+): Promise<{ runtime: string; results: { name: string; ok: boolean; detail?: string }[] }> {
   const { stdout } = await run(command, args, {
     cwd: project.dir,
     env: { ...process.env, K2_SANDBOX_URL: sandbox.url, NO_COLOR: "1" },
@@ -38,7 +41,9 @@ async function conformance(command: string, args: string[]): Promise<{ runtime: 
 }
 
 function expectAllPassed(report: Awaited<ReturnType<typeof conformance>>): void {
-  console.log(`runtime matrix: ${report.runtime}: ${report.results.filter((r) => r.ok).length}/${report.results.length} checks`);
+  console.log(
+    `runtime matrix: ${report.runtime}: ${report.results.filter((r) => r.ok).length}/${report.results.length} checks`,
+  );
   expect(report.results.filter((result) => !result.ok)).toEqual([]);
   expect(report.results.map((result) => result.name)).toEqual([
     "token",
@@ -64,7 +69,13 @@ describe("runtime matrix (packed package)", () => {
   }
 
   it("Deno via npm: specifier", async () => {
-    const report = await conformance(join(BIN, "deno"), ["run", "--allow-net", "--allow-env", "--allow-read", "run-deno.mjs"]);
+    const report = await conformance(join(BIN, "deno"), [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "run-deno.mjs",
+    ]);
     expect(report.runtime).toMatch(/^deno \d/);
     expectAllPassed(report);
   });
@@ -76,7 +87,9 @@ describe("runtime matrix (packed package)", () => {
   });
 
   it("tests two different Node versions", async () => {
-    const versions = await Promise.all(nodeBinaries().map(async (node) => (await run(node.path, ["--version"])).stdout.trim()));
+    const versions = await Promise.all(
+      nodeBinaries().map(async (node) => (await run(node.path, ["--version"])).stdout.trim()),
+    );
     expect(new Set(versions).size).toBe(versions.length);
   });
 });

@@ -22,7 +22,11 @@ afterAll(() => {
 
 async function output(command: string, args: string[], cwd: string): Promise<string> {
   try {
-    const { stdout, stderr } = await run(command, args, { cwd, timeout: 120_000, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } });
+    const { stdout, stderr } = await run(command, args, {
+      cwd,
+      timeout: 120_000,
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+    });
     return stdout + stderr;
   } catch (error) {
     const failed = error as { stdout?: string; stderr?: string };
@@ -36,7 +40,9 @@ describe("the published package", () => {
   });
 
   it("passes arethetypeswrong for every entry and resolution mode", async () => {
-    expect(await output(join(BIN, "attw"), [project.tarball, "--format", "ascii"], project.dir)).toContain("No problems found");
+    expect(await output(join(BIN, "attw"), [project.tarball, "--format", "ascii"], project.dir)).toContain(
+      "No problems found",
+    );
   });
 
   it("type-checks a TypeScript consumer of the tarball from ESM (node16 and bundler) and CommonJS", async () => {
@@ -61,7 +67,14 @@ const pending: Promise<string> = k2.getAccessToken();
 export = pending;
 `,
     );
-    const base = { strict: true, noEmit: true, skipLibCheck: false, types: [], lib: ["ES2022", "DOM"], target: "ES2022" };
+    const base = {
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      types: [],
+      lib: ["ES2022", "DOM"],
+      target: "ES2022",
+    };
     for (const [name, options, files] of [
       ["tsconfig.node16.json", { module: "node16", moduleResolution: "node16" }, ["esm.mts", "cjs.cts"]],
       ["tsconfig.bundler.json", { module: "esnext", moduleResolution: "bundler" }, ["esm.mts"]],

@@ -5,7 +5,15 @@ import { describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..", "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
-const PUBLIC_API = ["K2Client", "OAuth2Client", "verifyWebhookSignature", "MemoryTokenCache", "OAuth2Error", "K2ApiError", "CachedTokenSource"];
+const PUBLIC_API = [
+  "K2Client",
+  "OAuth2Client",
+  "verifyWebhookSignature",
+  "MemoryTokenCache",
+  "OAuth2Error",
+  "K2ApiError",
+  "CachedTokenSource",
+];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -28,7 +36,8 @@ describe("the package", () => {
   });
 
   it("keeps src/ runtime-neutral: no node: imports, Buffer, process or CommonJS globals", () => {
-    const forbidden = /from\s+["']node:|\brequire\(|\bBuffer\b|\bprocess\.|__dirname|__filename|\bsetImmediate\b|\bglobal\./;
+    const forbidden =
+      /from\s+["']node:|\brequire\(|\bBuffer\b|\bprocess\.|__dirname|__filename|\bsetImmediate\b|\bglobal\./;
     // Comments may name what the code avoids ("rather than Node's Buffer"); only code counts.
     const withoutComments = (source: string) => source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
     const offenders = sourceFiles(join(root, "src")).flatMap((file) =>

@@ -18,7 +18,10 @@ export interface PackedProject {
 export function installPackedPackage(): PackedProject {
   const dir = mkdtempSync(join(tmpdir(), "k2-edge-packed-"));
   execFileSync("npm", ["pack", "--pack-destination", dir], { cwd: ROOT, stdio: "pipe" });
-  const tarball = join(dir, readdirSync(dir).find((name) => name.endsWith(".tgz"))!);
+  const tarball = join(
+    dir,
+    readdirSync(dir).find((name) => name.endsWith(".tgz"))!,
+  );
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
   // Deno resolves npm: specifiers from this node_modules instead of the registry.
   writeFileSync(join(dir, "deno.json"), JSON.stringify({ nodeModulesDir: "manual" }));
@@ -44,8 +47,5 @@ export function nodeBinaries(): { label: string; path: string }[] {
         return false;
       }
     });
-  return [
-    ...(machine ? [{ label: "machine", path: machine }] : []),
-    { label: "pinned", path: pinned },
-  ];
+  return [...(machine ? [{ label: "machine", path: machine }] : []), { label: "pinned", path: pinned }];
 }

@@ -156,10 +156,14 @@ export class CopperServer {
       return json(response, 400, { error: "invalid_request", error_description: "form body expected" });
     }
     const form = new URLSearchParams(body);
-    if (form.get("client_id") !== COPPER_TEST_CLIENT.clientId || form.get("client_secret") !== COPPER_TEST_CLIENT.clientSecret) {
+    if (
+      form.get("client_id") !== COPPER_TEST_CLIENT.clientId ||
+      form.get("client_secret") !== COPPER_TEST_CLIENT.clientSecret
+    ) {
       return json(response, 401, { error: "invalid_client", error_description: "Client authentication failed" });
     }
-    if (form.get("grant_type") !== "authorization_code") return json(response, 400, { error: "unsupported_grant_type" });
+    if (form.get("grant_type") !== "authorization_code")
+      return json(response, 400, { error: "unsupported_grant_type" });
     const issued = this.#codes.get(form.get("code") ?? "");
     if (!issued || issued.used || issued.redirectUri !== form.get("redirect_uri")) {
       return json(response, 400, { error: "invalid_grant", error_description: "The authorization code is invalid" });
@@ -227,5 +231,9 @@ export function submitAuthorizationPage(html: string, cookie?: string): Request 
 }
 
 function unescapeHtml(text: string): string {
-  return text.replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
 }

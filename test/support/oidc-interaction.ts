@@ -43,7 +43,9 @@ export async function authorizeAsUser(
       continue;
     }
     const html = await response.text();
-    const form = /<form[^>]*method="post"[^>]*action="([^"]+)"|<form[^>]*action="([^"]+)"[^>]*method="post"/i.exec(html);
+    const form = /<form[^>]*method="post"[^>]*action="([^"]+)"|<form[^>]*action="([^"]+)"[^>]*method="post"/i.exec(
+      html,
+    );
     const action = form && unescapeHtml(form[1] ?? form[2] ?? "");
     if (action && isRedirectUri(new URL(action, url), redirectUri)) {
       // response_mode=form_post: the page would auto-submit these hidden inputs to the client.

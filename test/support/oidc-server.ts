@@ -25,13 +25,21 @@ export type OidcClientConfig = ClientMetadata & {
  * Starts the provider. `configuration` is optional extra provider configuration (e.g.
  * `rotateRefreshToken`, `pkce`, `ttl`); its `features` are merged with the defaults here.
  */
-export async function startOidcServer(clients: OidcClientConfig[], configuration: Configuration = {}): Promise<OidcServer> {
+export async function startOidcServer(
+  clients: OidcClientConfig[],
+  configuration: Configuration = {},
+): Promise<OidcServer> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
     ...configuration,
-    clients: clients.map((client) => ({ grant_types: ["client_credentials"], response_types: [], redirect_uris: [], ...client })),
+    clients: clients.map((client) => ({
+      grant_types: ["client_credentials"],
+      response_types: [],
+      redirect_uris: [],
+      ...client,
+    })),
     features: Object.assign(
       {
         clientCredentials: { enabled: true },

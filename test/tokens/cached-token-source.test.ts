@@ -1,12 +1,19 @@
 import { describe, expect, it, vi } from "vitest";
-import { CachedTokenSource, InvalidInputError, MemoryTokenCache, type TokenCache, type TokenSet } from "../../src/index.js";
+import {
+  CachedTokenSource,
+  InvalidInputError,
+  MemoryTokenCache,
+  type TokenCache,
+  type TokenSet,
+} from "../../src/index.js";
 
 function tokenSource(lifetimeSeconds: number | undefined, now: () => number) {
   let issued = 0;
   const getToken = vi.fn(async (): Promise<TokenSet> => {
     issued++;
     const token: Record<string, unknown> = { accessToken: `token-${issued}`, tokenType: "Bearer", raw: {} };
-    if (lifetimeSeconds !== undefined) Object.assign(token, { expiresIn: lifetimeSeconds, expiresAt: now() + lifetimeSeconds * 1000 });
+    if (lifetimeSeconds !== undefined)
+      Object.assign(token, { expiresIn: lifetimeSeconds, expiresAt: now() + lifetimeSeconds * 1000 });
     return token as unknown as TokenSet;
   });
   return { getToken };
@@ -61,16 +68,22 @@ describe("CachedTokenSource", () => {
 
   it("ignores a stale or malformed cache entry and fetches", async () => {
     let now = 0;
-    const stored = new Map<string, unknown>([["k", { accessToken: "old", tokenType: "Bearer", expiresIn: 3600, expiresAt: 30_000, raw: {} }]]);
+    const stored = new Map<string, unknown>([
+      ["k", { accessToken: "old", tokenType: "Bearer", expiresIn: 3600, expiresAt: 30_000, raw: {} }],
+    ]);
     const cache: TokenCache = {
       get: async (key) => stored.get(key) as TokenSet | undefined,
       set: async (key, token) => void stored.set(key, token),
       delete: async (key) => void stored.delete(key),
     };
     const source = tokenSource(3600, () => now);
-    expect(await new CachedTokenSource({ source, cache, cacheKey: "k", now: () => now }).getAccessToken()).toBe("token-1");
+    expect(await new CachedTokenSource({ source, cache, cacheKey: "k", now: () => now }).getAccessToken()).toBe(
+      "token-1",
+    );
     stored.set("k", { hello: "world" });
-    expect(await new CachedTokenSource({ source, cache, cacheKey: "k", now: () => now }).getAccessToken()).toBe("token-2");
+    expect(await new CachedTokenSource({ source, cache, cacheKey: "k", now: () => now }).getAccessToken()).toBe(
+      "token-2",
+    );
   });
 
   it("keeps working when every cache operation throws, and reports each failure", async () => {
@@ -82,7 +95,12 @@ describe("CachedTokenSource", () => {
     };
     let now = 0;
     const source = tokenSource(3600, () => now);
-    const tokens = new CachedTokenSource({ source, cache: broken, now: () => now, onCacheError: (_e, op) => failures.push(op) });
+    const tokens = new CachedTokenSource({
+      source,
+      cache: broken,
+      now: () => now,
+      onCacheError: (_e, op) => failures.push(op),
+    });
     expect(await tokens.getAccessToken()).toBe("token-1");
     expect(await tokens.getAccessToken()).toBe("token-1");
     await tokens.invalidate();

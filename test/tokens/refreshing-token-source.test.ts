@@ -11,7 +11,12 @@ import {
 
 const T0 = 1_800_000_000_000;
 
-function tokenSet(accessToken: string, refreshToken: string | undefined, expiresAt?: number, expiresIn = 3600): TokenSet {
+function tokenSet(
+  accessToken: string,
+  refreshToken: string | undefined,
+  expiresAt?: number,
+  expiresIn = 3600,
+): TokenSet {
   const token: Record<string, unknown> = { accessToken, tokenType: "Bearer", raw: {} };
   if (refreshToken) token.refreshToken = refreshToken;
   if (expiresAt !== undefined) Object.assign(token, { expiresAt, expiresIn });
@@ -41,7 +46,12 @@ describe("RefreshingTokenSource", () => {
     const { client, calls } = rotatingServer(clock);
     const reported: TokenSet[] = [];
     const stored = tokenSet("at-0", "rt-0", T0 + 3_600_000);
-    const tokens = new RefreshingTokenSource({ client, token: stored, now: () => clock.now, onTokens: (t) => void reported.push(t) });
+    const tokens = new RefreshingTokenSource({
+      client,
+      token: stored,
+      now: () => clock.now,
+      onTokens: (t) => void reported.push(t),
+    });
 
     expect(await tokens.getAccessToken()).toBe("at-0");
     clock.now = T0 + 3_600_000 - 61_000; // just outside the 60 s margin
@@ -64,7 +74,12 @@ describe("RefreshingTokenSource", () => {
     const clock = { now: T0 };
     const { client, calls } = rotatingServer(clock, { delayMs: 20 });
     const reported: TokenSet[] = [];
-    const tokens = new RefreshingTokenSource({ client, token: tokenSet("at-0", "rt-0", T0 - 1), now: () => clock.now, onTokens: (t) => void reported.push(t) });
+    const tokens = new RefreshingTokenSource({
+      client,
+      token: tokenSet("at-0", "rt-0", T0 - 1),
+      now: () => clock.now,
+      onTokens: (t) => void reported.push(t),
+    });
 
     const all = await Promise.all(Array.from({ length: 100 }, () => tokens.getAccessToken()));
     expect(new Set(all)).toEqual(new Set(["at-1"]));
@@ -75,14 +90,23 @@ describe("RefreshingTokenSource", () => {
   it("renews a short-lived token at half its life, with a configurable skew", async () => {
     const clock = { now: T0 };
     const { client, calls } = rotatingServer(clock);
-    const short = new RefreshingTokenSource({ client, token: tokenSet("at-0", "rt-0", T0 + 60_000, 60), now: () => clock.now });
+    const short = new RefreshingTokenSource({
+      client,
+      token: tokenSet("at-0", "rt-0", T0 + 60_000, 60),
+      now: () => clock.now,
+    });
     clock.now = T0 + 29_000;
     expect(await short.getAccessToken()).toBe("at-0");
     clock.now = T0 + 31_000;
     expect(await short.getAccessToken()).toBe("at-1");
     expect(calls).toHaveLength(1);
 
-    const skewed = new RefreshingTokenSource({ client, token: tokenSet("x", "rt-x", T0 + 3_600_000), now: () => clock.now, expirySkewSeconds: 600 });
+    const skewed = new RefreshingTokenSource({
+      client,
+      token: tokenSet("x", "rt-x", T0 + 3_600_000),
+      now: () => clock.now,
+      expirySkewSeconds: 600,
+    });
     clock.now = T0 + 3_000_000 - 1;
     expect(await skewed.getAccessToken()).toBe("x");
     clock.now = T0 + 3_000_001;
@@ -90,7 +114,10 @@ describe("RefreshingTokenSource", () => {
   });
 
   it("keeps the old refresh token when the server's answer has none (through OAuth2Client)", async () => {
-    const answers = [{ access_token: "new-at", expires_in: 3600 }, { access_token: "newer-at", expires_in: 3600 }];
+    const answers = [
+      { access_token: "new-at", expires_in: 3600 },
+      { access_token: "newer-at", expires_in: 3600 },
+    ];
     const sentRefreshTokens: string[] = [];
     const oauth = new OAuth2Client({
       clientId: "app",
@@ -103,7 +130,12 @@ describe("RefreshingTokenSource", () => {
     });
     const clock = { now: T0 };
     const reported: TokenSet[] = [];
-    const tokens = new RefreshingTokenSource({ client: oauth, token: tokenSet("at-0", "rt-keep", T0), now: () => clock.now, onTokens: (t) => void reported.push(t) });
+    const tokens = new RefreshingTokenSource({
+      client: oauth,
+      token: tokenSet("at-0", "rt-keep", T0),
+      now: () => clock.now,
+      onTokens: (t) => void reported.push(t),
+    });
 
     expect(await tokens.getAccessToken()).toBe("new-at");
     expect(reported[0]).toMatchObject({ accessToken: "new-at", refreshToken: "rt-keep", expiresAt: T0 + 3_600_000 });
@@ -155,7 +187,11 @@ describe("RefreshingTokenSource", () => {
   it("refreshes a token the API refused (invalidate), and ignores an already replaced one", async () => {
     const clock = { now: T0 };
     const { client, calls } = rotatingServer(clock);
-    const tokens = new RefreshingTokenSource({ client, token: tokenSet("at-0", "rt-0", T0 + 3_600_000), now: () => clock.now });
+    const tokens = new RefreshingTokenSource({
+      client,
+      token: tokenSet("at-0", "rt-0", T0 + 3_600_000),
+      now: () => clock.now,
+    });
     expect(await tokens.getAccessToken()).toBe("at-0");
 
     await tokens.invalidate("at-0");
@@ -198,8 +234,20 @@ describe("RefreshingTokenSource", () => {
     const stored = tokenSet("at-0", "rt-0", T0 - 1);
     expect(() => new RefreshingTokenSource({ client, token: stored, cache })).toThrow(/cacheKey is required/);
 
-    const isolateA = new RefreshingTokenSource({ client, token: stored, cache, cacheKey: "user:42", now: () => clock.now });
-    const isolateB = new RefreshingTokenSource({ client, token: stored, cache, cacheKey: "user:42", now: () => clock.now });
+    const isolateA = new RefreshingTokenSource({
+      client,
+      token: stored,
+      cache,
+      cacheKey: "user:42",
+      now: () => clock.now,
+    });
+    const isolateB = new RefreshingTokenSource({
+      client,
+      token: stored,
+      cache,
+      cacheKey: "user:42",
+      now: () => clock.now,
+    });
     expect(await isolateA.getAccessToken()).toBe("at-1");
     expect(await isolateB.getAccessToken()).toBe("at-1"); // from the cache, no second refresh
     expect(isolateB.tokenSet.refreshToken).toBe("rt-1");
@@ -212,6 +260,8 @@ describe("RefreshingTokenSource", () => {
   it("refuses a stored value that is not a token set", () => {
     const client: TokenRefresher = { refreshToken: async (t) => t };
     expect(() => new RefreshingTokenSource({ client, token: {} as TokenSet })).toThrow(InvalidInputError);
-    expect(() => new RefreshingTokenSource({ client: {} as TokenRefresher, token: tokenSet("a", "r") })).toThrow(InvalidInputError);
+    expect(() => new RefreshingTokenSource({ client: {} as TokenRefresher, token: tokenSet("a", "r") })).toThrow(
+      InvalidInputError,
+    );
   });
 });

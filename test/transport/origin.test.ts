@@ -45,10 +45,12 @@ const targetCallers: [string, (target: string) => Promise<unknown>][] = [
   [
     "copper apiFetch",
     (target) =>
-      copper({ clientId: "id", clientSecret: "secret", redirectUri: "https://app.example/cb", apiBaseUrl: `${origin}/developer_api/v1/` }).apiFetch(
-        "a-user-token",
-        target,
-      ),
+      copper({
+        clientId: "id",
+        clientSecret: "secret",
+        redirectUri: "https://app.example/cb",
+        apiBaseUrl: `${origin}/developer_api/v1/`,
+      }).apiFetch("a-user-token", target),
   ],
 ];
 
@@ -79,14 +81,24 @@ describe("a request carrying a token", () => {
 describe("a configured base URL", () => {
   const baseCallers: [string, (base: string) => unknown][] = [
     ["K2Client baseUrl", (base) => new K2Client({ clientId: "id", clientSecret: "secret", baseUrl: base })],
-    ["OAuth2Client tokenEndpoint", (base) => new OAuth2Client({ clientId: "id", clientSecret: "s", tokenEndpoint: base })],
+    [
+      "OAuth2Client tokenEndpoint",
+      (base) => new OAuth2Client({ clientId: "id", clientSecret: "s", tokenEndpoint: base }),
+    ],
     [
       "OAuth2Client revocationEndpoint",
-      (base) => new OAuth2Client({ clientId: "id", clientSecret: "s", tokenEndpoint: "https://a.example/t", revocationEndpoint: base }),
+      (base) =>
+        new OAuth2Client({
+          clientId: "id",
+          clientSecret: "s",
+          tokenEndpoint: "https://a.example/t",
+          revocationEndpoint: base,
+        }),
     ],
     [
       "copper apiBaseUrl",
-      (base) => copper({ clientId: "id", clientSecret: "secret", redirectUri: "https://app.example/cb", apiBaseUrl: base }),
+      (base) =>
+        copper({ clientId: "id", clientSecret: "secret", redirectUri: "https://app.example/cb", apiBaseUrl: base }),
     ],
     ["checkedOrigin", (base) => checkedOrigin("K2_BASE_URL", base)],
   ];
@@ -106,7 +118,13 @@ describe("a configured base URL", () => {
   }
 
   it("accepts https anywhere and plain http to loopback hosts only", () => {
-    for (const base of ["https://sandbox.kopokopo.com", "http://localhost:8788", "http://127.0.0.1:9", "http://127.1.2.3", "http://[::1]:8"]) {
+    for (const base of [
+      "https://sandbox.kopokopo.com",
+      "http://localhost:8788",
+      "http://127.0.0.1:9",
+      "http://127.1.2.3",
+      "http://[::1]:8",
+    ]) {
       expect(checkedUrl("base", base).origin).toBe(new URL(base).origin);
     }
     expect(() => checkedOrigin("K2_BASE_URL", "https://sandbox.kopokopo.com/api")).toThrow(/origin only/);

@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { K2Client, OAuth2Client } from "../../src/index.js";
 
 const SECRET = "Sup3r/S3cret+Value=with&odd:chars";
-const encodedForms = [SECRET, encodeURIComponent(SECRET), new URLSearchParams({ s: SECRET }).toString().slice(2), btoa(`id:${encodeURIComponent(SECRET)}`)];
+const encodedForms = [
+  SECRET,
+  encodeURIComponent(SECRET),
+  new URLSearchParams({ s: SECRET }).toString().slice(2),
+  btoa(`id:${encodeURIComponent(SECRET)}`),
+];
 
 // A misbehaving gateway that echoes the request it got (body and Authorization) in its error page.
 let echoUrl: string;
@@ -16,10 +21,20 @@ const echo = createServer((request, response) => {
     const mode = new URL(request.url!, "http://x").pathname;
     if (mode === "/oauth-error") {
       response.writeHead(400, { "content-type": "application/json" });
-      response.end(JSON.stringify({ error: "invalid_request", error_description: `bad request: ${body} ${request.headers.authorization ?? ""}` }));
+      response.end(
+        JSON.stringify({
+          error: "invalid_request",
+          error_description: `bad request: ${body} ${request.headers.authorization ?? ""}`,
+        }),
+      );
     } else if (mode === "/k2-error") {
       response.writeHead(400, { "content-type": "application/json" });
-      response.end(JSON.stringify({ error_code: 400, error_message: [`echo ${body}`, `auth ${request.headers.authorization ?? ""}`] }));
+      response.end(
+        JSON.stringify({
+          error_code: 400,
+          error_message: [`echo ${body}`, `auth ${request.headers.authorization ?? ""}`],
+        }),
+      );
     } else {
       response.writeHead(502, { "content-type": "text/html" });
       response.end(`<pre>${body}\n${request.headers.authorization ?? ""}</pre>`);
@@ -42,8 +57,17 @@ describe("the client secret never leaks", () => {
   for (const method of ["client_secret_post", "client_secret_basic"] as const) {
     for (const path of ["/oauth-error", "/k2-error", "/html"]) {
       it(`is redacted from errors built from an echoing ${path} answer (${method})`, async () => {
-        const oauth = new OAuth2Client({ clientId: "id", clientSecret: SECRET, clientAuthentication: method, tokenEndpoint: `${echoUrl}${path}`, retries: 0 });
-        const error = await oauth.clientCredentials().then(() => expect.unreachable(), (e: unknown) => e);
+        const oauth = new OAuth2Client({
+          clientId: "id",
+          clientSecret: SECRET,
+          clientAuthentication: method,
+          tokenEndpoint: `${echoUrl}${path}`,
+          retries: 0,
+        });
+        const error = await oauth.clientCredentials().then(
+          () => expect.unreachable(),
+          (e: unknown) => e,
+        );
         const text = everyTextOf(error);
         expect(text).toContain("[REDACTED]");
         for (const form of encodedForms) expect(text).not.toContain(form);
@@ -53,7 +77,12 @@ describe("the client secret never leaks", () => {
 
   it("is absent from util.inspect and JSON of the clients", () => {
     const k2 = new K2Client({ clientId: "id", clientSecret: SECRET });
-    const oauth = new OAuth2Client({ clientId: "id", clientSecret: SECRET, tokenEndpoint: "https://auth.example/token", clientAuthentication: "client_secret_basic" });
+    const oauth = new OAuth2Client({
+      clientId: "id",
+      clientSecret: SECRET,
+      tokenEndpoint: "https://auth.example/token",
+      clientAuthentication: "client_secret_basic",
+    });
     for (const value of [k2, oauth]) {
       const text = `${inspect(value, { depth: 10, showHidden: true })}\n${JSON.stringify(value)}\n${String(value)}`;
       for (const form of encodedForms) expect(text).not.toContain(form);

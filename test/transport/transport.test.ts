@@ -54,7 +54,9 @@ describe("fetch", () => {
     const original = globalThis.fetch;
     globalThis.fetch = async (input) => {
       seen.push(String(input));
-      return new Response('{"access_token":"t","token_type":"Bearer","expires_in":60}', { headers: { "content-type": "application/json" } });
+      return new Response('{"access_token":"t","token_type":"Bearer","expires_in":60}', {
+        headers: { "content-type": "application/json" },
+      });
     };
     try {
       const oauth = new OAuth2Client({ clientId: "c", clientSecret: "s", tokenEndpoint: "https://auth.example/token" });
@@ -67,7 +69,9 @@ describe("fetch", () => {
 
   it("refuses nonsensical transport settings at construction", () => {
     for (const bad of [{ timeoutMs: -1 }, { retries: Number.NaN }, { maxRetryDelayMs: Infinity }]) {
-      expect(() => new OAuth2Client({ clientId: "c", clientSecret: "s", tokenEndpoint: "https://a.example/t", ...bad })).toThrow(InvalidInputError);
+      expect(
+        () => new OAuth2Client({ clientId: "c", clientSecret: "s", tokenEndpoint: "https://a.example/t", ...bad }),
+      ).toThrow(InvalidInputError);
     }
   });
 });

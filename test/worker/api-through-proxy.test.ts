@@ -47,7 +47,10 @@ describe("the typed API through the proxy", () => {
     const status = await getStkPushStatus(viaProxy, location);
     expect(status.data.id).toBe(location.split("/").at(-1));
     expect(status.data.type).toBe("incoming_payment");
-    expect(status.data.attributes).toMatchObject({ status: "Pending", event: { type: "Incoming Payment Request", resource: null } });
+    expect(status.data.attributes).toMatchObject({
+      status: "Pending",
+      event: { type: "Incoming Payment Request", resource: null },
+    });
     const reads = (await upstream.requests()).filter((r) => r.method === "GET" && r.path.startsWith("/api/"));
     expect(reads.map((r) => r.path)).toEqual([new URL(location).pathname]);
   });
@@ -55,7 +58,10 @@ describe("the typed API through the proxy", () => {
   it("follows a Location K2 gave without /api/v2, which the proxy restores", async () => {
     const viaProxy = throughProxy();
     const id = (await createStkPush(viaProxy, request)).split("/").at(-1)!;
-    await upstream.inject("/api/v2/incoming_payments", { status: 201, headers: { location: `${sandboxUrl()}/incoming_payments/${id}` } });
+    await upstream.inject("/api/v2/incoming_payments", {
+      status: 201,
+      headers: { location: `${sandboxUrl()}/incoming_payments/${id}` },
+    });
 
     const location = await createStkPush(viaProxy, request);
 
@@ -64,21 +70,34 @@ describe("the typed API through the proxy", () => {
   });
 
   it("sends nothing through the proxy for an invalid request", async () => {
-    const error = await createStkPush(throughProxy(), { ...request, amount: { currency: "KES", value: "-20" } }).catch((e: unknown) => e);
+    const error = await createStkPush(throughProxy(), { ...request, amount: { currency: "KES", value: "-20" } }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(K2ValidationError);
     expect(await upstream.requests()).toEqual([]);
   });
 
   it("refuses a location off the proxy's origin, K2's own included, before sending the key", async () => {
-    for (const location of [`${sandboxUrl()}/api/v2/incoming_payments/x`, "https://evil.example/api/v2/incoming_payments/x"]) {
+    for (const location of [
+      `${sandboxUrl()}/api/v2/incoming_payments/x`,
+      "https://evil.example/api/v2/incoming_payments/x",
+    ]) {
       await expect(getStkPushStatus(throughProxy(), location)).rejects.toBeInstanceOf(InvalidInputError);
     }
     expect(await upstream.requests()).toEqual([]);
   });
 
   it("parses a signed result inside workerd", async () => {
-    const body = JSON.stringify({ data: { id: "r1", type: "incoming_payment", attributes: { status: "Success" } } }, null, 2);
-    const notification = await parseWebhook(new TextEncoder().encode(body), await signWebhook(body, "api-key-for-workerd"), "api-key-for-workerd");
+    const body = JSON.stringify(
+      { data: { id: "r1", type: "incoming_payment", attributes: { status: "Success" } } },
+      null,
+      2,
+    );
+    const notification = await parseWebhook(
+      new TextEncoder().encode(body),
+      await signWebhook(body, "api-key-for-workerd"),
+      "api-key-for-workerd",
+    );
     expect(notification).toMatchObject({ kind: "result", type: "incoming_payment" });
   });
 });

@@ -24,6 +24,8 @@ describe("K2_BASE_URL", () => {
 
   it("takes the sandbox's loopback origin and K2's https origins", () => {
     expect(readConfig({ ...baseEnv, K2_BASE_URL: "http://127.0.0.1:8788" }).k2Origin).toBe("http://127.0.0.1:8788");
-    expect(readConfig({ ...baseEnv, K2_BASE_URL: "https://api.kopokopo.com" }).k2Origin).toBe("https://api.kopokopo.com");
+    expect(readConfig({ ...baseEnv, K2_BASE_URL: "https://api.kopokopo.com" }).k2Origin).toBe(
+      "https://api.kopokopo.com",
+    );
   });
 });

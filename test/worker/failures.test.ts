@@ -30,7 +30,11 @@ describe("configuration errors", () => {
     it(`${name}: 500 naming ${setting}, never its value, logged once`, async () => {
       const env = { ...baseEnv, ...override } as Env;
       const { proxy, logs, rawLogs } = isolate();
-      const answers = [await proxy(poll(), env), await proxy(poll(), env), await proxy(proxyRequest("/healthz", { key: null }), env)];
+      const answers = [
+        await proxy(poll(), env),
+        await proxy(poll(), env),
+        await proxy(proxyRequest("/healthz", { key: null }), env),
+      ];
 
       for (const answer of answers) {
         expect(answer.status).toBe(500);
@@ -39,7 +43,9 @@ describe("configuration errors", () => {
         const value = override[setting];
         if (typeof value === "string" && value.trim()) expect(JSON.stringify(body)).not.toContain(value);
       }
-      expect(logs.filter((line) => line.event === "configuration_error")).toEqual([expect.objectContaining({ setting })]);
+      expect(logs.filter((line) => line.event === "configuration_error")).toEqual([
+        expect.objectContaining({ setting }),
+      ]);
       expect(logs.filter((line) => line.status === 500)).toHaveLength(3);
       for (const line of rawLogs) expect(line).not.toContain(baseEnv.K2_CLIENT_SECRET);
       expect(await upstream.requests()).toEqual([]);
@@ -50,8 +56,12 @@ describe("configuration errors", () => {
 describe("KV failures", () => {
   const failing = (mode: "throw" | "429") =>
     ({
-      get: () => (mode === "throw" ? Promise.reject(new Error("KV GET failed: 500")) : Promise.reject(new Error("KV GET failed: 429 Too Many Requests"))),
-      put: () => Promise.reject(new Error(mode === "throw" ? "KV PUT failed: 500" : "KV PUT failed: 429 Too Many Requests")),
+      get: () =>
+        mode === "throw"
+          ? Promise.reject(new Error("KV GET failed: 500"))
+          : Promise.reject(new Error("KV GET failed: 429 Too Many Requests")),
+      put: () =>
+        Promise.reject(new Error(mode === "throw" ? "KV PUT failed: 500" : "KV PUT failed: 429 Too Many Requests")),
       delete: () => Promise.reject(new Error("KV DELETE failed")),
     }) as unknown as KVNamespace;
 
@@ -61,7 +71,12 @@ describe("KV failures", () => {
       const env = { ...baseEnv, TOKEN_CACHE: failing(mode) };
       for (let i = 0; i < 10; i++) expect((await proxy(poll(), env)).status).toBe(201);
       expect(await upstream.requestsTo("/oauth/token")).toHaveLength(1);
-      expect(logs.filter((line) => line.event === "kv_error").map((line) => line.operation).sort()).toEqual(["get", "set"]);
+      expect(
+        logs
+          .filter((line) => line.event === "kv_error")
+          .map((line) => line.operation)
+          .sort(),
+      ).toEqual(["get", "set"]);
     });
   }
 });
@@ -101,7 +116,11 @@ describe("K2 trouble", () => {
 
   it("passes K2's 5xx through as K2 sent it", async () => {
     const { proxy } = isolate();
-    await upstream.inject("/api/v2/polling", { status: 503, headers: { "content-type": "text/html", "retry-after": "7" }, body: "<h1>maintenance</h1>" });
+    await upstream.inject("/api/v2/polling", {
+      status: 503,
+      headers: { "content-type": "text/html", "retry-after": "7" },
+      body: "<h1>maintenance</h1>",
+    });
     const response = await proxy(poll(), baseEnv);
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("7");

@@ -4,7 +4,10 @@ import type { Env } from "../../worker/config.js";
 import { createProxy } from "../../worker/proxy.js";
 import { TEST_PROXY_KEYS } from "./keys.js";
 
-export const baseEnv = workerEnv as unknown as Required<Pick<Env, "K2_BASE_URL" | "K2_CLIENT_ID" | "K2_CLIENT_SECRET" | "PROXY_KEYS" | "TOKEN_CACHE">> & Env;
+export const baseEnv = workerEnv as unknown as Required<
+  Pick<Env, "K2_BASE_URL" | "K2_CLIENT_ID" | "K2_CLIENT_SECRET" | "PROXY_KEYS" | "TOKEN_CACHE">
+> &
+  Env;
 
 export const KEY = TEST_PROXY_KEYS[0];
 
@@ -36,7 +39,11 @@ export function countedKv(kv: KVNamespace = baseEnv.TOKEN_CACHE): { kv: KVNamesp
 }
 
 /** A new isolate: its own memory, logs captured as parsed lines. */
-export function isolate(): { proxy: ReturnType<typeof createProxy>; logs: Record<string, unknown>[]; rawLogs: string[] } {
+export function isolate(): {
+  proxy: ReturnType<typeof createProxy>;
+  logs: Record<string, unknown>[];
+  rawLogs: string[];
+} {
   const logs: Record<string, unknown>[] = [];
   const rawLogs: string[] = [];
   const proxy = createProxy({

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { KvTokenCache, type TokenSet } from "../../src/index.js";
 import { baseEnv } from "./harness.js";
 
-const token = { accessToken: "kv-test-token", tokenType: "Bearer", expiresIn: 3600, expiresAt: Date.now() + 3600_000, raw: {} } as TokenSet;
+const token = {
+  accessToken: "kv-test-token",
+  tokenType: "Bearer",
+  expiresIn: 3600,
+  expiresAt: Date.now() + 3600_000,
+  raw: {},
+} as TokenSet;
 
 describe("KvTokenCache on real KV", () => {
   it("writes with the TTL as expirationTtl and reads the token set back", async () => {

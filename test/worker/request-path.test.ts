@@ -10,7 +10,12 @@ beforeEach(async () => {
 });
 
 const post = (path: string, body: unknown, init: RequestInit & { key?: string | null } = {}) =>
-  proxyRequest(path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" }, ...init });
+  proxyRequest(path, {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+    ...init,
+  });
 
 describe("the request path", () => {
   it("fetches one token and reuses it across 500 requests, reading KV once", async () => {
@@ -20,7 +25,9 @@ describe("the request path", () => {
 
     const statuses: number[] = [];
     for (let batch = 0; batch < 5; batch++) {
-      const responses = await Promise.all(Array.from({ length: 100 }, () => proxy(post("/api/v2/polling", { scope: "company" }), env)));
+      const responses = await Promise.all(
+        Array.from({ length: 100 }, () => proxy(post("/api/v2/polling", { scope: "company" }), env)),
+      );
       statuses.push(...responses.map((r) => r.status));
     }
 
@@ -52,7 +59,9 @@ describe("the request path", () => {
     const { proxy } = isolate();
     expect((await proxy(post("/api/v2/polling", {}), baseEnv)).status).toBe(201);
     const smallBodies = { ...baseEnv, MAX_BODY_BYTES: "16" };
-    expect((await proxy(post("/api/v2/polling", { scope: "company", padding: "x".repeat(32) }), smallBodies)).status).toBe(413);
+    expect(
+      (await proxy(post("/api/v2/polling", { scope: "company", padding: "x".repeat(32) }), smallBodies)).status,
+    ).toBe(413);
     expect((await proxy(post("/api/v2/polling", {}), smallBodies)).status).toBe(201);
     expect(await upstream.requestsTo("/oauth/token")).toHaveLength(1);
   });
@@ -81,7 +90,8 @@ describe("the request path", () => {
     const { kv, calls } = countedKv();
     const second = isolate();
 
-    for (let i = 0; i < 20; i++) expect((await second.proxy(post("/api/v2/polling", {}), { ...baseEnv, TOKEN_CACHE: kv })).status).toBe(201);
+    for (let i = 0; i < 20; i++)
+      expect((await second.proxy(post("/api/v2/polling", {}), { ...baseEnv, TOKEN_CACHE: kv })).status).toBe(201);
 
     expect(await upstream.requestsTo("/oauth/token")).toHaveLength(1);
     expect(calls.get).toHaveLength(1);
@@ -123,12 +133,18 @@ describe("the request path", () => {
 
     const status = await proxy(proxyRequest(new URL(location).pathname), baseEnv);
     expect(status.status).toBe(200);
-    expect((await status.json<any>()).data).toMatchObject({ type: "incoming_payment", attributes: { till_number: "K000000", status: "Pending" } });
+    expect((await status.json<any>()).data).toMatchObject({
+      type: "incoming_payment",
+      attributes: { till_number: "K000000", status: "Pending" },
+    });
   });
 
   it("puts /api/vN back into a Location that K2 gave without it, and leaves foreign ones alone", async () => {
     const { proxy } = isolate();
-    await upstream.inject("/api/v1/payments", { status: 201, headers: { location: `${sandboxUrl()}/payments/abc-123?x=1` } });
+    await upstream.inject("/api/v1/payments", {
+      status: 201,
+      headers: { location: `${sandboxUrl()}/payments/abc-123?x=1` },
+    });
     await upstream.inject("/api/v1/payments", { status: 302, headers: { location: "https://evil.example/steal" } });
 
     const created = await proxy(post("/api/v1/payments", {}), baseEnv);
@@ -166,11 +182,23 @@ describe("the request path", () => {
     expect(forwarded.method).toBe("POST");
     expect(forwarded.path).toBe("/api/v2/webhook_subscriptions?page=2&filter=a%20b");
     expect(forwarded.body).toBe('{"event_type":"buygoods_transaction_received"}');
-    expect(forwarded.headers).toMatchObject({ "content-type": "application/json", accept: "application/json", "idempotency-key": "abc-123", "x-request-id": "caller-id-42" });
+    expect(forwarded.headers).toMatchObject({
+      "content-type": "application/json",
+      accept: "application/json",
+      "idempotency-key": "abc-123",
+      "x-request-id": "caller-id-42",
+    });
     expect(forwarded.headers.authorization).toMatch(/^Bearer /);
     expect(forwarded.headers.authorization).not.toContain(KEY);
     expect(new URL(sandboxUrl()).host).toBe(forwarded.headers.host);
-    for (const name of ["cookie", "x-forwarded-for", "x-forwarded-host", "cf-connecting-ip", "forwarded", "x-drop-me"]) {
+    for (const name of [
+      "cookie",
+      "x-forwarded-for",
+      "x-forwarded-host",
+      "cf-connecting-ip",
+      "forwarded",
+      "x-drop-me",
+    ]) {
       expect(forwarded.headers[name], name).toBeUndefined();
     }
     expect(response.headers.get("x-request-id")).toBe("caller-id-42");
@@ -180,7 +208,10 @@ describe("the request path", () => {
     const { proxy } = isolate();
     const response = await proxy(post("/api/v2/incoming_payments", { till_number: "K1" }), baseEnv);
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error_code: 400, error_message: expect.arrayContaining(["Currency must be KES"]) });
+    expect(await response.json()).toMatchObject({
+      error_code: 400,
+      error_message: expect.arrayContaining(["Currency must be KES"]),
+    });
   });
 
   it("answers /healthz without authentication and without revealing anything", async () => {
@@ -198,7 +229,13 @@ describe("the request path", () => {
     await proxy(proxyRequest("/oauth/token", { method: "POST" }), baseEnv);
 
     expect(logs).toHaveLength(3);
-    expect(logs[0]).toMatchObject({ method: "POST", path: "/api/v2/polling", status: 201, tokenSource: "fetched", replayed: false });
+    expect(logs[0]).toMatchObject({
+      method: "POST",
+      path: "/api/v2/polling",
+      status: 201,
+      tokenSource: "fetched",
+      replayed: false,
+    });
     expect(typeof logs[0].upstreamMs).toBe("number");
     expect(typeof logs[0].requestId).toBe("string");
     expect(logs[1]).toMatchObject({ status: 401, error: "unauthorized" });
@@ -206,20 +243,30 @@ describe("the request path", () => {
     const [token] = await upstream.requestsTo("/api/v2/polling");
     const accessToken = token.headers.authorization.replace("Bearer ", "");
     for (const line of rawLogs) {
-      for (const secret of [accessToken, baseEnv.K2_CLIENT_SECRET, ...TEST_PROXY_KEYS, "wrong-key-wrong-key-wrong"]) expect(line).not.toContain(secret);
+      for (const secret of [accessToken, baseEnv.K2_CLIENT_SECRET, ...TEST_PROXY_KEYS, "wrong-key-wrong-key-wrong"])
+        expect(line).not.toContain(secret);
     }
   });
 
   it("gives every answer a request id", async () => {
     const { proxy } = isolate();
-    for (const request of [post("/api/v2/polling", {}), proxyRequest("/nope"), proxyRequest("/api/v1/x", { key: null }), proxyRequest("/healthz")]) {
+    for (const request of [
+      post("/api/v2/polling", {}),
+      proxyRequest("/nope"),
+      proxyRequest("/api/v1/x", { key: null }),
+      proxyRequest("/healthz"),
+    ]) {
       expect((await proxy(request, baseEnv)).headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     }
   });
 
   it("accepts the Bearer scheme in any case and either of two rotated keys", async () => {
     const { proxy } = isolate();
-    for (const authorization of [`bearer ${TEST_PROXY_KEYS[0]}`, `Bearer ${TEST_PROXY_KEYS[1]}`, `BEARER ${TEST_PROXY_KEYS[1]}`]) {
+    for (const authorization of [
+      `bearer ${TEST_PROXY_KEYS[0]}`,
+      `Bearer ${TEST_PROXY_KEYS[1]}`,
+      `BEARER ${TEST_PROXY_KEYS[1]}`,
+    ]) {
       expect((await proxy(post("/api/v2/polling", {}, { headers: { authorization } }), baseEnv)).status).toBe(201);
     }
   });

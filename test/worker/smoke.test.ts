@@ -6,11 +6,13 @@ import { upstream } from "./sandbox-control.js";
 
 it("forwards through the real Worker entry", async () => {
   await upstream.reset();
-  const response = await (exports as any).default.fetch(new Request("https://proxy.example/api/v2/polling", {
-    method: "POST",
-    headers: { authorization: `Bearer ${TEST_PROXY_KEYS[0]}`, "content-type": "application/json" },
-    body: "{}",
-  }));
+  const response = await (exports as any).default.fetch(
+    new Request("https://proxy.example/api/v2/polling", {
+      method: "POST",
+      headers: { authorization: `Bearer ${TEST_PROXY_KEYS[0]}`, "content-type": "application/json" },
+      body: "{}",
+    }),
+  );
   expect(response.status).toBe(201);
   expect((await upstream.requestsTo("/oauth/token")).length).toBe(1);
   expect(typeof (env as any).TOKEN_CACHE.get).toBe("function");

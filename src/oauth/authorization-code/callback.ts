@@ -15,11 +15,7 @@ export type AuthorizationCallbackInput = URL | string | Request | URLSearchParam
 
 /** Why {@link AuthorizationCallbackError} refused a callback. */
 export type AuthorizationCallbackFailure =
-  | "state_missing"
-  | "state_mismatch"
-  | "issuer_mismatch"
-  | "code_missing"
-  | "unreadable";
+  "state_missing" | "state_mismatch" | "issuer_mismatch" | "code_missing" | "unreadable";
 
 /**
  * A callback that must not be trusted or cannot be used: its `state` is missing or not the one this
@@ -29,7 +25,9 @@ export type AuthorizationCallbackFailure =
  * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-10.12 | RFC 6749, section 10.12}
  * @example
  * ```ts
- * catch (e) { if (e instanceof AuthorizationCallbackError) return new Response("Please sign in again", { status: 400 }); }
+ * catch (e) {
+ *   if (e instanceof AuthorizationCallbackError) return new Response("Please sign in again", { status: 400 });
+ * }
  * ```
  */
 export class AuthorizationCallbackError extends InvalidInputError {
@@ -78,7 +76,10 @@ export function checkCallback(parameters: URLSearchParams, expect: CallbackExpec
   }
   const state = parameters.get("state");
   if (state !== null && expect.expectedState !== undefined && state !== expect.expectedState) {
-    throw new AuthorizationCallbackError("state_mismatch", "The callback's state does not match this authorization request");
+    throw new AuthorizationCallbackError(
+      "state_mismatch",
+      "The callback's state does not match this authorization request",
+    );
   }
   const iss = parameters.get("iss");
   if (iss !== null && expect.issuer !== undefined && iss !== expect.issuer) {
@@ -94,7 +95,10 @@ export function checkCallback(parameters: URLSearchParams, expect: CallbackExpec
     });
   }
   if (state === null && expect.returnsState) {
-    throw new AuthorizationCallbackError("state_missing", "The callback has no state: it cannot be tied to an authorization request");
+    throw new AuthorizationCallbackError(
+      "state_missing",
+      "The callback has no state: it cannot be tied to an authorization request",
+    );
   }
   const code = parameters.get("code");
   if (!code) throw new AuthorizationCallbackError("code_missing", "The callback has neither code nor error");

@@ -61,7 +61,13 @@ describe("createAuthorizationURL", () => {
   it("adds extra parameters without letting them override the request's own", async () => {
     const oauth = new OAuth2Client({ ...base, redirectUri: "https://app.example.test/cb" });
     const { url, state } = await oauth.createAuthorizationURL({
-      parameters: { prompt: "consent", login_hint: "jane@example.test", state: "attacker", code_challenge_method: "plain", client_id: "other" },
+      parameters: {
+        prompt: "consent",
+        login_hint: "jane@example.test",
+        state: "attacker",
+        code_challenge_method: "plain",
+        client_id: "other",
+      },
     });
     expect(url.searchParams.get("prompt")).toBe("consent");
     expect(url.searchParams.get("login_hint")).toBe("jane@example.test");
@@ -71,7 +77,11 @@ describe("createAuthorizationURL", () => {
   });
 
   it("says what is missing or wrong before building anything", async () => {
-    const noEndpoint = new OAuth2Client({ clientId: "a", tokenEndpoint: base.tokenEndpoint, redirectUri: "https://a.test/cb" });
+    const noEndpoint = new OAuth2Client({
+      clientId: "a",
+      tokenEndpoint: base.tokenEndpoint,
+      redirectUri: "https://a.test/cb",
+    });
     await expect(noEndpoint.createAuthorizationURL()).rejects.toThrow(/authorizationEndpoint is not configured/);
 
     const oauth = new OAuth2Client(base);

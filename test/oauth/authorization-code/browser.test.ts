@@ -65,7 +65,8 @@ function page(config: Record<string, string>): string {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(DIST, "index.js"))) throw new Error("dist/index.js is missing: run `npm run build` first (npm test does)");
+  if (!existsSync(join(DIST, "index.js")))
+    throw new Error("dist/index.js is missing: run `npm run build` first (npm test does)");
   pages = createServer((request, response) => {
     const { pathname } = new URL(request.url ?? "/", "http://localhost");
     served.push(pathname);
@@ -114,68 +115,75 @@ afterAll(async () => {
   await new Promise((resolve) => pages?.close(resolve));
 });
 
-it("Chromium signs a user in with the built bundle: PKCE, login, consent, exchange and refresh", { timeout: 30_000 }, async () => {
-  const context = await browser.newContext();
-  // The provider's dev pages import a web font; nothing leaves loopback.
-  await context.route(
-    (url) => url.hostname !== "127.0.0.1",
-    (route) => route.abort(),
-  );
-  const browserPage = await context.newPage();
-  const errors: string[] = [];
-  const tokenRequests: PlaywrightRequest[] = [];
-  const authorizationRequests: URL[] = [];
-  browserPage.on("pageerror", (error) => errors.push(error.message));
-  browserPage.on("request", (request) => {
-    if (request.url() === oidc.tokenEndpoint) tokenRequests.push(request);
-    if (request.url().startsWith(oidc.authorizationEndpoint)) authorizationRequests.push(new URL(request.url()));
-  });
+it(
+  "Chromium signs a user in with the built bundle: PKCE, login, consent, exchange and refresh",
+  { timeout: 30_000 },
+  async () => {
+    const context = await browser.newContext();
+    // The provider's dev pages import a web font; nothing leaves loopback.
+    await context.route(
+      (url) => url.hostname !== "127.0.0.1",
+      (route) => route.abort(),
+    );
+    const browserPage = await context.newPage();
+    const errors: string[] = [];
+    const tokenRequests: PlaywrightRequest[] = [];
+    const authorizationRequests: URL[] = [];
+    browserPage.on("pageerror", (error) => errors.push(error.message));
+    browserPage.on("request", (request) => {
+      if (request.url() === oidc.tokenEndpoint) tokenRequests.push(request);
+      if (request.url().startsWith(oidc.authorizationEndpoint)) authorizationRequests.push(new URL(request.url()));
+    });
 
-  await browserPage.goto(`${origin}/login`);
-  await browserPage.waitForURL(`${oidc.issuer}/interaction/**`);
-  await browserPage.fill('input[name="login"]', "bob");
-  await browserPage.fill('input[name="password"]', "any password");
-  await browserPage.click('button[type="submit"]');
-  await browserPage.waitForSelector('input[name="prompt"][value="consent"]', { state: "attached" });
-  await browserPage.click('button[type="submit"]');
-  await browserPage.waitForURL(`${origin}/callback?**`);
-  await browserPage.waitForFunction("window.signInResult !== undefined", null, { timeout: 10_000 });
-  const result = (await browserPage.evaluate("window.signInResult")) as {
-    ok: boolean;
-    message?: string;
-    userAgent: string;
-    token: { accessToken: string; refreshToken: string; tokenType: string; expiresAt: number };
-    refreshed: { accessToken: string; refreshToken: string };
-  };
-  const exchangeOrigin = await tokenRequests[0]?.headerValue("origin");
-  await context.close();
+    await browserPage.goto(`${origin}/login`);
+    await browserPage.waitForURL(`${oidc.issuer}/interaction/**`);
+    await browserPage.fill('input[name="login"]', "bob");
+    await browserPage.fill('input[name="password"]', "any password");
+    await browserPage.click('button[type="submit"]');
+    await browserPage.waitForSelector('input[name="prompt"][value="consent"]', { state: "attached" });
+    await browserPage.click('button[type="submit"]');
+    await browserPage.waitForURL(`${origin}/callback?**`);
+    await browserPage.waitForFunction("window.signInResult !== undefined", null, { timeout: 10_000 });
+    const result = (await browserPage.evaluate("window.signInResult")) as {
+      ok: boolean;
+      message?: string;
+      userAgent: string;
+      token: { accessToken: string; refreshToken: string; tokenType: string; expiresAt: number };
+      refreshed: { accessToken: string; refreshToken: string };
+    };
+    const exchangeOrigin = await tokenRequests[0]?.headerValue("origin");
+    await context.close();
 
-  expect(errors).toEqual([]);
-  expect(result.message).toBeUndefined();
-  expect(result.ok).toBe(true);
-  expect(result.userAgent).toContain("Chrome/");
-  // The page loaded the built bundle from its own origin.
-  expect(served).toContain("/dist/index.js");
+    expect(errors).toEqual([]);
+    expect(result.message).toBeUndefined();
+    expect(result.ok).toBe(true);
+    expect(result.userAgent).toContain("Chrome/");
+    // The page loaded the built bundle from its own origin.
+    expect(served).toContain("/dist/index.js");
 
-  // The token is real: the provider issued it to the public client for the user who signed in.
-  expect(result.token.tokenType).toBe("Bearer");
-  expect(result.token.expiresAt).toBeGreaterThan(Date.now());
-  expect(await oidc.provider.AccessToken.find(result.token.accessToken)).toMatchObject({ clientId: CLIENT_ID, accountId: "bob" });
-  expect(await oidc.provider.AccessToken.find(result.refreshed.accessToken)).toMatchObject({ accountId: "bob" });
-  // A public client's refresh token rotates (oidc-provider's default for clients without a secret).
-  expect(result.refreshed.refreshToken).not.toBe(result.token.refreshToken);
+    // The token is real: the provider issued it to the public client for the user who signed in.
+    expect(result.token.tokenType).toBe("Bearer");
+    expect(result.token.expiresAt).toBeGreaterThan(Date.now());
+    expect(await oidc.provider.AccessToken.find(result.token.accessToken)).toMatchObject({
+      clientId: CLIENT_ID,
+      accountId: "bob",
+    });
+    expect(await oidc.provider.AccessToken.find(result.refreshed.accessToken)).toMatchObject({ accountId: "bob" });
+    // A public client's refresh token rotates (oidc-provider's default for clients without a secret).
+    expect(result.refreshed.refreshToken).not.toBe(result.token.refreshToken);
 
-  // What the browser sent: PKCE verifier and client_id, from the page's origin, never a secret.
-  expect(tokenRequests).toHaveLength(2);
-  const exchange = new URLSearchParams(tokenRequests[0]!.postData() ?? "");
-  expect(exchange.get("grant_type")).toBe("authorization_code");
-  expect(exchange.get("client_id")).toBe(CLIENT_ID);
-  expect(exchange.get("code_verifier")).toMatch(/^[A-Za-z0-9_-]{43}$/);
-  expect(exchange.has("client_secret")).toBe(false);
-  expect(exchangeOrigin).toBe(origin);
-  // The authorization request the page navigated to carried a fresh state and an S256 challenge.
-  expect(authorizationRequests[0]!.searchParams.get("code_challenge_method")).toBe("S256");
-  expect(authorizationRequests[0]!.searchParams.get("state")).toMatch(/^[A-Za-z0-9_-]{43}$/);
-  expect(authorizationRequests[0]!.searchParams.get("redirect_uri")).toBe(`${origin}/callback`);
-  expect(new URLSearchParams(tokenRequests[1]!.postData() ?? "").get("grant_type")).toBe("refresh_token");
-});
+    // What the browser sent: PKCE verifier and client_id, from the page's origin, never a secret.
+    expect(tokenRequests).toHaveLength(2);
+    const exchange = new URLSearchParams(tokenRequests[0]!.postData() ?? "");
+    expect(exchange.get("grant_type")).toBe("authorization_code");
+    expect(exchange.get("client_id")).toBe(CLIENT_ID);
+    expect(exchange.get("code_verifier")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(exchange.has("client_secret")).toBe(false);
+    expect(exchangeOrigin).toBe(origin);
+    // The authorization request the page navigated to carried a fresh state and an S256 challenge.
+    expect(authorizationRequests[0]!.searchParams.get("code_challenge_method")).toBe("S256");
+    expect(authorizationRequests[0]!.searchParams.get("state")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(authorizationRequests[0]!.searchParams.get("redirect_uri")).toBe(`${origin}/callback`);
+    expect(new URLSearchParams(tokenRequests[1]!.postData() ?? "").get("grant_type")).toBe("refresh_token");
+  },
+);

@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { AuthorizationCallbackError, InvalidInputError, OAuth2Client, OAuth2Error } from "../../../src/index.js";
 
 const oauth = new OAuth2Client({ clientId: "app", tokenEndpoint: "https://auth.example.test/token" });
-const lenient = new OAuth2Client({ clientId: "app", tokenEndpoint: "https://auth.example.test/token", returnsState: false });
+const lenient = new OAuth2Client({
+  clientId: "app",
+  tokenEndpoint: "https://auth.example.test/token",
+  returnsState: false,
+});
 const CALLBACK = "https://app.example.test/callback";
 
 function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -55,14 +59,20 @@ describe("validateCallback: where the answer can come from", () => {
     const form = new FormData();
     form.set("code", "multipart-code");
     form.set("state", "s1");
-    expect(await oauth.validateCallback(new Request(CALLBACK, { method: "POST", body: form }), "s1")).toBe("multipart-code");
+    expect(await oauth.validateCallback(new Request(CALLBACK, { method: "POST", body: form }), "s1")).toBe(
+      "multipart-code",
+    );
   });
 
   it("refuses what is not a callback", async () => {
     await expect(oauth.validateCallback(42 as never, "s1")).rejects.toBeInstanceOf(InvalidInputError);
     const error = await failure(
       oauth.validateCallback(
-        new Request(CALLBACK, { method: "POST", headers: { "content-type": "multipart/form-data; boundary=x" }, body: "garbage" }),
+        new Request(CALLBACK, {
+          method: "POST",
+          headers: { "content-type": "multipart/form-data; boundary=x" },
+          body: "garbage",
+        }),
         "s1",
       ),
     );
@@ -73,10 +83,18 @@ describe("validateCallback: where the answer can come from", () => {
 describe("validateCallback: what is accepted", () => {
   it("turns an error callback into OAuth2Error with status 0", async () => {
     const error = await failure(
-      oauth.validateCallback(`${CALLBACK}?error=access_denied&error_description=User+said+no&error_uri=https%3A%2F%2Fx.test&state=s1`, "s1"),
+      oauth.validateCallback(
+        `${CALLBACK}?error=access_denied&error_description=User+said+no&error_uri=https%3A%2F%2Fx.test&state=s1`,
+        "s1",
+      ),
     );
     expect(error).toBeInstanceOf(OAuth2Error);
-    expect(error).toMatchObject({ error: "access_denied", errorDescription: "User said no", errorUri: "https://x.test", status: 0 });
+    expect(error).toMatchObject({
+      error: "access_denied",
+      errorDescription: "User said no",
+      errorUri: "https://x.test",
+      status: 0,
+    });
   });
 
   it("reports the provider's error even when it came back without state", async () => {
@@ -105,11 +123,17 @@ describe("validateCallback: what is accepted", () => {
     expect(await lenient.validateCallback("code=c0de", "s1")).toBe("c0de");
     expect(await lenient.validateCallback("code=c0de")).toBe("c0de");
     expect(await lenient.validateCallback("code=c0de&state=s1", "s1")).toBe("c0de");
-    await expect(lenient.validateCallback("code=c0de&state=s2", "s1")).rejects.toMatchObject({ reason: "state_mismatch" });
+    await expect(lenient.validateCallback("code=c0de&state=s2", "s1")).rejects.toMatchObject({
+      reason: "state_mismatch",
+    });
   });
 
   it("checks iss against a configured issuer, and tolerates its absence", async () => {
-    const checked = new OAuth2Client({ clientId: "app", tokenEndpoint: "https://auth.example.test/token", issuer: "https://auth.example.test" });
+    const checked = new OAuth2Client({
+      clientId: "app",
+      tokenEndpoint: "https://auth.example.test/token",
+      issuer: "https://auth.example.test",
+    });
     expect(await checked.validateCallback("code=c&state=s&iss=https%3A%2F%2Fauth.example.test", "s")).toBe("c");
     expect(await checked.validateCallback("code=c&state=s", "s")).toBe("c");
     await expect(checked.validateCallback("code=c&state=s&iss=https%3A%2F%2Fevil.test", "s")).rejects.toMatchObject({

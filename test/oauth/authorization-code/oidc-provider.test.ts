@@ -31,8 +31,18 @@ beforeAll(async () => {
   };
   server = await startOidcServer(
     [
-      { client_id: "web-app", client_secret: SECRET, token_endpoint_auth_method: "client_secret_basic", ...authorizationCode },
-      { client_id: "rotating-app", client_secret: ROTATING_SECRET, token_endpoint_auth_method: "client_secret_post", ...authorizationCode },
+      {
+        client_id: "web-app",
+        client_secret: SECRET,
+        token_endpoint_auth_method: "client_secret_basic",
+        ...authorizationCode,
+      },
+      {
+        client_id: "rotating-app",
+        client_secret: ROTATING_SECRET,
+        token_endpoint_auth_method: "client_secret_post",
+        ...authorizationCode,
+      },
       { client_id: "public-app", token_endpoint_auth_method: "none", ...authorizationCode },
     ],
     {
@@ -46,12 +56,16 @@ afterAll(async () => {
   await server?.close();
 });
 
-function client(clientId: "web-app" | "rotating-app" | "public-app", extra: Partial<ConstructorParameters<typeof OAuth2Client>[0]> = {}) {
+function client(
+  clientId: "web-app" | "rotating-app" | "public-app",
+  extra: Partial<ConstructorParameters<typeof OAuth2Client>[0]> = {},
+) {
   const secrets = { "web-app": SECRET, "rotating-app": ROTATING_SECRET, "public-app": undefined };
   return new OAuth2Client({
     clientId,
     clientSecret: secrets[clientId],
-    clientAuthentication: clientId === "web-app" ? "client_secret_basic" : clientId === "rotating-app" ? "client_secret_post" : "none",
+    clientAuthentication:
+      clientId === "web-app" ? "client_secret_basic" : clientId === "rotating-app" ? "client_secret_post" : "none",
     authorizationEndpoint: server.authorizationEndpoint,
     tokenEndpoint: server.tokenEndpoint,
     revocationEndpoint: server.revocationEndpoint,
@@ -63,7 +77,10 @@ function client(clientId: "web-app" | "rotating-app" | "public-app", extra: Part
 
 /** The whole interactive part: authorization URL, login, consent, callback, validated code. */
 async function authorize(oauth: OAuth2Client, parameters: Record<string, string> = {}) {
-  const request = await oauth.createAuthorizationURL({ scope: SCOPE, parameters: { prompt: "consent", ...parameters } });
+  const request = await oauth.createAuthorizationURL({
+    scope: SCOPE,
+    parameters: { prompt: "consent", ...parameters },
+  });
   const { callback, prompts } = await authorizeAsUser(request.url, REDIRECT_URI);
   return { ...request, callback, prompts };
 }
@@ -158,7 +175,9 @@ describe("authorization-code grant with PKCE against oidc-provider", () => {
 
     const mixedUp = client("web-app", { issuer: "https://other-issuer.example.test" });
     const second = await authorize(mixedUp);
-    await expect(mixedUp.validateCallback(second.callback, second.state)).rejects.toMatchObject({ reason: "issuer_mismatch" });
+    await expect(mixedUp.validateCallback(second.callback, second.state)).rejects.toMatchObject({
+      reason: "issuer_mismatch",
+    });
   });
 
   it("throws OAuth2Error access_denied when the user cancels", async () => {
@@ -168,7 +187,11 @@ describe("authorization-code grant with PKCE against oidc-provider", () => {
 
     const error = await oauth.validateCallback(callback, state).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OAuth2Error);
-    expect(error).toMatchObject({ error: "access_denied", errorDescription: "End-User aborted interaction", status: 0 });
+    expect(error).toMatchObject({
+      error: "access_denied",
+      errorDescription: "End-User aborted interaction",
+      status: 0,
+    });
   });
 
   it("refuses a replayed code, and the provider revokes what the code gave", async () => {
@@ -231,7 +254,12 @@ describe("refresh and revocation against oidc-provider", () => {
     const stored = await signIn(oauth);
     let clock = Date.now();
     const reported: TokenSet[] = [];
-    const tokens = new RefreshingTokenSource({ client: oauth, token: stored, now: () => clock, onTokens: (next) => void reported.push(next) });
+    const tokens = new RefreshingTokenSource({
+      client: oauth,
+      token: stored,
+      now: () => clock,
+      onTokens: (next) => void reported.push(next),
+    });
 
     expect(await tokens.getAccessToken()).toBe(stored.accessToken);
     expect(reported).toEqual([]);
