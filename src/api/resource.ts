@@ -8,7 +8,7 @@ import { InvalidInputError } from "../errors.ts";
 import { readK2Error } from "../k2/errors.ts";
 import { type Exchange } from "../transport/transport.ts";
 import { readExchange, readJson, unexpected } from "../transport/answer.ts";
-import { checkedUrl, urlOnOrigin } from "../transport/origin.ts";
+import { checkedUrl, originGuard } from "../transport/origin.ts";
 import { noRedaction } from "../transport/redaction.ts";
 import { isPlainObject } from "./validation.ts";
 
@@ -87,7 +87,7 @@ export async function create(
   body: unknown,
   options: K2CallOptions = {},
 ): Promise<string> {
-  const target = urlOnOrigin(originOf(k2), `/api/${collection.version}/${collection.name}`);
+  const target = `${originOf(k2)}/api/${collection.version}/${collection.name}`;
   const response = await k2.fetch(target, {
     method: "POST",
     headers: JSON_HEADERS,
@@ -181,7 +181,7 @@ function resourceUrl(k2: K2Connection, collection: Collection, locationOrId: str
   const path = /^[A-Za-z0-9_-]+$/.test(locationOrId)
     ? `/api/${collection.version}/${collection.name}/${locationOrId}`
     : locationOrId;
-  return urlOnOrigin(origin, path);
+  return originGuard(origin)(path);
 }
 
 function originOf(k2: K2Connection): string {

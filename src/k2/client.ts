@@ -19,7 +19,7 @@ import { CachedTokenSource } from "../tokens/cached-token-source.ts";
 import { MemoryTokenCache } from "../tokens/memory-token-cache.ts";
 import type { TokenCache } from "../tokens/token-cache.ts";
 import type { TokenOrigin } from "../tokens/token-source.ts";
-import { checkedOrigin, urlOnOrigin } from "../transport/origin.ts";
+import { checkedOrigin, originGuard } from "../transport/origin.ts";
 import { redactor } from "../transport/redaction.ts";
 import { type CallOptions, createTransport, type TransportOptions } from "../transport/transport.ts";
 import { K2_BASE_URLS } from "./base-urls.ts";
@@ -80,11 +80,13 @@ export class K2Client {
   readonly baseUrl: string;
   readonly #tokens: CachedTokenSource;
   readonly #endpoint: EndpointClient;
+  readonly #onOrigin: (target: string | URL) => string;
 
   constructor(options: K2ClientOptions) {
     if (!options?.clientId) throw new InvalidInputError("clientId is required");
     if (!options.clientSecret) throw new InvalidInputError("clientSecret is required");
     this.baseUrl = k2Origin(options);
+    this.#onOrigin = originGuard(this.baseUrl);
     // K2 takes the credentials in the form body (Doorkeeper's client_secret_post).
     const endpoint: EndpointClient = {
       transport: createTransport(options),
@@ -217,7 +219,7 @@ export class K2Client {
    * ```
    */
   async request(pathOrUrl: string | URL, init: RequestInit = {}): Promise<K2Exchange> {
-    const url = urlOnOrigin(this.baseUrl, pathOrUrl);
+    const url = this.#onOrigin(pathOrUrl);
     const request = { ...init, ...(await replayable(init)) };
     const signal = init.signal ?? undefined;
     const transport = this.#endpoint.transport;

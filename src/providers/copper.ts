@@ -9,7 +9,7 @@ import type { AuthorizationRequest, AuthorizationURLOptions } from "../oauth/aut
 import { sendWithBearer } from "../oauth/bearer.ts";
 import { OAuth2Client, type TokenTypeHintOptions } from "../oauth/client.ts";
 import type { TokenSet } from "../oauth/token-set.ts";
-import { checkedUrl, urlOnOrigin } from "../transport/origin.ts";
+import { checkedUrl, originGuard } from "../transport/origin.ts";
 import { createTransport, type Transport, type TransportOptions } from "../transport/transport.ts";
 
 /**
@@ -101,6 +101,7 @@ class CopperClient extends OAuth2Client {
   readonly apiBaseUrl: string;
   readonly #scope: string;
   readonly #api: Transport;
+  readonly #onOrigin: (target: string | URL) => string;
 
   constructor(options: CopperOptions) {
     if (!options?.clientSecret) throw new InvalidInputError("clientSecret is required for Copper");
@@ -117,6 +118,7 @@ class CopperClient extends OAuth2Client {
     this.#scope = scope ?? COPPER_SCOPE;
     this.apiBaseUrl = checkedUrl("apiBaseUrl", apiBaseUrl ?? COPPER_API_BASE_URL).href;
     this.#api = createTransport(options);
+    this.#onOrigin = originGuard(this.apiBaseUrl);
   }
 
   /**
@@ -163,7 +165,7 @@ class CopperClient extends OAuth2Client {
     const accessToken = typeof token === "string" ? token : token?.accessToken;
     if (typeof accessToken !== "string" || accessToken === "")
       throw new InvalidInputError("A Copper access token is required");
-    const url = urlOnOrigin(this.apiBaseUrl, path);
+    const url = this.#onOrigin(path);
     const headers = new Headers(init.headers);
     headers.set("x-pw-application", "developer_api");
     return sendWithBearer(this.#api, url, { ...init, headers }, accessToken);

@@ -45,30 +45,34 @@ export function checkedOrigin(name: string, value: unknown): string {
 }
 
 /**
- * The absolute URL a request carrying a token goes to: `target` resolved against `base`, or an
- * {@link InvalidInputError} when it would leave `base`'s origin. Absolute and protocol-relative
- * targets are read as URLs; any other path lands below `base`, with or without its leading slash
- * (`"people"` and `"/people"` both give `https://api.copper.com/developer_api/v1/people`).
- * Whatever the spelling (`//host`, `https:host`, `%2F%2Fhost`), the resolved origin decides; a
- * backslash, which URL parsers read as a slash, is refused outright.
+ * The guard of one base: a function that gives the absolute URL a request carrying a token goes
+ * to, `target` resolved against `base`, or throws an {@link InvalidInputError} when it would leave
+ * `base`'s origin. Made once per client, so a request parses only its own URL. Absolute and
+ * protocol-relative targets are read as URLs; any other path lands below `base`, with or without
+ * its leading slash (`"people"` and `"/people"` both give
+ * `https://api.copper.com/developer_api/v1/people`). Whatever the spelling (`//host`, `https:host`,
+ * `%2F%2Fhost`), the resolved origin decides; a backslash, which URL parsers read as a slash, is
+ * refused outright.
  */
-export function urlOnOrigin(base: string | URL, target: string | URL): string {
+export function originGuard(base: string | URL): (target: string | URL) => string {
   const root = new URL(base);
   if (!root.pathname.endsWith("/")) root.pathname += "/";
-  let url: URL;
-  try {
-    if (target instanceof URL) url = new URL(target.href);
-    else if (typeof target !== "string" || target === "") throw new TypeError("not a string");
-    else if (target.includes("\\"))
-      throw new InvalidInputError("A path or URL with a backslash is refused: URL parsers read it as a slash");
-    else if (/^[a-z][a-z\d+.-]*:/i.test(target) || target.startsWith("//")) url = new URL(target, root);
-    else url = new URL(target.replace(/^\/+/, ""), root);
-  } catch (error) {
-    if (error instanceof InvalidInputError) throw error;
-    throw new InvalidInputError("Expected a path or an absolute URL", { cause: error });
-  }
-  if (url.origin !== root.origin) {
-    throw new InvalidInputError(`Refusing ${url.origin}: the token is only sent to ${root.origin}`);
-  }
-  return url.href;
+  const { href: rootHref, origin } = root;
+  return (target) => {
+    let url: URL;
+    try {
+      if (target instanceof URL) url = new URL(target.href);
+      else if (typeof target !== "string" || target === "") throw new TypeError("not a string");
+      else if (target.includes("\\"))
+        throw new InvalidInputError("A path or URL with a backslash is refused: URL parsers read it as a slash");
+      else if (/^[a-z][a-z\d+.-]*:/i.test(target) || target.startsWith("//")) url = new URL(target, rootHref);
+      else url = new URL(target.replace(/^\/+/, ""), rootHref);
+    } catch (error) {
+      if (error instanceof InvalidInputError) throw error;
+      throw new InvalidInputError("Expected a path or an absolute URL", { cause: error });
+    }
+    if (url.origin !== origin)
+      throw new InvalidInputError(`Refusing ${url.origin}: the token is only sent to ${origin}`);
+    return url.href;
+  };
 }

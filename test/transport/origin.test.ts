@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { cancelPaymentLink, getStkPushStatus } from "../../src/api/index.js";
 import { copper, InvalidInputError, K2Client, OAuth2Client } from "../../src/index.js";
-import { checkedOrigin, checkedUrl, urlOnOrigin } from "../../src/transport/origin.js";
+import { checkedOrigin, checkedUrl, originGuard } from "../../src/transport/origin.js";
 import { HOSTILE_BASES, HOSTILE_TARGETS } from "../support/hostile-urls.js";
 
 let server: Server;
@@ -69,12 +69,12 @@ describe("a request carrying a token", () => {
   }
 
   it("the guard resolves paths below the base, with or without the leading slash", () => {
-    expect(urlOnOrigin("https://api.example/v1/", "people")).toBe("https://api.example/v1/people");
-    expect(urlOnOrigin("https://api.example/v1/", "/people")).toBe("https://api.example/v1/people");
-    expect(urlOnOrigin("https://api.example/v1", "people")).toBe("https://api.example/v1/people");
-    expect(urlOnOrigin("https://api.example", "/api/v2/x?y=1")).toBe("https://api.example/api/v2/x?y=1");
-    expect(urlOnOrigin("https://api.example", "https://api.example/other")).toBe("https://api.example/other");
-    expect(urlOnOrigin("https://api.example", new URL("https://api.example/u"))).toBe("https://api.example/u");
+    expect(originGuard("https://api.example/v1/")("people")).toBe("https://api.example/v1/people");
+    expect(originGuard("https://api.example/v1/")("/people")).toBe("https://api.example/v1/people");
+    expect(originGuard("https://api.example/v1")("people")).toBe("https://api.example/v1/people");
+    expect(originGuard("https://api.example")("/api/v2/x?y=1")).toBe("https://api.example/api/v2/x?y=1");
+    expect(originGuard("https://api.example")("https://api.example/other")).toBe("https://api.example/other");
+    expect(originGuard("https://api.example")(new URL("https://api.example/u"))).toBe("https://api.example/u");
   });
 });
 
