@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isRecord } from "../transport/answer.ts";
 import {
   create,
   readStatus,
@@ -19,7 +20,6 @@ import {
   checkedByScope,
   callbackLinks,
   isoTime,
-  isPlainObject,
   object,
   oneOf,
   scopeRule,
@@ -80,7 +80,7 @@ export async function pollTransactions(
   options: K2VersionedCallOptions = {},
 ): Promise<string> {
   const window: Rule = (value, _path, problems) => {
-    if (!isPlainObject(value) || typeof value.from_time !== "string" || typeof value.to_time !== "string") return;
+    if (!isRecord(value) || typeof value.from_time !== "string" || typeof value.to_time !== "string") return;
     if (Date.parse(value.from_time) >= Date.parse(value.to_time))
       problems.push({ path: "to_time", message: "must be after from_time" });
   };

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isRecord } from "../transport/answer.ts";
 import {
   create,
   readStatus,
@@ -15,7 +16,7 @@ import {
   type K2Status,
   type K2VersionedCallOptions,
 } from "./resource.ts";
-import { email, isPlainObject, object, oneOf, phone, text, v2Only, validate, type Rule } from "./validation.ts";
+import { email, object, oneOf, phone, text, v2Only, validate, type Rule } from "./validation.ts";
 
 /** The details of each type of recipient. */
 export interface RecipientDetails {
@@ -142,7 +143,7 @@ function recipientRule(key: "external_recipient" | "pay_recipient", version: K2A
     paybill: object({ paybill_name: text, paybill_number: text, paybill_account_number: text }, nickname),
   };
   return (value, path, problems) => {
-    const type = isPlainObject(value) ? value.type : undefined;
+    const type = isRecord(value) ? value.type : undefined;
     const inner = typeof type === "string" && Object.hasOwn(details, type) ? details[type as RecipientType] : () => {};
     object({ type: oneOf(...Object.keys(details)), [key]: inner })(value, path, problems);
   };

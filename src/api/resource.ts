@@ -6,11 +6,10 @@
  */
 import { InvalidInputError } from "../errors.ts";
 import { readK2Error } from "../k2/errors.ts";
-import { type Exchange } from "../transport/transport.ts";
-import { readExchange, readJson, unexpected } from "../transport/answer.ts";
+import type { Exchange } from "../transport/transport.ts";
+import { isRecord, readExchange, readJson, unexpected } from "../transport/answer.ts";
 import { checkedUrl, originGuard } from "../transport/origin.ts";
 import { noRedaction } from "../transport/redaction.ts";
-import { isPlainObject } from "./validation.ts";
 
 /**
  * What the resource calls need of a client: its origin and an authenticated `fetch` on it. A
@@ -125,7 +124,7 @@ export async function postAction(
   const answer = await successOf(response, target);
   if (answer.text.trim() === "") return {};
   const body = readJson(answer, noRedaction);
-  if (!isPlainObject(body)) throw unexpected(`Expected a JSON object from ${target}`, answer, noRedaction);
+  if (!isRecord(body)) throw unexpected(`Expected a JSON object from ${target}`, answer, noRedaction);
   return body;
 }
 
@@ -158,9 +157,9 @@ export async function readStatus<R extends K2Resource<string, unknown>>(
  * `undefined` when it is one.
  */
 export function resourceProblem(body: unknown, types: readonly string[]): string | undefined {
-  const data = isPlainObject(body) ? body.data : undefined;
-  if (!isPlainObject(data)) return "No data object";
-  if (typeof data.id !== "string" || typeof data.type !== "string" || !isPlainObject(data.attributes)) {
+  const data = isRecord(body) ? body.data : undefined;
+  if (!isRecord(data)) return "No data object";
+  if (typeof data.id !== "string" || typeof data.type !== "string" || !isRecord(data.attributes)) {
     return "data without a string id, a string type and an attributes object";
   }
   if (types.length > 0 && !types.includes(data.type)) {

@@ -4,9 +4,10 @@
  *
  * @module
  */
+import { isRecord } from "../transport/answer.ts";
 import type { OutgoingPaymentAttributes } from "./pay.ts";
 import { create, readStatus, type K2CallOptions, type K2Connection, type K2Resource } from "./resource.ts";
-import { all, callbackLinks, isPlainObject, money, object, oneOf, text, validate, type Rule } from "./validation.ts";
+import { all, callbackLinks, money, object, oneOf, text, validate, type Rule } from "./validation.ts";
 
 /**
  * The body of `POST /api/v1/settlement_transfers`, exactly as K2 receives it. Without a destination
@@ -47,7 +48,7 @@ export async function createSettlementTransfer(
   options: K2CallOptions = {},
 ): Promise<string> {
   const bothOrNeither: Rule = (value, _path, problems) => {
-    if (!isPlainObject(value)) return;
+    if (!isRecord(value)) return;
     const hasType = value.destination_type !== undefined;
     const hasReference = value.destination_reference !== undefined;
     if (hasType && !hasReference)

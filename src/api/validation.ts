@@ -8,6 +8,7 @@
  * @module
  */
 import { K2EdgeError } from "../errors.ts";
+import { isRecord } from "../transport/answer.ts";
 
 /** One thing wrong with a request: where (`subscriber.phone_number`, `destinations[1].amount`) and what. */
 export interface K2ValidationProblem {
@@ -48,10 +49,6 @@ export function validate<T>(what: string, rule: Rule, request: T): T {
   return request;
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 const at = (path: string, key: string): string => (path ? `${path}.${key}` : key);
 
 /**
@@ -61,7 +58,7 @@ const at = (path: string, key: string): string => (path ? `${path}.${key}` : key
  */
 export function object(required: Record<string, Rule>, optional: Record<string, Rule> = {}): Rule {
   return (value, path, problems) => {
-    if (!isPlainObject(value)) {
+    if (!isRecord(value)) {
       problems.push({ path, message: "must be an object" });
       return;
     }
@@ -156,7 +153,7 @@ export const boolean: Rule = (value, path, problems) => {
 
 /** K2 keeps at most 5 metadata pairs. */
 export const metadata: Rule = (value, path, problems) => {
-  if (!isPlainObject(value)) problems.push({ path, message: "must be an object of key/value pairs" });
+  if (!isRecord(value)) problems.push({ path, message: "must be an object of key/value pairs" });
   else if (Object.values(value).filter((v) => v !== undefined).length > 5) {
     problems.push({ path, message: "must have at most 5 key/value pairs" });
   }
@@ -189,10 +186,10 @@ export function list(rule: Rule): Rule {
 export function byType(shapes: Record<string, Rule>): Rule {
   const types = Object.keys(shapes);
   return (value, path, problems) => {
-    const type = isPlainObject(value) ? value.type : undefined;
+    const type = isRecord(value) ? value.type : undefined;
     const shape = typeof type === "string" && Object.hasOwn(shapes, type) ? shapes[type] : undefined;
     if (shape) shape(value, path, problems);
-    else if (!isPlainObject(value)) problems.push({ path, message: "must be an object" });
+    else if (!isRecord(value)) problems.push({ path, message: "must be an object" });
     else oneOf(...types)(type, at(path, "type"), problems);
   };
 }
@@ -210,7 +207,7 @@ export function v2Only(version: "v1" | "v2", rule: Rule): Rule {
  * takes none. List `scope_reference` among the object's optional fields as {@link checkedByScope}.
  */
 export const scopeRule: Rule = (value, path, problems) => {
-  if (!isPlainObject(value)) return;
+  if (!isRecord(value)) return;
   const reference = value.scope_reference;
   const given = reference !== undefined && reference !== null && reference !== "";
   if (value.scope === "till" && !given)

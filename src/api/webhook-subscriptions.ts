@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isRecord } from "../transport/answer.ts";
 import type { K2Scope } from "./polling.ts";
 import {
   create,
@@ -17,7 +18,6 @@ import {
   all,
   checkedByScope,
   boolean,
-  isPlainObject,
   object,
   oneOf,
   scopeRule,
@@ -90,7 +90,7 @@ export async function createWebhookSubscription(
 ): Promise<string> {
   const version = options?.version ?? "v2";
   const daraja: Rule = (value, _path, problems) => {
-    if (!isPlainObject(value) || value.enable_daraja_payload !== true) return;
+    if (!isRecord(value) || value.enable_daraja_payload !== true) return;
     if (value.event_type !== "buygoods_transaction_received" && value.event_type !== "b2b_transaction_received") {
       problems.push({
         path: "enable_daraja_payload",

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { isRecord } from "../transport/answer.ts";
 import { K2EdgeError } from "../errors.ts";
 import { verifyWebhookSignature } from "../k2/webhook-signature.ts";
 import type { IncomingPaymentAttributes } from "./incoming-payments.ts";
@@ -26,7 +27,6 @@ import type {
   K2SettlementDestination,
   K2SettlementTransfer,
 } from "./transactions.ts";
-import { isPlainObject } from "./validation.ts";
 
 /** The resource each known webhook topic carries in `event.resource`. */
 export interface K2WebhookResources {
@@ -225,7 +225,7 @@ export async function parseWebhook(
   } catch (error) {
     throw new K2WebhookError("body", "The webhook body is not JSON", { cause: error });
   }
-  if (!isPlainObject(body)) throw new K2WebhookError("body", "The webhook body is not a JSON object");
+  if (!isRecord(body)) throw new K2WebhookError("body", "The webhook body is not a JSON object");
   if ("topic" in body) return webhookOf(body);
   if ("data" in body) return resultOf(body);
   if (typeof body.TransID === "string") return { kind: "daraja", payload: body as K2DarajaPayload };
@@ -241,7 +241,7 @@ function webhookOf(body: Record<string, unknown>): K2Notification {
     throw new K2WebhookError("body", "A webhook without a string topic and id");
   if (!Object.hasOwn(TOPICS, topic))
     return { kind: "unknown_webhook", topic, payload: body as K2UnknownWebhookEvent["payload"] };
-  if (!isPlainObject(event) || !isPlainObject(event.resource))
+  if (!isRecord(event) || !isRecord(event.resource))
     throw new K2WebhookError("body", `A ${topic} webhook without event.resource`);
   const known = { kind: "webhook", topic, payload: body } as K2WebhookEvent;
   if (known.topic !== "settlement_transfer_completed") return known;
@@ -272,9 +272,9 @@ function resultOf(body: Record<string, unknown>): K2Notification {
  * ```
  */
 export function settlementDestination(destination: unknown): K2SettlementDestination {
-  if (!isPlainObject(destination)) return { type: "unknown", raw: {} };
+  if (!isRecord(destination)) return { type: "unknown", raw: {} };
   const raw = destination;
-  const nested = isPlainObject(raw.resource) ? raw.resource : {};
+  const nested = isRecord(raw.resource) ? raw.resource : {};
   const pick = (...names: string[]): string | undefined => {
     for (const source of [nested, raw]) {
       for (const name of names) {
