@@ -44,7 +44,7 @@ export const k2ErrorDialect: ErrorDialect = (body, status, redact: Redact) => {
   const code = body.error_code;
   return new K2ApiError({
     status,
-    errorCode: typeof code === "number" || typeof code === "string" ? code : undefined,
+    errorCode: typeof code === "number" ? code : typeof code === "string" ? redact(code) : undefined,
     messages: messagesOf(body.error_message).map(redact),
   });
 };

@@ -5,7 +5,7 @@
  */
 import { withBearer } from "../oauth/bearer.ts";
 import { errorFromExchange, instantMs, isRecord, jsonObject } from "../transport/answer.ts";
-import { noRedaction } from "../transport/redaction.ts";
+import { alsoRedacting, noRedaction } from "../transport/redaction.ts";
 import { exchange, type Transport } from "../transport/transport.ts";
 import { k2ErrorDialect } from "./errors.ts";
 
@@ -28,10 +28,11 @@ export async function requestTokenInfo(
   accessToken: string,
   signal?: AbortSignal,
 ): Promise<K2TokenInfo> {
-  const answer = await exchange(transport, url, () => withBearer({ method: "GET" }, accessToken), signal);
-  // The request carried no client secret: there is nothing to redact from the answer.
-  if (!answer.response.ok) throw errorFromExchange(answer, noRedaction, k2ErrorDialect);
-  const body = jsonObject(answer, noRedaction);
+  // The request carried no client secret, only the token: that is what an answer must not quote.
+  const redact = alsoRedacting(noRedaction, [accessToken]);
+  const answer = await exchange(transport, url, () => withBearer({ method: "GET" }, accessToken), { signal, redact });
+  if (!answer.response.ok) throw errorFromExchange(answer, redact, k2ErrorDialect);
+  const body = jsonObject(answer, redact);
   const application = isRecord(body.application) ? body.application : {};
   const owner = body.resource_owner_id;
   return Object.freeze({

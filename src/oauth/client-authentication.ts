@@ -62,17 +62,12 @@ export function clientAuthenticationFor(
 }
 
 /**
- * Every form in which a secret travels (as is, form- or URI-encoded, inside Basic credentials), so
- * that an answer echoing the request can be cleaned before it is quoted in an error.
+ * The secrets a client's requests carry (the secret, and the Basic credentials built from it), so
+ * that an answer echoing a request can be cleaned before it is quoted in an error.
  */
 export function secretForms(clientId: string, clientSecret: string | undefined): string[] {
-  if (!clientSecret) return [];
-  return [
-    clientSecret,
-    formEncode(clientSecret),
-    encodeURIComponent(clientSecret),
-    basicCredentials(clientId, clientSecret),
-  ];
+  // The secret's own encodings are the redactor's; the Basic credentials are a secret of their own.
+  return clientSecret ? [clientSecret, basicCredentials(clientId, clientSecret)] : [];
 }
 
 function basicCredentials(clientId: string, clientSecret: string): string {

@@ -142,7 +142,7 @@ export class OAuth2Client {
     this.#endpoint = {
       transport: createTransport(options),
       authenticate: clientAuthenticationFor(method, options.clientId, options.clientSecret),
-      redact: redactor(secretForms(options.clientId, options.clientSecret)),
+      redact: redactor(() => secretForms(options.clientId, options.clientSecret)),
     };
     this.#defaultExpiresIn = options.defaultExpiresIn;
     this.#now = options.now ?? Date.now;

@@ -7,7 +7,7 @@
  */
 import { InvalidInputError } from "../errors.ts";
 import { type ErrorDialect, errorFromExchange, instantMs, jsonObject, oauthErrorIn } from "../transport/answer.ts";
-import type { Redact } from "../transport/redaction.ts";
+import { alsoRedacting, type Redact } from "../transport/redaction.ts";
 import { exchange, type Exchange, type Transport } from "../transport/transport.ts";
 import type { ClientAuthentication } from "./client-authentication.ts";
 import { processTokenResponse, type TokenSet } from "./token-set.ts";
@@ -49,26 +49,32 @@ export interface TokenRequestOptions {
 
 /**
  * POSTs form parameters with the client's authentication and reads the whole answer, with the
- * transport's deadline and retries.
+ * transport's deadline and retries. Answered with the redaction that also covers the parameters
+ * that are secrets (a code, a verifier, a refresh token, the token being revoked).
  */
-function postForm(
+async function postForm(
   client: EndpointClient,
   url: string,
   parameters: Record<string, string>,
   signal?: AbortSignal,
-): Promise<Exchange> {
-  return exchange(
-    client.transport,
-    url,
-    () => {
-      const body = new URLSearchParams(parameters);
-      const headers = new Headers({ "content-type": "application/x-www-form-urlencoded", accept: "application/json" });
-      client.authenticate(body, headers);
-      return { method: "POST", headers, body: body.toString() };
-    },
-    signal,
+): Promise<{ answer: Exchange; redact: Redact }> {
+  const redact = alsoRedacting(
+    client.redact,
+    Object.entries(parameters)
+      .filter(([name]) => !PUBLIC_PARAMETERS.has(name))
+      .map(([, value]) => value),
   );
+  const build = () => {
+    const body = new URLSearchParams(parameters);
+    const headers = new Headers({ "content-type": "application/x-www-form-urlencoded", accept: "application/json" });
+    client.authenticate(body, headers);
+    return { method: "POST", headers, body: body.toString() };
+  };
+  return { answer: await exchange(client.transport, url, build, { signal, redact }), redact };
 }
+
+// Parameters that are no secret: everything else a request carries is redacted from its answer.
+const PUBLIC_PARAMETERS = new Set(["grant_type", "scope", "redirect_uri", "client_id", "token_type_hint", "resource"]);
 
 /**
  * Any grant at the token endpoint, answered by a {@link TokenSet} or a typed error.
@@ -81,10 +87,10 @@ export async function requestToken(
   parameters: Record<string, string>,
   options: TokenRequestOptions,
 ): Promise<TokenSet> {
-  const answer = await postForm(client, url, parameters, options.signal);
+  const { answer, redact } = await postForm(client, url, parameters, options.signal);
   return processTokenResponse(answer, {
     receivedAt: options.now(),
-    redact: client.redact,
+    redact,
     dialect: client.dialect,
     defaultExpiresIn: options.defaultExpiresIn,
   });
@@ -102,8 +108,8 @@ export async function revokeToken(
   tokenTypeHint?: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  const answer = await postForm(client, url, tokenParameters(token, tokenTypeHint), signal);
-  if (!answer.response.ok) throw errorFromExchange(answer, client.redact, client.dialect);
+  const { answer, redact } = await postForm(client, url, tokenParameters(token, tokenTypeHint), signal);
+  if (!answer.response.ok) throw errorFromExchange(answer, redact, client.dialect);
 }
 
 /**
@@ -118,10 +124,10 @@ export async function introspectToken(
   tokenTypeHint?: string,
   signal?: AbortSignal,
 ): Promise<TokenIntrospection> {
-  const answer = await postForm(client, url, tokenParameters(token, tokenTypeHint), signal);
-  if (!answer.response.ok) throw errorFromExchange(answer, client.redact, client.dialect);
-  const body = jsonObject(answer, client.redact);
-  const oauthError = oauthErrorIn(body, answer.response.status, client.redact);
+  const { answer, redact } = await postForm(client, url, tokenParameters(token, tokenTypeHint), signal);
+  if (!answer.response.ok) throw errorFromExchange(answer, redact, client.dialect);
+  const body = jsonObject(answer, redact);
+  const oauthError = oauthErrorIn(body, answer.response.status, redact);
   if (oauthError) throw oauthError;
   return parseIntrospection(body);
 }

@@ -31,18 +31,21 @@ export function unexpected(
 ): UnexpectedResponseError {
   const fields = {
     status: exchange.response.status,
-    contentType: exchange.response.headers.get("content-type") ?? "",
+    contentType: redact(exchange.response.headers.get("content-type") ?? ""),
     excerpt: redact(exchange.text.slice(0, EXCERPT_LENGTH * 2)).slice(0, EXCERPT_LENGTH),
   };
   return new UnexpectedResponseError(reason, fields, cause === undefined ? undefined : { cause });
 }
 
-/** The body parsed as JSON, or an {@link UnexpectedResponseError} saying why not. */
+/**
+ * The body parsed as JSON, or an {@link UnexpectedResponseError} saying why not. The parser's own
+ * error is not kept as the cause: its message quotes the body, unredacted.
+ */
 export function readJson(exchange: Exchange, redact: Redact): unknown {
   try {
     return JSON.parse(exchange.text);
-  } catch (error) {
-    throw unexpected(`Expected a JSON body from ${exchange.url}`, exchange, redact, error);
+  } catch {
+    throw unexpected(`Expected a JSON body from ${exchange.url}`, exchange, redact);
   }
 }
 

@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { InvalidInputError, NetworkError, TimeoutError } from "../errors.ts";
+import { InvalidInputError, NetworkError, TimeoutError, UnexpectedResponseError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import { noRedaction, type Redact } from "./redaction.ts";
 
 /** The shape of the global `fetch`; pass your own to add logging, proxies or test doubles. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -26,6 +28,13 @@ export interface TransportOptions {
   retryBaseDelayMs?: number;
   /** Longest `Retry-After` honoured; a server asking for more is not retried. Default 30 000 ms. */
   maxRetryDelayMs?: number;
+  /**
+   * Largest token, revoke, introspect or info answer read, in bytes (default 1 MiB, as golang/oauth2
+   * uses). The body is read as a stream and dropped as soon as it passes the cap, so an endless or
+   * enormous answer costs at most this much memory; it fails with an `UnexpectedResponseError`,
+   * which is not retried.
+   */
+  maxAnswerBytes?: number;
 }
 
 /** {@link TransportOptions} with every default filled in. */
@@ -35,6 +44,7 @@ export interface Transport {
   readonly retries: number;
   readonly retryBaseDelayMs: number;
   readonly maxRetryDelayMs: number;
+  readonly maxAnswerBytes: number;
 }
 
 /** A complete answer: the response and its whole body as text. */
@@ -58,6 +68,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
     retries: nonNegative("retries", options.retries, 2),
     retryBaseDelayMs: nonNegative("retryBaseDelayMs", options.retryBaseDelayMs, 200),
     maxRetryDelayMs: nonNegative("maxRetryDelayMs", options.maxRetryDelayMs, 30_000),
+    maxAnswerBytes: nonNegative("maxAnswerBytes", options.maxAnswerBytes, 1024 * 1024),
   });
 }
 
@@ -81,36 +92,51 @@ export async function send(
 ): Promise<Response> {
   const deadline = AbortSignal.timeout(transport.timeoutMs);
   try {
-    return await transport.fetch(url, { ...init, signal: combine(deadline, signal), redirect: "manual" });
+    return await transport.fetch(url, withUserAgent(init, combine(deadline, signal)));
   } catch (error) {
     throw transportFailure(error, url, transport.timeoutMs, deadline, signal);
   }
 }
 
+/** What {@link exchange} needs beyond the request. */
+export interface ExchangeOptions {
+  signal?: AbortSignal | undefined;
+  /** Cleans the secrets this request carried out of anything an error quotes. */
+  redact?: Redact;
+}
+
 /**
- * Sends a request and reads its whole answer, retrying network failures, 429 and 5xx with
- * exponential backoff and full jitter, honouring `Retry-After`. `build` is called once per attempt
- * so that every attempt gets a fresh body. A timeout is not retried: the deadline bounds the wait.
+ * Sends a request and reads its whole answer (at most `maxAnswerBytes`), retrying network failures,
+ * 429 and 5xx with exponential backoff and full jitter, honouring `Retry-After`. `build` is called
+ * once per attempt so that every attempt gets a fresh body. A timeout is not retried: the deadline
+ * bounds the wait. Neither is an answer over the cap: a server that sent one will send it again.
  */
 export async function exchange(
   transport: Transport,
   url: string,
   build: () => RequestInit,
-  signal?: AbortSignal,
+  { signal, redact = noRedaction }: ExchangeOptions = {},
 ): Promise<Exchange> {
   for (let attempt = 0; ; attempt++) {
     const retriesLeft = attempt < transport.retries;
     const deadline = AbortSignal.timeout(transport.timeoutMs);
     let response: Response;
-    let text: string;
+    let text: string | undefined;
     try {
-      response = await transport.fetch(url, { ...build(), signal: combine(deadline, signal), redirect: "manual" });
-      text = await response.text();
+      response = await transport.fetch(url, withUserAgent(build(), combine(deadline, signal)));
+      text = await readCapped(response, transport.maxAnswerBytes);
     } catch (error) {
       const failure = transportFailure(error, url, transport.timeoutMs, deadline, signal);
       if (!(failure instanceof NetworkError) || !retriesLeft) throw failure;
       await sleep(backoff(transport, attempt), signal);
       continue;
+    }
+    if (text === undefined) {
+      throw new UnexpectedResponseError(`The answer from ${url} exceeds ${transport.maxAnswerBytes} bytes`, {
+        status: response.status,
+        contentType: redact(response.headers.get("content-type") ?? ""),
+        excerpt: "",
+      });
     }
     if (retriesLeft && (response.status === 429 || response.status >= 500)) {
       const delay = retryAfterMs(response.headers.get("retry-after")) ?? backoff(transport, attempt);
@@ -122,6 +148,51 @@ export async function exchange(
     return { url, response, text };
   }
 }
+
+/**
+ * The body as text, or `undefined` once it passes `limit` bytes (the rest is never read). A declared
+ * length decides at once; otherwise bytes are counted as they arrive, after decompression, so that
+ * neither a chunked stream nor a compressed bomb can grow past the cap.
+ */
+export async function readCapped(response: Response, limit: number): Promise<string | undefined> {
+  const declared = response.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) {
+    await response.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  // An identity body no longer than the cap cannot hold more than it declares: read it in one go.
+  if (declared !== null && !response.headers.has("content-encoding")) return response.text();
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
+/** `init` as sent: the deadline, redirects returned, and this package's `User-Agent` unless one is set. */
+function withUserAgent(init: RequestInit, signal: AbortSignal): RequestInit {
+  const sent: RequestInit = { ...init, signal, redirect: "manual" };
+  if (!IN_BROWSER) {
+    const headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers);
+    if (!headers.has("user-agent")) headers.set("user-agent", USER_AGENT);
+    sent.headers = headers;
+  }
+  return sent;
+}
+
+const USER_AGENT = `k2-connect-edge/${VERSION}`;
+// A browser owns its User-Agent; naming one there would only make every cross-origin call preflight.
+const IN_BROWSER = typeof document !== "undefined";
 
 function backoff(transport: Transport, attempt: number): number {
   return Math.random() * transport.retryBaseDelayMs * 2 ** attempt;

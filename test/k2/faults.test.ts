@@ -163,7 +163,8 @@ describe("broken transports", () => {
     const error = await failure(k2.getAccessToken());
     expect(error).toBeInstanceOf(UnexpectedResponseError);
     expect(error).toMatchObject({ status: 200, excerpt: '{"access_token":"abc","token_ty' });
-    expect((error as Error).cause).toBeInstanceOf(SyntaxError);
+    // The parser's SyntaxError would quote the body unredacted: it is not kept as the cause.
+    expect((error as Error).cause).toBeUndefined();
     await expectCleanRecovery(k2);
   });
 
