@@ -28,7 +28,7 @@ export type {
 } from "./oauth/client.ts";
 export type { ClientAuthentication, ClientAuthenticationMethod } from "./oauth/client-authentication.ts";
 export type { TokenIntrospection } from "./oauth/token-endpoint.ts";
-export type { TokenSet } from "./oauth/token-set.ts";
+export { TOKEN_LIFETIME_BOUNDS, type TokenSet } from "./oauth/token-set.ts";
 export type { AuthorizationRequest, AuthorizationURLOptions } from "./oauth/authorization-code/authorization-url.ts";
 export { AuthorizationCallbackError } from "./oauth/authorization-code/callback.ts";
 export type { AuthorizationCallbackFailure, AuthorizationCallbackInput } from "./oauth/authorization-code/callback.ts";

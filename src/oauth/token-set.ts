@@ -25,12 +25,16 @@ export interface TokenSet {
   readonly accessToken: string;
   /** The `token_type`, normally `"Bearer"`. */
   readonly tokenType: string;
-  /** Lifetime in seconds as granted (`expires_in`); absent for a token without expiry. */
+  /**
+   * Lifetime in seconds as granted (`expires_in`), within {@link TOKEN_LIFETIME_BOUNDS}; absent for a
+   * token without expiry. `raw.expires_in` keeps what the server said.
+   */
   readonly expiresIn?: number;
   /**
    * When the token expires, in milliseconds since the Unix epoch. Fixed once, when the token is
-   * received, from the server's `created_at` (or the receipt time, whichever is earlier) plus
-   * `expires_in`; absent for a token without expiry.
+   * received: `expiresIn` after the server's `created_at` or the receipt time, whichever is earlier,
+   * except that a `created_at` further than {@link TOKEN_LIFETIME_BOUNDS}`.maxClockSkewSeconds`
+   * from the receipt time is not believed; absent for a token without expiry.
    */
   readonly expiresAt?: number;
   /** The server's `created_at` (ISO-8601 or Unix seconds) in milliseconds since the epoch, if sent. */
@@ -42,6 +46,28 @@ export interface TokenSet {
   /** The whole JSON answer, for fields this type does not name. */
   readonly raw: Readonly<Record<string, unknown>>;
 }
+
+/**
+ * The limits on what a server's stated lifetime is believed. A lifetime of 0 (or a `created_at`
+ * an hour behind) would mean a token request on every call, a storm against the token endpoint; a
+ * lifetime of `1e20` would keep a token past any real expiry and overflow a cache's TTL. A token
+ * stated to live less than the floor is held for the floor (if it was really dead, the API's 401
+ * drops it); one stated to live longer than the ceiling is renewed at the ceiling.
+ *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749#section-5.1 | RFC 6749, section 5.1 (expires_in)}
+ * @example
+ * ```ts
+ * const { expiresIn } = await k2.getToken(); // between 60 and 86 400 seconds, whatever K2 said
+ * ```
+ */
+export const TOKEN_LIFETIME_BOUNDS = Object.freeze({
+  /** Shortest lifetime taken, in seconds. */
+  minSeconds: 60,
+  /** Longest lifetime taken, in seconds (24 hours). */
+  maxSeconds: 24 * 60 * 60,
+  /** A `created_at` further than this from the receipt time is a clock that is wrong: ignored. */
+  maxClockSkewSeconds: 5 * 60,
+});
 
 /** How to read a token answer. */
 export interface TokenResponseOptions {
@@ -76,8 +102,12 @@ export function processTokenResponse(exchange: Exchange, options: TokenResponseO
   }
   const createdAt = instantMs(body.created_at);
   // A server clock running ahead must not stretch the token's life past what we saw: count from
-  // whichever is earlier, the server's created_at or our receipt.
-  const start = createdAt === undefined ? options.receivedAt : Math.min(createdAt, options.receivedAt);
+  // whichever is earlier, the server's created_at or our receipt. A created_at far from our clock
+  // says one of the clocks is wrong, not that the token is old: count from the receipt.
+  const believable =
+    createdAt !== undefined &&
+    Math.abs(createdAt - options.receivedAt) <= TOKEN_LIFETIME_BOUNDS.maxClockSkewSeconds * 1000;
+  const start = believable ? Math.min(createdAt, options.receivedAt) : options.receivedAt;
 
   const token: { -readonly [K in keyof TokenSet]: TokenSet[K] } = {
     accessToken: body.access_token,
@@ -85,8 +115,8 @@ export function processTokenResponse(exchange: Exchange, options: TokenResponseO
     raw: Object.freeze(body),
   };
   if (expiresIn !== undefined) {
-    token.expiresIn = expiresIn;
-    token.expiresAt = start + expiresIn * 1000;
+    token.expiresIn = Math.min(Math.max(expiresIn, TOKEN_LIFETIME_BOUNDS.minSeconds), TOKEN_LIFETIME_BOUNDS.maxSeconds);
+    token.expiresAt = start + token.expiresIn * 1000;
   }
   if (createdAt !== undefined) token.createdAt = createdAt;
   if (typeof body.scope === "string") token.scope = body.scope;
