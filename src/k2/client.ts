@@ -16,7 +16,6 @@ import {
 } from "../oauth/token-endpoint.ts";
 import type { TokenSet } from "../oauth/token-set.ts";
 import { CachedTokenSource } from "../tokens/cached-token-source.ts";
-import { MemoryTokenCache } from "../tokens/memory-token-cache.ts";
 import type { TokenCache } from "../tokens/token-cache.ts";
 import type { TokenOrigin } from "../tokens/token-source.ts";
 import { checkedOrigin, originGuard } from "../transport/origin.ts";
@@ -38,7 +37,7 @@ export interface K2ClientOptions extends TransportOptions {
    * except to localhost, and an origin only (no path).
    */
   baseUrl?: string;
-  /** Where tokens are shared. Default: a `MemoryTokenCache` of this client's own. */
+  /** Where tokens are shared (a `KvTokenCache`, a `MemoryTokenCache` several clients share). Default: none, this client's memory only. */
   cache?: TokenCache;
   /** Renew the token this many seconds before it expires. Default 60. */
   expirySkewSeconds?: number;
@@ -91,7 +90,7 @@ export class K2Client {
     const endpoint: EndpointClient = {
       transport: createTransport(options),
       authenticate: clientSecretPost(options.clientId, options.clientSecret),
-      redact: redactor(secretForms(options.clientId, options.clientSecret)),
+      redact: redactor(() => secretForms(options.clientId, options.clientSecret)),
       dialect: k2ErrorDialect,
     };
     const now = options.now ?? Date.now;
@@ -110,8 +109,9 @@ export class K2Client {
             },
           ),
       },
-      cache: options.cache ?? new MemoryTokenCache({ now: options.now }),
-      cacheKey: k2CacheKey(this.baseUrl, options.clientId),
+      // Without a shared cache, this client's memory is the only tier, and no key is ever hashed.
+      cache: options.cache,
+      cacheKey: () => k2CacheKey(this.baseUrl, options.clientId),
       expirySkewSeconds: options.expirySkewSeconds,
       now: options.now,
       onCacheError: options.onCacheError,

@@ -15,8 +15,11 @@ export interface CachedTokenSourceOptions {
   source: TokenSource;
   /** A shared second tier (KV, Redis, another client's memory). Default: none, memory only. */
   cache?: TokenCache;
-  /** The key under which the token is kept in `cache`. Must not contain a secret. */
-  cacheKey?: string | Promise<string>;
+  /**
+   * The key under which the token is kept in `cache`. Must not contain a secret. A function is
+   * called once, when the cache is first used, so that a key costing a hash is not paid for before.
+   */
+  cacheKey?: string | (() => string | Promise<string>);
   /**
    * Renew this many seconds before expiry (default 60). For a token that lives less than twice
    * this long, it is renewed at half its life instead, so it is never stale on arrival.
@@ -48,7 +51,8 @@ export interface CachedTokenSourceOptions {
 export class CachedTokenSource implements TokenSource {
   readonly #source: TokenSource;
   readonly #cache: TokenCache | undefined;
-  readonly #cacheKey: string | Promise<string>;
+  readonly #cacheKeyOption: string | (() => string | Promise<string>);
+  #cacheKey: string | Promise<string> | undefined;
   readonly #skewMs: number;
   readonly #now: () => number;
   readonly #onCacheError: NonNullable<CachedTokenSourceOptions["onCacheError"]>;
@@ -58,6 +62,11 @@ export class CachedTokenSource implements TokenSource {
   /** The held access token as an already resolved promise: a warm call allocates nothing. */
   #warmAccessToken: Promise<string> | undefined;
   #inFlight: Promise<{ token: TokenSet; origin: TokenOrigin }> | undefined;
+  /**
+   * Access tokens the resource server refused, each until it would have expired: never handed out
+   * again, even when a cache still holds one (another isolate's copy, a delete not yet done).
+   */
+  readonly #refused = new Map<string, number>();
 
   constructor(options: CachedTokenSourceOptions) {
     const skew = options.expirySkewSeconds ?? 60;
@@ -66,7 +75,7 @@ export class CachedTokenSource implements TokenSource {
     }
     this.#source = options.source;
     this.#cache = options.cache;
-    this.#cacheKey = options.cacheKey ?? "k2-connect-edge:token";
+    this.#cacheKeyOption = options.cacheKey ?? "k2-connect-edge:token";
     this.#skewMs = skew * 1000;
     this.#now = options.now ?? Date.now;
     this.#onCacheError = options.onCacheError ?? (() => {});
@@ -88,10 +97,15 @@ export class CachedTokenSource implements TokenSource {
     const current = this.#current;
     if (current && this.#now() < this.#freshUntil) return Promise.resolve({ token: current, origin: "memory" });
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
-    this.#inFlight ??= this.#renew().finally(() => {
+    // A shared renewal that began before a refusal may end with the refused token: renew again.
+    const shared = this.#shared().then((result) => (this.#isRefused(result.token) ? this.#shared() : result));
+    return untilAborted(shared, options?.signal);
+  }
+
+  #shared(): Promise<{ token: TokenSet; origin: TokenOrigin }> {
+    return (this.#inFlight ??= this.#renew().finally(() => {
       this.#inFlight = undefined;
-    });
-    return untilAborted(this.#inFlight, options?.signal);
+    }));
   }
 
   /** The token held now (memory, then cache) without requesting one; stale tokens included. */
@@ -101,10 +115,13 @@ export class CachedTokenSource implements TokenSource {
 
   /**
    * Forgets the token, in memory and in the cache, so that the next call fetches a new one. Given
-   * the access token that was refused, it forgets only that one: a token another caller has
-   * already renewed is kept.
+   * the access token that was refused, it forgets only that one (a token another caller has already
+   * renewed is kept), and never hands it out again until it expires, wherever it is read from: a
+   * caller that retries after a 401 gets a different token.
    */
   async invalidate(accessToken?: string): Promise<void> {
+    const refused = accessToken ?? this.#current?.accessToken;
+    if (refused !== undefined) this.#refuse(refused);
     if (accessToken === undefined || this.#current?.accessToken === accessToken) this.#hold(undefined);
     if (!this.#cache) return;
     if (accessToken !== undefined) {
@@ -112,7 +129,7 @@ export class CachedTokenSource implements TokenSource {
       if (stored?.accessToken !== accessToken) return;
     }
     try {
-      await this.#cache.delete(await this.#cacheKey);
+      await this.#cache.delete(await this.#key());
     } catch (error) {
       this.#onCacheError(error, "delete");
     }
@@ -130,6 +147,25 @@ export class CachedTokenSource implements TokenSource {
     return token.expiresAt - Math.min(this.#skewMs, lifetimeMs / 2);
   }
 
+  #refuse(accessToken: string): void {
+    const now = this.#now();
+    for (const [token, until] of this.#refused) if (until <= now) this.#refused.delete(token);
+    const held = this.#current?.accessToken === accessToken ? this.#current : undefined;
+    // Until it expires; a token of unknown expiry, for as long as a K2 token lives.
+    this.#refused.set(accessToken, held?.expiresAt ?? now + REFUSED_TOKEN_MEMORY_MS);
+    // Refusals come one per rotation: a few are plenty, and the list never grows without end.
+    if (this.#refused.size > MAX_REFUSED_TOKENS) this.#refused.delete(this.#refused.keys().next().value!);
+  }
+
+  #isRefused(token: TokenSet): boolean {
+    return this.#refused.size > 0 && this.#refused.has(token.accessToken);
+  }
+
+  #key(): string | Promise<string> {
+    const option = this.#cacheKeyOption;
+    return (this.#cacheKey ??= typeof option === "function" ? option() : option);
+  }
+
   /** Makes `token` the one handed out from memory (or forgets it). */
   #hold(token: TokenSet | undefined): void {
     this.#current = token;
@@ -139,13 +175,15 @@ export class CachedTokenSource implements TokenSource {
 
   async #renew(): Promise<{ token: TokenSet; origin: TokenOrigin }> {
     const cached = await this.#cacheGet();
-    if (cached && this.isFresh(cached)) {
+    if (cached && this.isFresh(cached) && !this.#isRefused(cached)) {
       this.#hold(cached);
       return { token: cached, origin: "cache" };
     }
     // The shared request runs without any caller's signal: one caller giving up must not fail the
     // others. Its own deadline (the transport's timeout) bounds it.
     const token = await this.#source.getToken();
+    // The server handing out a refused token again vouches for it anew.
+    this.#refused.delete(token.accessToken);
     this.#hold(token);
     await this.#cacheSet(token);
     return { token, origin: "fetched" };
@@ -154,7 +192,7 @@ export class CachedTokenSource implements TokenSource {
   async #cacheGet(): Promise<TokenSet | undefined> {
     if (!this.#cache) return undefined;
     try {
-      const stored = await this.#cache.get(await this.#cacheKey);
+      const stored = await this.#cache.get(await this.#key());
       // A shared store may hold anything (another version's format, a hand edit): use only what
       // looks like a token set.
       return stored && typeof stored.accessToken === "string" && stored.accessToken ? stored : undefined;
@@ -169,12 +207,15 @@ export class CachedTokenSource implements TokenSource {
     const ttlSeconds = token.expiresAt === undefined ? undefined : Math.floor((token.expiresAt - this.#now()) / 1000);
     if (ttlSeconds !== undefined && ttlSeconds <= 0) return;
     try {
-      await this.#cache.set(await this.#cacheKey, token, ttlSeconds);
+      await this.#cache.set(await this.#key(), token, ttlSeconds);
     } catch (error) {
       this.#onCacheError(error, "set");
     }
   }
 }
+
+const MAX_REFUSED_TOKENS = 8;
+const REFUSED_TOKEN_MEMORY_MS = 60 * 60 * 1000;
 
 /** `promise`, or a rejection with the signal's reason as soon as `signal` aborts; `promise` runs on. */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
