@@ -63,10 +63,11 @@ export class CachedTokenSource implements TokenSource {
   #warmAccessToken: Promise<string> | undefined;
   #inFlight: Promise<{ token: TokenSet; origin: TokenOrigin }> | undefined;
   /**
-   * Access tokens the resource server refused, each until it would have expired: never handed out
-   * again, even when a cache still holds one (another isolate's copy, a delete not yet done).
+   * Access tokens the resource server refused: never handed out again, even when a cache still
+   * holds one (another isolate's copy, a delete not yet done). Refusals come one per rotation, so a
+   * few are plenty; an expired token is never handed out anyway.
    */
-  readonly #refused = new Map<string, number>();
+  readonly #refused = new Set<string>();
 
   constructor(options: CachedTokenSourceOptions) {
     const skew = options.expirySkewSeconds ?? 60;
@@ -148,17 +149,12 @@ export class CachedTokenSource implements TokenSource {
   }
 
   #refuse(accessToken: string): void {
-    const now = this.#now();
-    for (const [token, until] of this.#refused) if (until <= now) this.#refused.delete(token);
-    const held = this.#current?.accessToken === accessToken ? this.#current : undefined;
-    // Until it expires; a token of unknown expiry, for as long as a K2 token lives.
-    this.#refused.set(accessToken, held?.expiresAt ?? now + REFUSED_TOKEN_MEMORY_MS);
-    // Refusals come one per rotation: a few are plenty, and the list never grows without end.
-    if (this.#refused.size > MAX_REFUSED_TOKENS) this.#refused.delete(this.#refused.keys().next().value!);
+    this.#refused.add(accessToken);
+    if (this.#refused.size > MAX_REFUSED_TOKENS) this.#refused.delete(this.#refused.values().next().value!);
   }
 
   #isRefused(token: TokenSet): boolean {
-    return this.#refused.size > 0 && this.#refused.has(token.accessToken);
+    return this.#refused.has(token.accessToken);
   }
 
   #key(): string | Promise<string> {
@@ -215,7 +211,6 @@ export class CachedTokenSource implements TokenSource {
 }
 
 const MAX_REFUSED_TOKENS = 8;
-const REFUSED_TOKEN_MEMORY_MS = 60 * 60 * 1000;
 
 /** `promise`, or a rejection with the signal's reason as soon as `signal` aborts; `promise` runs on. */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

@@ -50,76 +50,28 @@ function formsOf(secrets: readonly (string | undefined)[]): string[] {
  * The forms a secret can come back in: as sent, form- and percent-encoded (either hex case),
  * JSON-escaped the ways servers escape (JavaScript's minimal escaping; Python's and PHP's `\uXXXX`
  * for non-ASCII; Rails' and Go's `\u003c` for `<>&`; PHP's `\/`; either hex case), HTML-escaped (the
- * apostrophe kept, `&#39;` or `&#x27;`),
- * and base64 or base64url of its UTF-8 bytes, padded or not.
+ * apostrophe kept, `&#39;` or `&#x27;`), and base64 or base64url of its UTF-8 bytes, padded or not.
  */
 export function echoForms(secret: string): string[] {
-  const forms = [secret, new URLSearchParams([["", secret]]).toString().slice(1)];
   const percent = encodeURIComponent(secret);
-  forms.push(
-    percent,
-    percent.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
-  );
-  for (let variant = 0; variant < 16; variant++) {
-    forms.push(
-      jsonEscaped(secret, {
-        nonAscii: (variant & 1) !== 0,
-        html: (variant & 2) !== 0,
-        slash: (variant & 4) !== 0,
-        upperHex: (variant & 8) !== 0,
-      }),
-    );
+  const forms = [secret, new URLSearchParams([["", secret]]).toString().slice(1), percent, lowerHex(percent)];
+  // JSON.stringify already escapes quotes, backslashes, control characters and lone surrogates.
+  const json = JSON.stringify(secret).slice(1, -1);
+  for (const ascii of [json, unicodeEscaped(json, /[^\x20-\x7e]/g)]) {
+    for (const html of [ascii, unicodeEscaped(ascii, /[<>&\u2028\u2029]/g)]) {
+      for (const slashed of [html, html.replaceAll("/", "\\/")]) forms.push(slashed, upperHex(slashed));
+    }
   }
   // HTML-escaped: templates differ only in what they make of the apostrophe.
   const html = secret.replace(/[&<>"]/g, (c) => `&${{ "&": "amp", "<": "lt", ">": "gt", '"': "quot" }[c]};`);
   forms.push(html, html.replaceAll("'", "&#39;"), html.replaceAll("'", "&#x27;"));
   const base64 = btoa(Array.from(new TextEncoder().encode(secret), (byte) => String.fromCharCode(byte)).join(""));
   const unpadded = base64.replace(/=+$/, "");
-  forms.push(base64, unpadded, unpadded.replace(/\+/g, "-").replace(/\//g, "_"));
+  forms.push(base64, unpadded, unpadded.replaceAll("+", "-").replaceAll("/", "_"));
   return forms.filter((form) => form.length >= MIN_SECRET_LENGTH);
 }
 
-const SHORT_ESCAPES: Record<string, string> = {
-  '"': '\\"',
-  "\\": "\\\\",
-  "\b": "\\b",
-  "\f": "\\f",
-  "\n": "\\n",
-  "\r": "\\r",
-  "\t": "\\t",
-};
-
-function jsonEscaped(
-  secret: string,
-  style: { nonAscii: boolean; html: boolean; slash: boolean; upperHex: boolean },
-): string {
-  const unicode = (code: number) => {
-    const hex = code.toString(16).padStart(4, "0");
-    return `\\u${style.upperHex ? hex.toUpperCase() : hex}`;
-  };
-  let out = "";
-  for (let i = 0; i < secret.length; i++) {
-    const char = secret[i]!;
-    const code = secret.charCodeAt(i);
-    if (SHORT_ESCAPES[char]) out += SHORT_ESCAPES[char];
-    else if (code < 0x20) out += unicode(code);
-    else if (style.slash && char === "/") out += "\\/";
-    else if (style.html && (char === "<" || char === ">" || char === "&" || code === 0x2028 || code === 0x2029))
-      out += unicode(code);
-    else if ((style.nonAscii && code > 0x7e) || (code >= 0xd800 && code <= 0xdfff && !pairedAt(secret, i)))
-      out += unicode(code);
-    else out += char;
-  }
-  return out;
-}
-
-/** Whether the surrogate at `i` is half of a well-formed pair (JSON.stringify escapes lone ones). */
-function pairedAt(text: string, i: number): boolean {
-  const code = text.charCodeAt(i);
-  if (code <= 0xdbff) {
-    const next = text.charCodeAt(i + 1);
-    return next >= 0xdc00 && next <= 0xdfff;
-  }
-  const previous = text.charCodeAt(i - 1);
-  return previous >= 0xd800 && previous <= 0xdbff;
-}
+const unicodeEscaped = (text: string, pattern: RegExp) =>
+  text.replace(pattern, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+const lowerHex = (text: string) => text.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
+const upperHex = (text: string) => text.replace(/\\u[0-9a-f]{4}/g, (escape) => `\\u${escape.slice(2).toUpperCase()}`);
