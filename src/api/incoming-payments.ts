@@ -5,38 +5,57 @@
  */
 import {
   create,
+  type K2Attributes,
   readStatus,
+  versioned,
   type K2Connection,
-  type K2Links,
   type K2Metadata,
   type K2Resource,
   type K2Status,
   type K2VersionedCallOptions,
 } from "./resource.ts";
 import type { K2BuygoodsTransaction } from "./transactions.ts";
-import { callbackLinks, email, metadata, money, object, oneOf, phone, text, validate } from "./validation.ts";
+import {
+  callbackLinks,
+  digits,
+  email,
+  metadata,
+  money,
+  object,
+  phone,
+  text,
+  validate,
+  type Rule,
+} from "./validation.ts";
 
-/** The body of `POST /api/v2/incoming_payments`, exactly as K2 receives it. */
+/** The body of `POST /api/v2/incoming_payments`, as K2's docs and the official SDKs write it. */
 export interface StkPushRequest {
-  payment_channel: "M-PESA STK Push";
-  /** The till to pay, e.g. `"K000000"` in the sandbox. */
-  till_number: string;
+  /**
+   * `"M-PESA STK Push"`, as K2's docs write it; the SDKs' `"M-PESA"`, `"MPESA"` and
+   * `"M-PESA STK PUSH"` are sent as that too.
+   */
+  payment_channel: "M-PESA STK Push" | "M-PESA" | "MPESA" | "M-PESA STK PUSH";
+  /** The till to pay, e.g. `"K000000"` in the sandbox; a number is sent as a string. */
+  till_number: string | number;
   subscriber: {
-    first_name?: string;
-    middle_name?: string;
-    last_name?: string;
-    /** `+254` and 9 digits: `"+254712345678"`. */
+    first_name?: string | null;
+    middle_name?: string | null;
+    last_name?: string | null;
+    /**
+     * `+254712345678`, `254712345678`, `0712345678` or `712345678`; sent as `+254` and 9 digits,
+     * as K2's STK docs show.
+     */
     phone_number: string;
-    email?: string;
+    email?: string | null;
   };
   amount: { currency: "KES"; value: number | string };
   /** At most 5 pairs, echoed back in the result. */
-  metadata?: K2Metadata;
+  metadata?: K2Metadata | null;
   _links: { callback_url: string };
 }
 
 /** An STK push's status, and the result posted to its callback URL. */
-export interface IncomingPaymentAttributes {
+export interface IncomingPaymentAttributes extends K2Attributes {
   initiation_time?: string;
   status?: K2Status<"Pending" | "Success" | "Failed">;
   event?: {
@@ -48,9 +67,6 @@ export interface IncomingPaymentAttributes {
     errors?: string | string[] | null;
     [field: string]: unknown;
   };
-  metadata?: K2Metadata | null;
-  _links?: K2Links;
-  [field: string]: unknown;
 }
 
 /**
@@ -62,7 +78,8 @@ export type IncomingPayment = K2Resource<"incoming_payment", IncomingPaymentAttr
 /**
  * Sends an STK push to the subscriber's phone (`POST /api/v2/incoming_payments`, or v1 with
  * `{ version: "v1" }`) and answers its location. Validated first: nothing is sent when the request
- * is wrong, a {@link K2ValidationError} lists every problem.
+ * is wrong, a {@link K2ValidationError} lists every problem. The phone is sent as `+254…` and the
+ * channel as `"M-PESA STK Push"`, whichever form the SDKs use was given.
  *
  * @see {@link https://api-docs.kopokopo.com | K2 API reference: Receive payments (STK push)}
  * @see {@link https://developers.kopokopo.com/guides/receive-money/mpesa-stk.html | K2: M-PESA STK push}
@@ -83,10 +100,17 @@ export async function createStkPush(
   request: StkPushRequest,
   options: K2VersionedCallOptions = {},
 ): Promise<string> {
+  const channel: Rule = (value, path, check) => {
+    if (typeof value === "string" && /^MPESA(STKPUSH)?$/.test(value.toUpperCase().replace(/[^A-Z]/g, ""))) {
+      return "M-PESA STK Push";
+    }
+    check.problems.push({ path, message: 'must be "M-PESA STK Push" (or "M-PESA", "MPESA", "M-PESA STK PUSH")' });
+    return value;
+  };
   const rule = object(
     {
-      payment_channel: oneOf("M-PESA STK Push"),
-      till_number: text,
+      payment_channel: channel,
+      till_number: digits,
       subscriber: object(
         { phone_number: phone("+254") },
         { first_name: text, middle_name: text, last_name: text, email },
@@ -96,12 +120,8 @@ export async function createStkPush(
     },
     { metadata },
   );
-  return create(
-    k2,
-    { name: "incoming_payments", version: options?.version ?? "v2" },
-    validate("STK push", rule, request),
-    options,
-  );
+  const body = validate("STK push", rule, request, options);
+  return create(k2, versioned("incoming_payments", options), body, options);
 }
 
 /**
@@ -120,11 +140,5 @@ export async function getStkPushStatus(
   locationOrId: string,
   options: K2VersionedCallOptions = {},
 ): Promise<IncomingPayment> {
-  return readStatus(
-    k2,
-    { name: "incoming_payments", version: options?.version ?? "v2" },
-    locationOrId,
-    ["incoming_payment"],
-    options,
-  );
+  return readStatus(k2, versioned("incoming_payments", options), locationOrId, ["incoming_payment"], options);
 }

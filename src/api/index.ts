@@ -3,8 +3,23 @@
  * Imported separately so that `import { K2Client } from "k2-connect-edge"` stays small; every call
  * is a plain function taking the client, so a bundler keeps only the ones a program uses.
  *
- * Request types mirror K2's wire format exactly (snake_case, `_links.callback_url`): the body K2
- * receives is `JSON.stringify` of the request you pass, after validation.
+ * Request types are K2's wire format (snake_case, `_links.callback_url`), and take every form the
+ * official SDKs send. The validation policy: **refuse only what K2 certainly refuses**, and send
+ * what K2's docs show.
+ *
+ * - Refused, with a {@link K2ValidationError} listing every problem and nothing sent: a missing
+ *   required field, a currency other than `KES`, an amount that is not a positive number, a
+ *   callback or webhook URL that is not absolute http(s), more than 5 metadata pairs, a phone that
+ *   is not a Kenyan mobile number, a value outside K2's fixed lists (destination and recipient
+ *   types, `settlement_method`, `scope`, event types, payment channels), a till scope without its
+ *   reference, polling times that are not ISO-8601 or out of order.
+ * - Absent: `null`, `undefined` and, in an optional field, `""`. An absent optional field is left
+ *   out of the body.
+ * - Normalised: phones to `+254…` (STK push, recipients, merchant wallets) or `254…` (send money
+ *   wallets); the SDKs' `payment_channel` spellings to `"M-PESA STK Push"`; numbers given for
+ *   numeric strings (`till_number`, `account_number`, amounts...) to strings.
+ * - Fields K2 does not have are sent as given (K2 ignores them); `{ strict: true }` in a call's
+ *   options refuses them, with v2-only fields on v1 and a Daraja payload for other events.
  *
  * @module k2-connect-edge/api
  */
@@ -13,6 +28,7 @@ export type { K2ValidationProblem } from "./validation.ts";
 export type {
   K2Amount,
   K2ApiVersion,
+  K2Attributes,
   K2CallOptions,
   K2Connection,
   K2Links,
@@ -65,9 +81,9 @@ export type {
 export { createSettlementTransfer, getSettlementTransferStatus } from "./settlement-transfers.ts";
 export type { SettlementTransfer, SettlementTransferRequest } from "./settlement-transfers.ts";
 export { getPollingStatus, pollTransactions } from "./polling.ts";
-export type { K2Scope, Polling, PollingAttributes, PollingRequest } from "./polling.ts";
+export type { K2PollingTransaction, K2Scope, Polling, PollingAttributes, PollingRequest } from "./polling.ts";
 export { cancelPaymentLink, createPaymentLink, getPaymentLinkStatus } from "./payment-links.ts";
-export type { PaymentLink, PaymentLinkAttributes, PaymentLinkRequest } from "./payment-links.ts";
+export type { K2PaymentLinkDetails, PaymentLink, PaymentLinkAttributes, PaymentLinkRequest } from "./payment-links.ts";
 export { createReversal, getReversalStatus } from "./reversals.ts";
 export type { Reversal, ReversalAttributes, ReversalRequest } from "./reversals.ts";
 export { getTransactionSmsNotificationStatus, sendTransactionSmsNotification } from "./sms-notifications.ts";

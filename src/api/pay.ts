@@ -1,44 +1,41 @@
 /**
- * Pay (v1): one payment to a pay recipient. On v2, use send money.
+ * Pay (v1): one payment to a pay recipient. Deprecated by K2 on v2: use send money.
  *
  * @module
  */
 import {
   create,
+  type K2Attributes,
   readStatus,
   type K2Amount,
   type K2CallOptions,
   type K2Connection,
-  type K2Links,
   type K2Metadata,
   type K2Resource,
   type K2Status,
 } from "./resource.ts";
+import type { getSendMoneyStatus, sendMoney } from "./send-money.ts";
 import type { K2TransferBatch } from "./transactions.ts";
 import { callbackLinks, metadata, money, object, oneOf, text, validate } from "./validation.ts";
 
-/** The body of `POST /api/v1/payments`, exactly as K2 receives it. */
+/** The body of `POST /api/v1/payments`, as K2's docs and the official SDKs write it. */
 export interface PayRequest {
   destination_type: "mobile_wallet" | "bank_account" | "till" | "paybill";
   /** The reference of a pay recipient (from its status). */
   destination_reference: string;
   amount: { currency: "KES"; value: number | string };
   description: string;
-  category?: string;
-  tags?: string;
-  metadata?: K2Metadata;
+  category?: string | null;
+  tags?: string | null;
+  metadata?: K2Metadata | null;
   _links: { callback_url: string };
 }
 
 /** The status of a payment (v1 pay) or of a settlement transfer, and their results. */
-export interface OutgoingPaymentAttributes {
+export interface OutgoingPaymentAttributes extends K2Attributes {
   status?: K2Status<"Pending" | "Processed" | "Transferred" | "Failed">;
-  created_at?: string;
   amount?: K2Amount;
-  transfer_batches?: K2TransferBatch[];
-  metadata?: K2Metadata | null;
-  _links?: K2Links;
-  [field: string]: unknown;
+  transfer_batches?: K2TransferBatch[] | null;
 }
 
 /**
@@ -50,6 +47,7 @@ export type Payment = K2Resource<"payment", OutgoingPaymentAttributes>;
 /**
  * Pays a pay recipient on v1 (`POST /api/v1/payments`) and answers the payment's location.
  *
+ * @deprecated K2 deprecated v1 Pay on v2 (the Node SDK 2.0 dropped it): use {@link sendMoney}.
  * @see {@link https://api-docs.kopokopo.com | K2 API reference: Pay (v1)}
  * @example
  * ```ts
@@ -77,12 +75,13 @@ export async function createPayment(
     },
     { category: text, tags: text, metadata },
   );
-  return create(k2, { name: "payments", version: "v1" }, validate("pay", rule, request), options);
+  return create(k2, { name: "payments", version: "v1" }, validate("pay", rule, request, options), options);
 }
 
 /**
  * A v1 payment's status, by location or id.
  *
+ * @deprecated K2 deprecated v1 Pay on v2: use {@link sendMoney} and {@link getSendMoneyStatus}.
  * @see {@link https://api-docs.kopokopo.com | K2 API reference: Pay (v1)}
  * @example
  * ```ts

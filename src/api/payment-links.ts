@@ -5,48 +5,63 @@
  */
 import {
   create,
+  type K2Attributes,
   postAction,
   readStatus,
   type K2CallOptions,
   type K2Connection,
-  type K2Links,
   type K2Metadata,
   type K2Resource,
   type K2Status,
 } from "./resource.ts";
-import { amount, callbackLinks, kes, metadata, object, text, validate } from "./validation.ts";
+import { amount, callbackLinks, digits, kes, metadata, object, text, validate } from "./validation.ts";
 
-/** The body of `POST /api/v2/payment_links`, exactly as K2 receives it. */
+/** The body of `POST /api/v2/payment_links`, as K2's docs and the official SDKs write it. */
 export interface PaymentLinkRequest {
-  till_number: string;
+  /** A number is sent as a string. */
+  till_number: string | number;
   currency: "KES";
+  /** Sent as a string. */
   amount: number | string;
-  payment_reference?: string;
-  note?: string;
-  metadata?: K2Metadata;
+  payment_reference?: string | null;
+  note?: string | null;
+  metadata?: K2Metadata | null;
   _links: { callback_url: string };
 }
 
 /**
- * A payment link's status. The SDKs disagree on where the status is: `status` in one,
- * `payment_link_status` in another; read `attributes.status ?? attributes.payment_link_status`.
+ * The link itself, `attributes.payment_link`. In a status it has `link` (a relative path such as
+ * `/links/...`), `expires_at`, `initiator_name` and `payment_link_status` (`"Active"`...); in the
+ * result posted once paid, `status` (`"Paid"`), `link` (absolute), `expires_at`,
+ * `transaction_reference`, `sender_phone_number` (a JSON number) and `origination_time`. Read the
+ * link's own status as `payment_link_status ?? status`.
  */
-export interface PaymentLinkAttributes {
-  status?: K2Status<"Active" | "Paid" | "Cancelled" | "Expired">;
+export interface K2PaymentLinkDetails {
+  link?: string;
+  expires_at?: string;
+  initiator_name?: string;
+  /** The link's status in a status read. */
   payment_link_status?: K2Status<"Active" | "Paid" | "Cancelled" | "Expired">;
-  created_at?: string;
+  /** The link's status in the paid result. */
+  status?: K2Status<"Active" | "Paid" | "Cancelled" | "Expired">;
+  transaction_reference?: string | null;
+  sender_phone_number?: number | string | null;
+  origination_time?: string | null;
+  [field: string]: unknown;
+}
+
+/** A payment link's status, and the result posted to its callback URL once paid. */
+export interface PaymentLinkAttributes extends K2Attributes {
+  /** The request's processing status (`"Processed"`), not the link's: see `payment_link`. */
+  status?: K2Status<"Pending" | "Processed" | "Failed">;
   till_name?: string;
   till_number?: string;
   currency?: string;
   amount?: string | number;
   payment_reference?: string | null;
   note?: string | null;
-  /** The link to give the customer. */
-  payment_link?: string;
-  errors?: unknown;
-  metadata?: K2Metadata | null;
-  _links?: K2Links;
-  [field: string]: unknown;
+  /** The link to give the customer, with its own status. */
+  payment_link?: K2PaymentLinkDetails | null;
 }
 
 /**
@@ -71,7 +86,7 @@ export type PaymentLink = K2Resource<"payment_link", PaymentLinkAttributes>;
  *   _links: { callback_url: "https://example.com/k2/results" },
  * });
  * const { data } = await getPaymentLinkStatus(k2, location);
- * sendToCustomer(data.attributes.payment_link);
+ * sendToCustomer(data.attributes.payment_link?.link);
  * ```
  */
 export async function createPaymentLink(
@@ -80,14 +95,16 @@ export async function createPaymentLink(
   options: K2CallOptions = {},
 ): Promise<string> {
   const rule = object(
-    { till_number: text, currency: kes, amount, _links: callbackLinks },
+    { till_number: digits, currency: kes, amount, _links: callbackLinks },
     { payment_reference: text, note: text, metadata },
   );
-  return create(k2, { name: "payment_links", version: "v2" }, validate("payment link", rule, request), options);
+  const body = validate("payment link", rule, request, options);
+  return create(k2, { name: "payment_links", version: "v2" }, body, options);
 }
 
 /**
- * Cancels a payment link (`POST {location}/cancel`, empty body) and answers K2's message.
+ * Cancels a payment link (`POST {location}/cancel` with the JSON body `{}`, as the SDKs send it)
+ * and answers K2's message (`"Payment link cancelled."`).
  *
  * @see {@link https://api-docs.kopokopo.com | K2 API reference: Payment links}
  * @example
@@ -111,7 +128,8 @@ export async function cancelPaymentLink(
  * @example
  * ```ts
  * const { data } = await getPaymentLinkStatus(k2, location);
- * const status = data.attributes.status ?? data.attributes.payment_link_status;
+ * const link = data.attributes.payment_link;
+ * const linkStatus = link?.payment_link_status ?? link?.status; // "Active", "Paid", ...
  * ```
  */
 export async function getPaymentLinkStatus(

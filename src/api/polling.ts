@@ -4,33 +4,27 @@
  *
  * @module
  */
-import { isRecord } from "../transport/answer.ts";
 import {
   create,
+  type K2Attributes,
   readStatus,
+  versioned,
   type K2Connection,
-  type K2Links,
   type K2Resource,
   type K2Status,
   type K2VersionedCallOptions,
 } from "./resource.ts";
 import type { K2BuygoodsTransaction } from "./transactions.ts";
-import {
-  all,
-  checkedByScope,
-  callbackLinks,
-  isoTime,
-  object,
-  oneOf,
-  scopeRule,
-  validate,
-  type Rule,
-} from "./validation.ts";
+import { across, all, callbackLinks, isoTime, scoped, validate } from "./validation.ts";
 
-/** Whose transactions: one till (named by `scope_reference`), or the whole company (none). */
-export type K2Scope = { scope: "till"; scope_reference: string } | { scope: "company"; scope_reference?: undefined };
+/**
+ * Whose transactions: one till (named by `scope_reference`), or the whole company (whose
+ * `scope_reference`, `""` or `null` as the SDKs send it, is left out).
+ */
+export type K2Scope =
+  { scope: "till"; scope_reference: string | number } | { scope: "company"; scope_reference?: "" | null };
 
-/** The body of `POST /api/v2/polling`, exactly as K2 receives it. */
+/** The body of `POST /api/v2/polling`, as K2's docs and the official SDKs write it. */
 export type PollingRequest = K2Scope & {
   /** ISO-8601 with offset: `"2026-11-22T08:00:00+03:00"`. */
   from_time: string;
@@ -38,18 +32,26 @@ export type PollingRequest = K2Scope & {
   _links: { callback_url: string };
 };
 
+/**
+ * One transaction found by polling: an envelope naming its kind (`"Buygoods Transaction"`) around
+ * the transaction itself.
+ */
+export interface K2PollingTransaction {
+  type?: string;
+  resource?: K2BuygoodsTransaction;
+  [field: string]: unknown;
+}
+
 /** A polling request's status, and the result posted to its callback URL. */
-export interface PollingAttributes {
+export interface PollingAttributes extends K2Attributes {
   status?: K2Status<"Pending" | "Success" | "Failed">;
-  created_at?: string;
+  /** Echoed capitalised: `"Till"`, `"Company"`. */
   scope?: string;
   scope_reference?: string | null;
   from_time?: string;
   to_time?: string;
-  /** The transactions found, as Buy Goods resources. */
-  transactions?: K2BuygoodsTransaction[];
-  _links?: K2Links;
-  [field: string]: unknown;
+  /** The transactions found, each `{ type, resource }`. */
+  transactions?: K2PollingTransaction[] | null;
 }
 
 /**
@@ -79,25 +81,13 @@ export async function pollTransactions(
   request: PollingRequest,
   options: K2VersionedCallOptions = {},
 ): Promise<string> {
-  const window: Rule = (value, _path, problems) => {
-    if (!isRecord(value) || typeof value.from_time !== "string" || typeof value.to_time !== "string") return;
+  const window = across((value, check) => {
+    if (typeof value.from_time !== "string" || typeof value.to_time !== "string") return;
     if (Date.parse(value.from_time) >= Date.parse(value.to_time))
-      problems.push({ path: "to_time", message: "must be after from_time" });
-  };
-  const rule = all(
-    object(
-      { scope: oneOf("till", "company"), from_time: isoTime, to_time: isoTime, _links: callbackLinks },
-      { scope_reference: checkedByScope },
-    ),
-    scopeRule,
-    window,
-  );
-  return create(
-    k2,
-    { name: "polling", version: options?.version ?? "v2" },
-    validate("polling", rule, request),
-    options,
-  );
+      check.problems.push({ path: "to_time", message: "must be after from_time" });
+  });
+  const rule = all(scoped({ from_time: isoTime, to_time: isoTime, _links: callbackLinks }, {}), window);
+  return create(k2, versioned("polling", options), validate("polling", rule, request, options), options);
 }
 
 /**
@@ -107,7 +97,7 @@ export async function pollTransactions(
  * @example
  * ```ts
  * const { data } = await getPollingStatus(k2, location);
- * for (const transaction of data.attributes.transactions ?? []) record(transaction.reference);
+ * for (const transaction of data.attributes.transactions ?? []) record(transaction.resource?.reference);
  * ```
  */
 export async function getPollingStatus(
@@ -115,5 +105,5 @@ export async function getPollingStatus(
   locationOrId: string,
   options: K2VersionedCallOptions = {},
 ): Promise<Polling> {
-  return readStatus(k2, { name: "polling", version: options?.version ?? "v2" }, locationOrId, ["polling"], options);
+  return readStatus(k2, versioned("polling", options), locationOrId, ["polling"], options);
 }

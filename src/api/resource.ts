@@ -33,6 +33,13 @@ export type K2ApiVersion = "v1" | "v2";
 /** Options of every call. */
 export interface K2CallOptions {
   signal?: AbortSignal;
+  /**
+   * Refuse what K2 is only thought to ignore: a field K2 does not have (`tillNumber` for
+   * `till_number`, `is not a K2 field`), a v2-only field on v1, the Daraja payload for events that
+   * have none. Off by default: TypeScript already catches misspelt fields, and K2 ignores extra ones.
+   * Status reads ignore it.
+   */
+  strict?: boolean;
 }
 
 /** Options of a call to a resource that exists on both versions. v2 is the default. */
@@ -58,21 +65,44 @@ export interface K2Links {
   [link: string]: unknown;
 }
 
-/** `{ currency, value }` as K2 answers it (`value` usually a string such as `"20.0"`). */
+/**
+ * `{ currency, value }` as K2 answers it (`value` usually a string such as `"20.0"`; `null` in a
+ * whole-balance settlement transfer).
+ */
 export interface K2Amount {
   currency?: string;
-  value?: string | number;
+  value?: string | number | null;
   [field: string]: unknown;
 }
 
 /** The metadata sent with a request (at most 5 pairs). */
 export type K2Metadata = Record<string, unknown>;
 
+/**
+ * What the attributes of K2's statuses and results share; every field is optional, and fields K2
+ * adds are kept.
+ */
+export interface K2Attributes {
+  created_at?: string;
+  /** Why processing failed, when it did (`null` when it did not). */
+  errors?: unknown;
+  /** The request's metadata, echoed (`null` when none was sent). */
+  metadata?: K2Metadata | null;
+  _links?: K2Links;
+  [field: string]: unknown;
+}
+
 /** Where a resource lives when given by id: `/api/<version>/<collection>`. */
 export interface Collection {
   readonly name: string;
   readonly version: K2ApiVersion;
 }
+
+/** A collection on both versions: the call's `version`, v2 by default. */
+export const versioned = (name: string, options: K2VersionedCallOptions | undefined): Collection => ({
+  name,
+  version: options?.version ?? "v2",
+});
 
 const JSON_HEADERS = { "content-type": "application/json", accept: "application/json" };
 
@@ -105,7 +135,10 @@ export async function create(
   return new URL(location, response.url || target).href;
 }
 
-/** POSTs with an empty body to a location (payment link cancel) and answers the JSON body, if any. */
+/**
+ * POSTs `{}` as JSON to an action of a location (payment link cancel), as the SDKs do, and answers
+ * the JSON body, if any.
+ */
 export async function postAction(
   k2: K2Connection,
   collection: Collection,
@@ -118,7 +151,8 @@ export async function postAction(
   const target = url.href;
   const response = await k2.fetch(target, {
     method: "POST",
-    headers: { accept: "application/json" },
+    headers: JSON_HEADERS,
+    body: "{}",
     signal: options?.signal,
   });
   const answer = await successOf(response, target);

@@ -5,43 +5,47 @@
  */
 import {
   create,
+  type K2Attributes,
   readStatus,
   type K2CallOptions,
   type K2Connection,
-  type K2Links,
   type K2Metadata,
   type K2Resource,
   type K2Status,
 } from "./resource.ts";
 import { callbackLinks, metadata, object, text, validate } from "./validation.ts";
 
-/** The body of `POST /api/v2/reversals`, exactly as K2 receives it. */
+/** The body of `POST /api/v2/reversals`, as K2's docs and the official SDKs write it. */
 export interface ReversalRequest {
-  /** The reference of the transaction to reverse, e.g. M-PESA's `"OJM6Q1W84K"`. */
+  /** The reference of the transaction to reverse, e.g. M-PESA's `"OJM6Q1W84K"` (incoming, last 30 days). */
   transaction_reference: string;
   reason: string;
-  metadata?: K2Metadata;
+  metadata?: K2Metadata | null;
   _links: { callback_url: string };
 }
 
 /** A reversal's status, and the result posted to its callback URL. */
-export interface ReversalAttributes {
-  status?: K2Status<"Pending" | "Success" | "Failed">;
-  created_at?: string;
+export interface ReversalAttributes extends K2Attributes {
+  /** Seen as `"Scheduled"` (docs), `"Received"` (Node) and `"Processed"` (Ruby). */
+  status?: K2Status<"Scheduled" | "Received" | "Processed" | "Failed">;
   transaction_reference?: string;
   reason?: string;
-  reversal_bulk_payment?: Record<string, unknown> | null;
-  errors?: unknown;
-  metadata?: K2Metadata | null;
-  _links?: K2Links;
-  [field: string]: unknown;
+  /** The money given back. */
+  reversal_bulk_payment?: {
+    amount?: string | number;
+    status?: string;
+    origination_time?: string | null;
+    transaction_reference?: string | null;
+    [field: string]: unknown;
+  } | null;
 }
 
 /**
  * A reversal as {@link getReversalStatus} answers it, and as its result is posted to the callback
- * URL: `{ data: { id, type: "reversal", attributes } }`.
+ * URL: `{ data: { id, type, attributes } }`, with `type` `"reversal"` (the SDKs) or `"reversals"`
+ * (K2's docs).
  */
-export type Reversal = K2Resource<"reversal", ReversalAttributes>;
+export type Reversal = K2Resource<"reversal" | "reversals", ReversalAttributes>;
 
 /**
  * Reverses a transaction (`POST /api/v2/reversals`) and answers the reversal's location.
@@ -62,7 +66,7 @@ export async function createReversal(
   options: K2CallOptions = {},
 ): Promise<string> {
   const rule = object({ transaction_reference: text, reason: text, _links: callbackLinks }, { metadata });
-  return create(k2, { name: "reversals", version: "v2" }, validate("reversal", rule, request), options);
+  return create(k2, { name: "reversals", version: "v2" }, validate("reversal", rule, request, options), options);
 }
 
 /**
@@ -79,5 +83,5 @@ export async function getReversalStatus(
   locationOrId: string,
   options: K2CallOptions = {},
 ): Promise<Reversal> {
-  return readStatus(k2, { name: "reversals", version: "v2" }, locationOrId, ["reversal"], options);
+  return readStatus(k2, { name: "reversals", version: "v2" }, locationOrId, ["reversal", "reversals"], options);
 }

@@ -6,10 +6,10 @@
  */
 import {
   create,
+  type K2Attributes,
   readStatus,
   type K2CallOptions,
   type K2Connection,
-  type K2Links,
   type K2Metadata,
   type K2Resource,
   type K2Status,
@@ -20,6 +20,7 @@ import {
   boolean,
   byType,
   callbackLinks,
+  digits,
   kes,
   list,
   metadata,
@@ -31,20 +32,21 @@ import {
 
 type Amount = number | string;
 
-/** Fields of every external destination: the amount, a description, and whether to save it. */
+/** Fields of every destination: the amount, a description, and whether to save it. */
 interface ExternalDestination {
+  /** Sent as a string. */
   amount: Amount;
   description: string;
-  nickname?: string;
+  nickname?: string | null;
   /** Save the destination as a favourite. */
-  favourite?: boolean;
+  favourite?: boolean | null;
 }
 
 /** One destination of a send money request, told apart by `type`. */
 export type SendMoneyDestination =
   | (ExternalDestination & {
       type: "mobile_wallet";
-      /** `254` and 9 digits: `"254712345678"`. */
+      /** Any form the SDKs send (`+254…`, `0…`, 9 digits); sent as `254` and 9 digits, as K2's docs show. */
       phone_number: string;
       network: string;
     })
@@ -52,36 +54,46 @@ export type SendMoneyDestination =
       type: "bank_account";
       bank_branch_ref: string;
       account_name: string;
-      account_number: string;
+      account_number: string | number;
     })
-  | (ExternalDestination & { type: "till"; till_number: string })
-  | (ExternalDestination & { type: "paybill"; paybill_number: string; paybill_account_number: string })
-  /** One of the merchant's own settlement accounts, by its reference. */
-  | { type: "merchant_wallet" | "merchant_bank_account"; reference: string; amount: Amount; description?: string };
+  | (ExternalDestination & { type: "till"; till_number: string | number })
+  | (ExternalDestination & {
+      type: "paybill";
+      paybill_number: string | number;
+      paybill_account_number: string | number;
+    })
+  /** One of the merchant's own settlement accounts, by its reference; the description is optional. */
+  | {
+      type: "merchant_wallet" | "merchant_bank_account";
+      reference: string;
+      amount: Amount;
+      description?: string | null;
+      nickname?: string | null;
+      favourite?: boolean | null;
+    };
 
-/** The body of `POST /api/v2/send_money`, exactly as K2 receives it. */
+/** The body of `POST /api/v2/send_money`, as K2's docs and the official SDKs write it. */
 export interface SendMoneyRequest {
   /** The wallet to pay from; the main wallet when absent. */
-  source_identifier?: string;
+  source_identifier?: string | null;
   currency: "KES";
-  /** Omit to send the whole balance to the merchant's own accounts; an empty list is refused. */
-  destinations?: SendMoneyDestination[];
-  metadata?: K2Metadata;
+  /**
+   * Where the money goes. Without destinations (absent, or `[]` as K2's docs write it), the whole
+   * balance goes to the merchant's own accounts.
+   */
+  destinations?: SendMoneyDestination[] | null;
+  metadata?: K2Metadata | null;
   _links: { callback_url: string };
 }
 
 /** A send money request's status, and the result posted to its callback URL. */
-export interface SendMoneyAttributes {
+export interface SendMoneyAttributes extends K2Attributes {
   status?: K2Status<"Scheduled" | "Processed" | "Failed">;
-  created_at?: string;
+  /** `null` or `""` for the main wallet. */
   source_identifier?: string | null;
-  destinations?: Record<string, unknown>[];
+  destinations?: Record<string, unknown>[] | null;
   currency?: string;
-  transfer_batches?: K2TransferBatch[];
-  errors?: unknown;
-  metadata?: K2Metadata | null;
-  _links?: K2Links;
-  [field: string]: unknown;
+  transfer_batches?: K2TransferBatch[] | null;
 }
 
 /**
@@ -91,7 +103,8 @@ export interface SendMoneyAttributes {
 export type SendMoney = K2Resource<"send_money", SendMoneyAttributes>;
 
 /**
- * Sends money (`POST /api/v2/send_money`) and answers the request's location.
+ * Sends money (`POST /api/v2/send_money`) and answers the request's location. Wallet phones are
+ * sent as `254…`, amounts and numeric references as strings.
  *
  * @see {@link https://api-docs.kopokopo.com | K2 API reference: Send money}
  * @example
@@ -114,17 +127,15 @@ export async function sendMoney(
   request: SendMoneyRequest,
   options: K2CallOptions = {},
 ): Promise<string> {
-  const external = { amount, description: text };
-  const extra = { nickname: text, favourite: boolean };
-  const own = object({ type: text, reference: text, amount }, { description: text });
+  const optional = { nickname: text, favourite: boolean };
+  const to = (fields: Parameters<typeof object>[0]) =>
+    object({ type: text, ...fields, amount, description: text }, optional);
+  const own = object({ type: text, reference: text, amount }, { description: text, ...optional });
   const destination = byType({
-    mobile_wallet: object({ type: text, phone_number: phone("254"), network: text, ...external }, extra),
-    bank_account: object(
-      { type: text, bank_branch_ref: text, account_name: text, account_number: text, ...external },
-      extra,
-    ),
-    till: object({ type: text, till_number: text, ...external }, extra),
-    paybill: object({ type: text, paybill_number: text, paybill_account_number: text, ...external }, extra),
+    mobile_wallet: to({ phone_number: phone("254"), network: text }),
+    bank_account: to({ bank_branch_ref: text, account_name: text, account_number: digits }),
+    till: to({ till_number: digits }),
+    paybill: to({ paybill_number: digits, paybill_account_number: digits }),
     merchant_wallet: own,
     merchant_bank_account: own,
   });
@@ -132,7 +143,8 @@ export async function sendMoney(
     { currency: kes, _links: callbackLinks },
     { source_identifier: text, destinations: list(destination), metadata },
   );
-  return create(k2, { name: "send_money", version: "v2" }, validate("send money", rule, request), options);
+  const body = validate("send money", rule, request, options);
+  return create(k2, { name: "send_money", version: "v2" }, body, options);
 }
 
 /**

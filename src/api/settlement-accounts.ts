@@ -7,41 +7,54 @@
 import {
   create,
   readStatus,
+  versioned,
   type K2Connection,
   type K2Resource,
   type K2Status,
   type K2VersionedCallOptions,
 } from "./resource.ts";
-import { email, object, oneOf, phone, text, v2Only, validate } from "./validation.ts";
+import { digits, email, object, oneOf, phone, text, v2Only, validate } from "./validation.ts";
 
-/** The body of `POST /api/v2/merchant_bank_accounts`, exactly as K2 receives it. */
+/** The body of `POST /api/v2/merchant_bank_accounts`, as K2's docs and the official SDKs write it. */
 export interface MerchantBankAccountRequest {
   account_name: string;
   /** `EFT` or `RTS` (real-time, for larger amounts). */
   settlement_method: "EFT" | "RTS";
   bank_branch_ref: string;
-  account_number: string;
+  /** A number is sent as a string. */
+  account_number: string | number;
   /** v2 only. */
-  nickname?: string;
+  nickname?: string | null;
 }
 
-/** The body of `POST /api/v2/merchant_wallets`, exactly as K2 receives it. */
+/** The body of `POST /api/v2/merchant_wallets`, as K2's docs and the official SDKs write it. */
 export interface MerchantWalletRequest {
   first_name: string;
   last_name: string;
-  /** `+254` or `254`, and 9 digits. */
+  /**
+   * `+254712345678`, `254712345678`, `0712345678` or `712345678`; sent as `+254` and 9 digits,
+   * as K2's docs write a mobile wallet's number.
+   */
   phone_number: string;
   /** `"Safaricom"`. */
   network: string;
-  email?: string;
+  email?: string | null;
   /** v2 only. */
-  nickname?: string;
+  nickname?: string | null;
 }
 
 /** A settlement account's status: K2 echoes its details. */
 export interface SettlementAccountAttributes {
-  status?: K2Status<"Pending" | "Success" | "Failed">;
-  nickname?: string;
+  /** `"Approved"` once money can be sent to it. */
+  status?: K2Status<"Approved" | "Pending" | "Failed">;
+  nickname?: string | null;
+  /**
+   * The reference later paid to (`destination_reference`, send money's `reference`).
+   *
+   * @deprecated K2 discontinued reading a settlement account's reference through the API: read it
+   * in the Kopo Kopo dashboard (Settings, Settlement details). It may no longer be in the answer.
+   */
+  account_reference?: string;
   [field: string]: unknown;
 }
 
@@ -83,17 +96,12 @@ export async function createMerchantBankAccount(
   request: MerchantBankAccountRequest,
   options: K2VersionedCallOptions = {},
 ): Promise<string> {
-  const version = options?.version ?? "v2";
+  const collection = versioned("merchant_bank_accounts", options);
   const rule = object(
-    { account_name: text, settlement_method: oneOf("EFT", "RTS"), bank_branch_ref: text, account_number: text },
-    { nickname: v2Only(version, text) },
+    { account_name: text, settlement_method: oneOf("EFT", "RTS"), bank_branch_ref: text, account_number: digits },
+    { nickname: v2Only(collection.version, text) },
   );
-  return create(
-    k2,
-    { name: "merchant_bank_accounts", version },
-    validate("merchant bank account", rule, request),
-    options,
-  );
+  return create(k2, collection, validate("merchant bank account", rule, request, options), options);
 }
 
 /**
@@ -113,17 +121,20 @@ export async function createMerchantWallet(
   request: MerchantWalletRequest,
   options: K2VersionedCallOptions = {},
 ): Promise<string> {
-  const version = options?.version ?? "v2";
+  const collection = versioned("merchant_wallets", options);
   const rule = object(
-    { first_name: text, last_name: text, phone_number: phone("+254", "254"), network: text },
-    { email, nickname: v2Only(version, text) },
+    { first_name: text, last_name: text, phone_number: phone("+254"), network: text },
+    { email, nickname: v2Only(collection.version, text) },
   );
-  return create(k2, { name: "merchant_wallets", version }, validate("merchant wallet", rule, request), options);
+  return create(k2, collection, validate("merchant wallet", rule, request, options), options);
 }
 
 /**
  * A merchant bank account's status, by location or id.
  *
+ * @deprecated K2 discontinued reading a settlement account (and its reference) through the API:
+ * read the reference in the Kopo Kopo dashboard. Kept for applications that still get an answer.
+ * @see {@link https://developers.kopokopo.com/guides/transfer-money-settle/view-destination-reference | K2: view a settlement account's reference (discontinued through the API)}
  * @see {@link https://api-docs.kopokopo.com | K2 API reference: Settlement accounts}
  * @example
  * ```ts
@@ -135,13 +146,15 @@ export async function getMerchantBankAccountStatus(
   locationOrId: string,
   options: K2VersionedCallOptions = {},
 ): Promise<MerchantBankAccount> {
-  const collection = { name: "merchant_bank_accounts", version: options?.version ?? "v2" };
-  return readStatus(k2, collection, locationOrId, ["merchant_bank_account"], options);
+  return readStatus(k2, versioned("merchant_bank_accounts", options), locationOrId, ["merchant_bank_account"], options);
 }
 
 /**
  * A merchant wallet's status, by location or id.
  *
+ * @deprecated K2 discontinued reading a settlement account (and its reference) through the API:
+ * read the reference in the Kopo Kopo dashboard. Kept for applications that still get an answer.
+ * @see {@link https://developers.kopokopo.com/guides/transfer-money-settle/view-destination-reference | K2: view a settlement account's reference (discontinued through the API)}
  * @see {@link https://api-docs.kopokopo.com | K2 API reference: Settlement accounts}
  * @example
  * ```ts
@@ -153,11 +166,5 @@ export async function getMerchantWalletStatus(
   locationOrId: string,
   options: K2VersionedCallOptions = {},
 ): Promise<MerchantWallet> {
-  return readStatus(
-    k2,
-    { name: "merchant_wallets", version: options?.version ?? "v2" },
-    locationOrId,
-    ["merchant_wallet"],
-    options,
-  );
+  return readStatus(k2, versioned("merchant_wallets", options), locationOrId, ["merchant_wallet"], options);
 }

@@ -1,20 +1,21 @@
 /**
- * Transaction SMS notifications (v1): text the customer of a received Buy Goods payment.
+ * Transaction SMS notifications (v1): text the customer of a received Buy Goods payment. Deprecated
+ * by K2 on v2, with no replacement.
  *
  * @module
  */
 import {
   create,
+  type K2Attributes,
   readStatus,
   type K2CallOptions,
   type K2Connection,
-  type K2Links,
   type K2Resource,
   type K2Status,
 } from "./resource.ts";
 import { callbackLinks, object, text, validate } from "./validation.ts";
 
-/** The body of `POST /api/v1/transaction_sms_notifications`, exactly as K2 receives it. */
+/** The body of `POST /api/v1/transaction_sms_notifications`, as K2's docs and the official SDKs write it. */
 export interface TransactionSmsNotificationRequest {
   /** The `id` of the `buygoods_transaction_received` webhook the SMS is about. */
   webhook_event_reference: string;
@@ -23,12 +24,10 @@ export interface TransactionSmsNotificationRequest {
 }
 
 /** An SMS notification's status, and the result posted to its callback URL. */
-export interface TransactionSmsNotificationAttributes {
+export interface TransactionSmsNotificationAttributes extends K2Attributes {
   status?: K2Status<"Pending" | "Success" | "Failed">;
   webhook_event_reference?: string;
   message?: string;
-  _links?: K2Links;
-  [field: string]: unknown;
 }
 
 /**
@@ -44,6 +43,7 @@ export type TransactionSmsNotification = K2Resource<
  * Sends the customer of a received payment an SMS (`POST /api/v1/transaction_sms_notifications`)
  * and answers the notification's location.
  *
+ * @deprecated K2 deprecated transaction SMS notifications on v2 (the Node SDK 2.0 dropped them).
  * @see {@link https://api-docs.kopokopo.com | K2 API reference: Transaction SMS notifications}
  * @example
  * ```ts
@@ -63,7 +63,7 @@ export async function sendTransactionSmsNotification(
   return create(
     k2,
     { name: "transaction_sms_notifications", version: "v1" },
-    validate("transaction SMS notification", rule, request),
+    validate("transaction SMS notification", rule, request, options),
     options,
   );
 }
@@ -71,6 +71,7 @@ export async function sendTransactionSmsNotification(
 /**
  * An SMS notification's status, by location or id.
  *
+ * @deprecated K2 deprecated transaction SMS notifications on v2.
  * @see {@link https://api-docs.kopokopo.com | K2 API reference: Transaction SMS notifications}
  * @example
  * ```ts

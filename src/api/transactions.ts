@@ -29,11 +29,16 @@ export interface K2BuygoodsTransaction extends K2TransactionResource {
   reversal_time?: string;
 }
 
-/** `b2b_transaction_received`: a payment from another till. */
+/**
+ * `b2b_transaction_received` (event type `"External Till to Till Transaction"`) and
+ * `b2b_transaction_reversed` (`"External Till To Till Reversal Transaction"`, status `"Reversed"`):
+ * a payment from another till.
+ */
 export interface K2B2bTransaction extends K2TransactionResource {
   system?: string;
   till_number?: string;
   sending_till?: string;
+  reversal_time?: string;
 }
 
 /** `m2m_transaction_received`: a payment from another Kopo Kopo merchant. */
@@ -45,6 +50,8 @@ export interface K2M2mTransaction extends K2TransactionResource {
 export interface K2CardTransaction extends K2TransactionResource {
   till_number?: string;
   customer_cc_number?: string;
+  /** Whether the card payment is settled; in `card_transaction_received`. */
+  settled?: boolean | string;
 }
 
 /** `customer_created`. */
@@ -64,13 +71,20 @@ export interface K2Disbursement {
   origination_time?: string;
   destination_reference?: string;
   transaction_reference?: string | null;
+  /** Send money's disbursements also carry these. */
+  phone_number?: string;
+  nickname?: string | null;
+  favourite?: boolean | null;
+  errors?: unknown;
   [field: string]: unknown;
 }
 
 /** A batch of disbursements in an outgoing payment's status. */
 export interface K2TransferBatch {
   status?: string;
-  disbursements?: K2Disbursement[];
+  /** Send money's batches carry their total. */
+  amount?: string | number | { currency?: string; value?: string | number | null; [field: string]: unknown };
+  disbursements?: K2Disbursement[] | null;
   [field: string]: unknown;
 }
 
@@ -83,10 +97,12 @@ export interface K2SettlementTransfer extends K2TransactionResource {
 }
 
 /**
- * Where a settlement went, read from either shape the SDKs disagree on: nested
- * (`destination: { type: "Mobile Wallet" | "Bank Account", resource: { ... } }`, Ruby) or flat
+ * Where a settlement went, read from any of the three shapes the SDKs disagree on: nested
+ * (`destination: { type: "Mobile Wallet" | "Bank Account", resource: { ... } }`, Ruby), flat
  * (`destination: { type: "mobile" | "bank", msisdn, mm_system, bank, branch, account_number, mode }`,
- * Node). Fields are looked up in `destination.resource` first, then in `destination`.
+ * Node), or typed like the accounts (`{ type: "merchant_bank_account", bank_id, bank_branch_id,
+ * account_name, account_number }` / `{ type: "merchant_wallet", msisdn, network }`, Python). Fields
+ * are looked up in `destination.resource` first, then in `destination`.
  */
 export type K2SettlementDestination =
   | {
@@ -109,6 +125,9 @@ export type K2SettlementDestination =
       /** The flat shape's `bank` and `branch`. */
       bank?: string;
       branch?: string;
+      /** Python's shape's `bank_id` and `bank_branch_id`. */
+      bank_id?: string;
+      bank_branch_id?: string;
       /** `settlement_method`, `transfer_method` or the flat shape's `mode` (`EFT` / `RTS`). */
       settlement_method?: string;
       reference?: string;

@@ -1,7 +1,23 @@
 /**
- * Checking a request before it is sent: small rules that report every problem with its field path,
- * and the one error a bad request throws.
+ * Checking a request before it is sent, and writing the body K2 receives.
  *
+ * The policy: a request is refused only for what K2 certainly refuses (a missing required field, a
+ * currency other than KES, an amount that is not a positive number, a malformed callback URL, more
+ * than 5 metadata pairs, a value outside one of K2's fixed lists...). Everything an official SDK
+ * sends is accepted, and sent in the form K2's documentation shows for that endpoint:
+ *
+ * - `null` and `undefined` both mean absent, and so does `""` (or blanks) in an optional field: an
+ *   absent optional field is left out of the body.
+ * - Numbers given for K2's numeric strings (`till_number`, `account_number`, amounts...) are sent
+ *   as strings.
+ * - Phone numbers are taken as `+254…`, `254…`, `0…` or the 9 digits alone, and sent as the
+ *   endpoint documents them (see `phone`).
+ * - A field K2 does not have is sent as given (K2 ignores it; TypeScript already catches typos).
+ *   With `strict: true` in the call's options it is refused as `is not a K2 field` instead, and so
+ *   are the few checks K2 is not known to make (v2-only fields on v1, the Daraja payload for other
+ *   events).
+ *
+ * Every problem is reported with its field path, all at once, in one `K2ValidationError`.
  * Rules are built inside the functions that use them, never at module level, so that a bundler can
  * drop every resource a program does not import.
  *
@@ -38,96 +54,132 @@ export class K2ValidationError extends K2EdgeError {
   }
 }
 
-/** Checks a value found at `path`, adding what is wrong to `problems`. */
-export type Rule = (value: unknown, path: string, problems: K2ValidationProblem[]) => void;
+/** What a check collects, and how strict it is. */
+export interface Check {
+  readonly problems: K2ValidationProblem[];
+  /** Refuse fields K2 does not have (`strict: true` in the call's options). */
+  readonly strict: boolean;
+}
 
-/** Throws a {@link K2ValidationError} unless `request` passes `rule`; returns it unchanged otherwise. */
-export function validate<T>(what: string, rule: Rule, request: T): T {
-  const problems: K2ValidationProblem[] = [];
-  rule(request, "", problems);
-  if (problems.length > 0) throw new K2ValidationError(what, problems);
-  return request;
+/**
+ * Checks a value found at `path`, adding what is wrong to `check.problems`, and answers the value
+ * to send (`undefined`: leave the field out).
+ */
+export type Rule = (value: unknown, path: string, check: Check) => unknown;
+
+/**
+ * Answers the body to send for `request`, or throws a {@link K2ValidationError} listing every
+ * problem.
+ */
+export function validate(what: string, rule: Rule, request: unknown, options?: { strict?: boolean }): unknown {
+  const check: Check = { problems: [], strict: options?.strict === true };
+  const body = rule(request, "", check);
+  if (check.problems.length > 0) throw new K2ValidationError(what, check.problems);
+  return body;
 }
 
 const at = (path: string, key: string): string => (path ? `${path}.${key}` : key);
 
+const problem = (check: Check, path: string, message: string): undefined => {
+  check.problems.push({ path, message });
+  return undefined;
+};
+
+/** `null`, `undefined`, and an empty or blank string: what K2's SDKs send for a field not given. */
+export const absent = (value: unknown): boolean =>
+  value === undefined || value === null || (typeof value === "string" && value.trim() === "");
+
 /**
- * An object with these required and optional fields and no others: an unknown field is refused
- * (`tillNumber` for `till_number` is the mistake it catches). A field set to `undefined` counts as
- * absent, since `JSON.stringify` leaves it out.
+ * An object with these required and optional fields. A required field that is {@link absent} is
+ * reported as `is required`; an absent optional one is left out. Other fields are sent as given,
+ * or refused in strict mode. The body keeps the caller's order of fields.
  */
 export function object(required: Record<string, Rule>, optional: Record<string, Rule> = {}): Rule {
-  return (value, path, problems) => {
-    if (!isRecord(value)) {
-      problems.push({ path, message: "must be an object" });
-      return;
-    }
+  return (value, path, check) => {
+    if (!isRecord(value)) return problem(check, path, "must be an object");
+    const sent = new Map<string, unknown>();
     for (const [key, rule] of Object.entries(required)) {
-      const field = value[key];
-      if (field === undefined || field === null || field === "")
-        problems.push({ path: at(path, key), message: "is required" });
-      else rule(field, at(path, key), problems);
+      if (absent(value[key])) problem(check, at(path, key), "is required");
+      else sent.set(key, rule(value[key], at(path, key), check));
     }
+    for (const [key, rule] of Object.entries(optional)) {
+      if (!absent(value[key])) sent.set(key, rule(value[key], at(path, key), check));
+    }
+    const body: Record<string, unknown> = {};
     for (const [key, field] of Object.entries(value)) {
-      if (field === undefined || key in required) continue;
-      const rule = Object.hasOwn(optional, key) ? optional[key] : undefined;
-      if (rule) rule(field, at(path, key), problems);
-      else problems.push({ path: at(path, key), message: "is not a K2 field" });
+      if (sent.has(key)) {
+        if (sent.get(key) !== undefined) body[key] = sent.get(key);
+      } else if (Object.hasOwn(required, key) || Object.hasOwn(optional, key) || field === undefined) continue;
+      else if (check.strict) problem(check, at(path, key), "is not a K2 field");
+      else body[key] = field;
     }
+    return body;
   };
 }
 
-/** All of these rules, in order; later ones can assume nothing about earlier ones' success. */
+/** These rules in turn, each given what the one before answered: a shape, then checks across its fields. */
 export function all(...rules: Rule[]): Rule {
-  return (value, path, problems) => {
-    for (const rule of rules) rule(value, path, problems);
+  return (value, path, check) => rules.reduce((sent, rule) => rule(sent, path, check), value);
+}
+
+/** A check across the fields of an object: `test` adds problems, the object is sent as it is. */
+export function across(test: (value: Record<string, unknown>, check: Check) => void): Rule {
+  return (value, _path, check) => {
+    if (isRecord(value)) test(value, check);
+    return value;
   };
 }
 
-/** A non-empty string. */
-export const text: Rule = (value, path, problems) => {
-  if (typeof value !== "string" || value.trim() === "") problems.push({ path, message: "must be a non-empty string" });
+/** A string. */
+export const text: Rule = (value, path, check) =>
+  typeof value === "string" ? value : problem(check, path, "must be a string");
+
+/** One of K2's numeric strings (a till, an account, a reference): a string, or a number sent as one. */
+export const digits: Rule = (value, path, check) => {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return problem(check, path, "must be a string or a number");
 };
 
 /** One of a few exact strings. */
 export function oneOf(...values: readonly string[]): Rule {
   const expected = values.map((v) => JSON.stringify(v)).join(", ");
-  return (value, path, problems) => {
-    if (typeof value !== "string" || !values.includes(value)) {
-      problems.push({ path, message: values.length === 1 ? `must be ${expected}` : `must be one of ${expected}` });
-    }
-  };
+  const message = values.length === 1 ? `must be ${expected}` : `must be one of ${expected}`;
+  return (value, path, check) =>
+    typeof value === "string" && values.includes(value) ? value : problem(check, path, message);
 }
 
 /** K2 takes Kenyan shillings only. */
-export const kes: Rule = (value, path, problems) => oneOf("KES")(value, path, problems);
+export const kes: Rule = (value, path, check) => oneOf("KES")(value, path, check);
 
-/** A positive amount: a finite number, or a string of digits with an optional decimal part. */
-export const amount: Rule = (value, path, problems) => {
-  const ok =
-    typeof value === "number"
-      ? Number.isFinite(value) && value > 0
-      : typeof value === "string" && /^\d+(\.\d+)?$/.test(value) && Number(value) > 0;
-  if (!ok) problems.push({ path, message: 'must be a positive number or numeric string, e.g. 250 or "250.00"' });
+/**
+ * A positive amount: a finite number or a string of digits with an optional decimal part, sent as
+ * a string (`250` as `"250"`).
+ */
+export const amount: Rule = (value, path, check) => {
+  const written = typeof value === "number" ? String(value) : value;
+  const ok = typeof written === "string" && /^\d+(\.\d+)?$/.test(written) && Number(written) > 0;
+  return ok ? written : problem(check, path, 'must be a positive number or numeric string, e.g. 250 or "250.00"');
 };
 
 /** `{ currency: "KES", value: <amount> }`. */
-export const money: Rule = (value, path, problems) => object({ currency: kes, value: amount })(value, path, problems);
+export const money: Rule = (value, path, check) => object({ currency: kes, value: amount })(value, path, check);
 
 /**
- * A Kenyan mobile number in the given formats: `"+254"` (as K2's STK push takes it), `"254"` (as
- * send money takes it), each followed by 9 digits.
+ * A Kenyan mobile number, in any form the official SDKs send (`+254712345678`, `254712345678`,
+ * `0712345678`, `712345678`), sent in the given form: `"+254"` (STK push, recipients, merchant
+ * wallets, as their docs show) or `"254"` (send money wallet destinations).
  */
-export function phone(...prefixes: readonly ("+254" | "254")[]): Rule {
-  const pattern = new RegExp(`^(${prefixes.map((p) => p.replace("+", "\\+")).join("|")})\\d{9}$`);
-  const message = `must be ${prefixes.join(" or ")} followed by 9 digits, e.g. ${prefixes[0]}712345678`;
-  return (value, path, problems) => {
-    if (typeof value !== "string" || !pattern.test(value)) problems.push({ path, message });
+export function phone(form: "+254" | "254"): Rule {
+  return (value, path, check) => {
+    const match = typeof value === "string" ? /^(?:\+254|254|0)?(\d{9})$/.exec(value) : null;
+    if (match) return `${form}${match[1]}`;
+    return problem(check, path, `must be a Kenyan mobile number: +254, 254 or 0 and 9 digits, e.g. ${form}712345678`);
   };
 }
 
 /** An absolute http(s) URL with a host: where K2 posts results and webhooks. */
-export const url: Rule = (value, path, problems) => {
+export const url: Rule = (value, path, check) => {
   let parsed: URL | undefined;
   try {
     parsed = typeof value === "string" ? new URL(value) : undefined;
@@ -135,48 +187,48 @@ export const url: Rule = (value, path, problems) => {
     parsed = undefined;
   }
   if (!parsed || (parsed.protocol !== "https:" && parsed.protocol !== "http:") || !parsed.hostname) {
-    problems.push({ path, message: "must be an absolute http(s) URL" });
+    return problem(check, path, "must be an absolute http(s) URL");
   }
+  return value;
 };
 
 /** `_links: { callback_url }`, where K2 posts the result. */
-export const callbackLinks: Rule = (value, path, problems) => object({ callback_url: url })(value, path, problems);
+export const callbackLinks: Rule = (value, path, check) => object({ callback_url: url })(value, path, check);
 
-export const email: Rule = (value, path, problems) => {
-  if (typeof value !== "string" || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value))
-    problems.push({ path, message: "must be an email address" });
-};
+/** An email address. */
+export const email: Rule = (value, path, check) =>
+  typeof value === "string" && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)
+    ? value
+    : problem(check, path, "must be an email address");
 
-export const boolean: Rule = (value, path, problems) => {
-  if (typeof value !== "boolean") problems.push({ path, message: "must be true or false" });
-};
+/** `true` or `false`. */
+export const boolean: Rule = (value, path, check) =>
+  typeof value === "boolean" ? value : problem(check, path, "must be true or false");
 
-/** K2 keeps at most 5 metadata pairs. */
-export const metadata: Rule = (value, path, problems) => {
-  if (!isRecord(value)) problems.push({ path, message: "must be an object of key/value pairs" });
-  else if (Object.values(value).filter((v) => v !== undefined).length > 5) {
-    problems.push({ path, message: "must have at most 5 key/value pairs" });
+/** K2 keeps at most 5 metadata pairs; their keys and values are the caller's own. */
+export const metadata: Rule = (value, path, check) => {
+  if (!isRecord(value)) return problem(check, path, "must be an object of key/value pairs");
+  if (Object.values(value).filter((v) => v !== undefined).length > 5) {
+    return problem(check, path, "must have at most 5 key/value pairs");
   }
+  return value;
 };
 
 /** An ISO-8601 date and time with its offset, e.g. `2026-11-22T08:00:00+03:00`. */
-export const isoTime: Rule = (value, path, problems) => {
+export const isoTime: Rule = (value, path, check) => {
   const ok =
     typeof value === "string" &&
     /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(value) &&
     !Number.isNaN(Date.parse(value));
-  if (!ok) problems.push({ path, message: "must be an ISO-8601 time with an offset, e.g. 2026-11-22T08:00:00+03:00" });
+  return ok ? value : problem(check, path, "must be an ISO-8601 time with an offset, e.g. 2026-11-22T08:00:00+03:00");
 };
 
-/** A non-empty array whose every item passes `rule`. */
+/** An array (possibly empty) whose every item passes `rule`. */
 export function list(rule: Rule): Rule {
-  return (value, path, problems) => {
-    if (!Array.isArray(value) || value.length === 0) {
-      problems.push({ path, message: "must be a non-empty array" });
-      return;
-    }
-    value.forEach((item, index) => rule(item, `${path}[${index}]`, problems));
-  };
+  return (value, path, check) =>
+    Array.isArray(value)
+      ? value.map((item, index) => rule(item, `${path}[${index}]`, check))
+      : problem(check, path, "must be an array");
 }
 
 /**
@@ -185,37 +237,36 @@ export function list(rule: Rule): Rule {
  */
 export function byType(shapes: Record<string, Rule>): Rule {
   const types = Object.keys(shapes);
-  return (value, path, problems) => {
-    const type = isRecord(value) ? value.type : undefined;
-    const shape = typeof type === "string" && Object.hasOwn(shapes, type) ? shapes[type] : undefined;
-    if (shape) shape(value, path, problems);
-    else if (!isRecord(value)) problems.push({ path, message: "must be an object" });
-    else oneOf(...types)(type, at(path, "type"), problems);
-  };
-}
-
-/** A field only K2's v2 API takes, refused on v1. */
-export function v2Only(version: "v1" | "v2", rule: Rule): Rule {
-  return (value, path, problems) => {
-    if (version === "v1") problems.push({ path, message: "is only accepted on v2" });
-    else rule(value, path, problems);
+  return (value, path, check) => {
+    if (!isRecord(value)) return problem(check, path, "must be an object");
+    const type = value.type;
+    if (typeof type === "string" && Object.hasOwn(shapes, type)) return shapes[type]!(value, path, check);
+    if (absent(type)) return problem(check, at(path, "type"), "is required");
+    return oneOf(...types)(type, at(path, "type"), check);
   };
 }
 
 /**
- * Scope rules shared by polling and webhook subscriptions: a till needs its reference, a company
- * takes none. List `scope_reference` among the object's optional fields as {@link checkedByScope}.
+ * A field only K2's v2 API takes. On v1 it is sent as given like any field K2 does not have, or
+ * refused in strict mode.
  */
-export const scopeRule: Rule = (value, path, problems) => {
-  if (!isRecord(value)) return;
-  const reference = value.scope_reference;
-  const given = reference !== undefined && reference !== null && reference !== "";
-  if (value.scope === "till" && !given)
-    problems.push({ path: at(path, "scope_reference"), message: 'is required when scope is "till"' });
-  else if (value.scope === "company" && reference !== undefined) {
-    problems.push({ path: at(path, "scope_reference"), message: 'must not be set when scope is "company"' });
-  } else if (reference !== undefined) text(reference, at(path, "scope_reference"), problems);
-};
+export function v2Only(version: "v1" | "v2", rule: Rule): Rule {
+  return (value, path, check) => {
+    if (version === "v2") return rule(value, path, check);
+    return check.strict ? problem(check, path, "is only accepted on v2") : value;
+  };
+}
 
-/** A field that another rule checks with its siblings in view. */
-export const checkedByScope: Rule = () => {};
+/**
+ * Polling and webhook subscriptions: `scope` is `till` or `company`, and a till needs its
+ * `scope_reference` (a company's, `""` or `null` as the SDKs send it, is left out).
+ */
+export function scoped(required: Record<string, Rule>, optional: Record<string, Rule>): Rule {
+  return all(
+    object({ ...required, scope: oneOf("till", "company") }, { ...optional, scope_reference: digits }),
+    across((value, check) => {
+      if (value.scope === "till" && absent(value.scope_reference))
+        problem(check, "scope_reference", 'is required when scope is "till"');
+    }),
+  );
+}

@@ -4,33 +4,23 @@
  *
  * @module
  */
-import { isRecord } from "../transport/answer.ts";
 import type { K2Scope } from "./polling.ts";
 import {
   create,
   readStatus,
+  versioned,
   type K2Connection,
   type K2Resource,
   type K2Status,
   type K2VersionedCallOptions,
 } from "./resource.ts";
-import {
-  all,
-  checkedByScope,
-  boolean,
-  object,
-  oneOf,
-  scopeRule,
-  url,
-  v2Only,
-  validate,
-  type Rule,
-} from "./validation.ts";
+import { across, all, boolean, oneOf, scoped, url, v2Only, validate } from "./validation.ts";
 
 /** The events a webhook subscription can be made for. */
 export type K2SubscribableEvent =
   | "buygoods_transaction_received"
   | "b2b_transaction_received"
+  | "b2b_transaction_reversed"
   | "buygoods_transaction_reversed"
   | "settlement_transfer_completed"
   | "customer_created"
@@ -38,7 +28,7 @@ export type K2SubscribableEvent =
   | "card_transaction_voided"
   | "card_transaction_reversed";
 
-/** The body of `POST /api/v2/webhook_subscriptions`, exactly as K2 receives it. */
+/** The body of `POST /api/v2/webhook_subscriptions`, as K2's docs and the official SDKs write it. */
 export type WebhookSubscriptionRequest = K2Scope & {
   event_type: K2SubscribableEvent;
   /** Where K2 posts the events. */
@@ -47,7 +37,7 @@ export type WebhookSubscriptionRequest = K2Scope & {
    * v2 only, and only for `buygoods_transaction_received` and `b2b_transaction_received`: post
    * Safaricom's flat Daraja payload instead of K2's event.
    */
-  enable_daraja_payload?: boolean;
+  enable_daraja_payload?: boolean | null;
 };
 
 /** A subscription's status. K2 names the URL `webhook_uri` here. */
@@ -88,43 +78,30 @@ export async function createWebhookSubscription(
   request: WebhookSubscriptionRequest,
   options: K2VersionedCallOptions = {},
 ): Promise<string> {
-  const version = options?.version ?? "v2";
-  const daraja: Rule = (value, _path, problems) => {
-    if (!isRecord(value) || value.enable_daraja_payload !== true) return;
-    if (value.event_type !== "buygoods_transaction_received" && value.event_type !== "b2b_transaction_received") {
-      problems.push({
-        path: "enable_daraja_payload",
-        message: "can only be true for buygoods_transaction_received and b2b_transaction_received",
-      });
-    }
-  };
+  const collection = versioned("webhook_subscriptions", options);
+  const daraja = across((value, check) => {
+    if (!check.strict || value.enable_daraja_payload !== true) return;
+    if (value.event_type === "buygoods_transaction_received" || value.event_type === "b2b_transaction_received") return;
+    const message = "can only be true for buygoods_transaction_received and b2b_transaction_received";
+    check.problems.push({ path: "enable_daraja_payload", message });
+  });
+  const events: readonly K2SubscribableEvent[] = [
+    "buygoods_transaction_received",
+    "b2b_transaction_received",
+    "b2b_transaction_reversed",
+    "buygoods_transaction_reversed",
+    "settlement_transfer_completed",
+    "customer_created",
+    "card_transaction_received",
+    "card_transaction_voided",
+    "card_transaction_reversed",
+  ];
   const rule = all(
-    object(
-      {
-        event_type: oneOf(
-          "buygoods_transaction_received",
-          "b2b_transaction_received",
-          "buygoods_transaction_reversed",
-          "settlement_transfer_completed",
-          "customer_created",
-          "card_transaction_received",
-          "card_transaction_voided",
-          "card_transaction_reversed",
-        ),
-        url,
-        scope: oneOf("till", "company"),
-      },
-      { scope_reference: checkedByScope, enable_daraja_payload: v2Only(version, boolean) },
-    ),
-    scopeRule,
+    scoped({ event_type: oneOf(...events), url }, { enable_daraja_payload: v2Only(collection.version, boolean) }),
     daraja,
   );
-  return create(
-    k2,
-    { name: "webhook_subscriptions", version },
-    validate("webhook subscription", rule, request),
-    options,
-  );
+  const body = validate("webhook subscription", rule, request, options);
+  return create(k2, collection, body, options);
 }
 
 /**
@@ -143,6 +120,5 @@ export async function getWebhookSubscriptionStatus(
   locationOrId: string,
   options: K2VersionedCallOptions = {},
 ): Promise<WebhookSubscription> {
-  const collection = { name: "webhook_subscriptions", version: options?.version ?? "v2" };
-  return readStatus(k2, collection, locationOrId, ["webhook_subscription"], options);
+  return readStatus(k2, versioned("webhook_subscriptions", options), locationOrId, ["webhook_subscription"], options);
 }

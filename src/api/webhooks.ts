@@ -33,6 +33,7 @@ export interface K2WebhookResources {
   buygoods_transaction_received: K2BuygoodsTransaction;
   buygoods_transaction_reversed: K2BuygoodsTransaction;
   b2b_transaction_received: K2B2bTransaction;
+  b2b_transaction_reversed: K2B2bTransaction;
   m2m_transaction_received: K2M2mTransaction;
   settlement_transfer_completed: K2SettlementTransfer;
   customer_created: K2Customer;
@@ -93,6 +94,8 @@ export interface K2ResultAttributes {
   polling: PollingAttributes;
   payment_link: PaymentLinkAttributes;
   reversal: ReversalAttributes;
+  /** K2's docs spell a reversal's type so; the SDKs `reversal`. */
+  reversals: ReversalAttributes;
   transaction_sms_notification: TransactionSmsNotificationAttributes;
 }
 
@@ -122,8 +125,12 @@ export interface K2DarajaPayload {
   BillRefNumber?: string;
   InvoiceNumber?: string;
   OrgAccountBalance?: string | number;
+  /** Node's spelling. */
   ThirdPartyTransID?: string;
-  MSISDN?: string;
+  /** Ruby's spelling. */
+  ThirdPartyTransId?: string;
+  /** The payer's number: a string, sometimes an object. */
+  MSISDN?: string | Record<string, unknown>;
   FirstName?: string;
   MiddleName?: string;
   LastName?: string;
@@ -171,6 +178,7 @@ const TOPICS: Record<K2WebhookTopic, true> = {
   buygoods_transaction_received: true,
   buygoods_transaction_reversed: true,
   b2b_transaction_received: true,
+  b2b_transaction_reversed: true,
   m2m_transaction_received: true,
   settlement_transfer_completed: true,
   customer_created: true,
@@ -187,6 +195,7 @@ const RESULT_TYPES: Record<K2ResultType, true> = {
   polling: true,
   payment_link: true,
   reversal: true,
+  reversals: true,
   transaction_sms_notification: true,
 };
 
@@ -258,9 +267,10 @@ function resultOf(body: Record<string, unknown>): K2Notification {
 }
 
 /**
- * `destination` of a settlement, from the nested shape (`{ type: "Mobile Wallet", resource: {...} }`)
- * or the flat one (`{ type: "mobile", msisdn, mm_system }`, `{ type: "bank", bank, branch,
- * account_number, mode }`). {@link parseWebhook} already adds it to `settlement_transfer_completed`
+ * `destination` of a settlement, from any of its three shapes: nested (`{ type: "Mobile Wallet",
+ * resource: {...} }`, Ruby), flat (`{ type: "mobile", msisdn, mm_system }`, `{ type: "bank", bank,
+ * branch, account_number, mode }`, Node), or Python's (`{ type: "merchant_wallet", msisdn, network }`,
+ * `{ type: "merchant_bank_account", bank_id, bank_branch_id, account_name, account_number }`). {@link parseWebhook} already adds it to `settlement_transfer_completed`
  * events as `destination`; this is for a payload read some other way.
  *
  * @see {@link https://api-docs.kopokopo.com | K2 API reference: Webhooks (settlement transfer completed)}
@@ -304,6 +314,8 @@ export function settlementDestination(destination: unknown): K2SettlementDestina
       bank_branch_ref: pick("bank_branch_ref"),
       bank: pick("bank"),
       branch: pick("branch"),
+      bank_id: pick("bank_id"),
+      bank_branch_id: pick("bank_branch_id"),
       settlement_method: pick("settlement_method", "transfer_method", "mode"),
       reference: pick("reference"),
       raw,

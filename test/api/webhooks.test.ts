@@ -6,6 +6,7 @@ import { createHmac } from "node:crypto";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { K2WebhookError, parseWebhook, settlementDestination, type K2Notification } from "../../src/api/index.js";
 import { InvalidInputError, K2EdgeError } from "../../src/index.js";
+import { answers } from "./fixtures.js";
 
 const API_KEY = "k2-api-key-0123456789abcdef";
 // Signed independently of the code under test, with Node's own HMAC over the exact bytes.
@@ -66,6 +67,17 @@ const webhooks = {
     sending_till: "K999999",
     origination_time: "2026-11-22T09:00:00+03:00",
   }),
+  b2b_transaction_reversed: webhook("b2b_transaction_reversed", "External Till To Till Reversal Transaction", {
+    id: "b2b-1",
+    amount: "1500.0",
+    status: "Reversed",
+    system: "Lipa Na M-PESA",
+    currency: "KES",
+    reference: "OJM6Q1W85L",
+    till_number: "K000000",
+    sending_till: "K999999",
+    origination_time: "2026-11-22T09:00:00+03:00",
+  }),
   m2m_transaction_received: webhook("m2m_transaction_received", "Merchant to Merchant Transaction", {
     id: "m2m-1",
     amount: "700.0",
@@ -106,91 +118,27 @@ const webhooks = {
     last_name: "Doe",
     phone_number: "+254712345678",
   }),
-  card_transaction_received: webhook("card_transaction_received", "Card Transaction", card),
+  card_transaction_received: webhook("card_transaction_received", "Card Transaction", { ...card, settled: true }),
   card_transaction_voided: webhook("card_transaction_voided", "Card Transaction", { ...card, status: "Voided" }),
   card_transaction_reversed: webhook("card_transaction_reversed", "Card Transaction", { ...card, status: "Reversed" }),
 };
 
 const result = (type: string, attributes: Record<string, unknown>) => ({
-  data: {
-    id: `res-${type}`,
-    type,
-    attributes: {
-      ...attributes,
-      _links: {
-        callback_url: "https://example.com/k2/results",
-        self: `https://sandbox.kopokopo.com/api/v2/x/res-${type}`,
-      },
-    },
-  },
+  data: { id: `res-${type}`, type, attributes },
 });
-const batches = [
-  {
-    status: "Transferred",
-    disbursements: [
-      {
-        amount: "2000.0",
-        status: "Transferred",
-        destination_type: "Mobile Wallet",
-        origination_time: "2026-11-22T12:00:00+03:00",
-        destination_reference: "r1",
-        transaction_reference: "LHJ7",
-      },
-    ],
-  },
-];
 
+/** Results are the documented status shapes, posted to the callback URL. */
 const results = {
-  incoming_payment: result("incoming_payment", {
-    initiation_time: "2026-11-22T10:00:00+03:00",
-    status: "Success",
-    event: { type: "Incoming Payment Request", resource: { ...buygoods, amount: "20.0" }, errors: null },
-    metadata: { order: "42" },
-  }),
-  send_money: result("send_money", {
-    status: "Processed",
-    created_at: "2026-11-22T10:00:00+03:00",
-    source_identifier: null,
-    destinations: [],
-    currency: "KES",
-    transfer_batches: batches,
-    errors: [],
-    metadata: {},
-  }),
-  payment: result("payment", {
-    status: "Processed",
-    created_at: "2026-11-22T10:00:00+03:00",
-    amount: { currency: "KES", value: "2000.0" },
-    transfer_batches: batches,
-    metadata: {},
-  }),
-  settlement_transfer: result("settlement_transfer", {
-    status: "Transferred",
-    created_at: "2026-11-22T10:00:00+03:00",
-    amount: { currency: "KES", value: "5000.0" },
-    transfer_batches: batches,
-  }),
-  polling: result("polling", {
-    status: "Success",
-    scope: "till",
-    scope_reference: "K000000",
-    from_time: "2026-11-22T08:00:00+03:00",
-    to_time: "2026-11-22T18:00:00+03:00",
-    transactions: [buygoods],
-  }),
-  payment_link: result("payment_link", {
-    payment_link_status: "Paid",
-    till_name: "Sandbox Till",
-    currency: "KES",
-    amount: "1500.0",
-    payment_link: "https://pay.kopokopo.com/x",
-  }),
-  reversal: result("reversal", { status: "Success", transaction_reference: "OJM6Q1W84K", reason: "Paid twice" }),
-  transaction_sms_notification: result("transaction_sms_notification", {
-    status: "Success",
-    webhook_event_reference: "evt-1",
-    message: "Thanks",
-  }),
+  incoming_payment: answers.stkSuccess,
+  send_money: answers.sendMoneyProcessed,
+  "send_money (nulls)": answers.sendMoneyScheduled,
+  payment: answers.payment,
+  settlement_transfer: answers.wholeBalanceTransfer,
+  polling: answers.companyPolling,
+  payment_link: answers.paymentLinkPaid,
+  reversal: answers.reversalProcessed,
+  reversals: answers.reversalScheduled,
+  transaction_sms_notification: answers.smsNotification,
 };
 
 const daraja = {
@@ -246,9 +194,23 @@ describe("webhooks, by topic", () => {
     expect(notification.payload).toEqual(payload);
   });
 
+  it("b2b_transaction_reversed and card_transaction_received narrow to their resources", async () => {
+    const reversed = await parsed(webhooks.b2b_transaction_reversed);
+    if (reversed.kind !== "webhook" || reversed.topic !== "b2b_transaction_reversed") throw new Error("wrong variant");
+    expectTypeOf(reversed.payload.event.resource.sending_till).toEqualTypeOf<string | undefined>();
+    expect(reversed.payload.event).toMatchObject({
+      type: "External Till To Till Reversal Transaction",
+      resource: { status: "Reversed", sending_till: "K999999", till_number: "K000000", reference: "OJM6Q1W85L" },
+    });
+    const card = await parsed(webhooks.card_transaction_received);
+    if (card.kind !== "webhook" || card.topic !== "card_transaction_received") throw new Error("wrong variant");
+    expectTypeOf(card.payload.event.resource.settled).toEqualTypeOf<boolean | string | undefined>();
+    expect(card.payload.event.resource).toMatchObject({ settled: true, customer_cc_number: "4111******1111" });
+  });
+
   it("return an unknown topic as a generic event, not an error", async () => {
-    const payload = webhook("b2b_transaction_reversed", "External Till to Till Transaction", { id: "x" });
-    expect(await parsed(payload)).toEqual({ kind: "unknown_webhook", topic: "b2b_transaction_reversed", payload });
+    const payload = webhook("m2m_transaction_reversed", "Merchant to Merchant Reversal", { id: "x" });
+    expect(await parsed(payload)).toEqual({ kind: "unknown_webhook", topic: "m2m_transaction_reversed", payload });
     expect(await parsed({ topic: "loyalty_points_earned", id: "evt-9" })).toEqual({
       kind: "unknown_webhook",
       topic: "loyalty_points_earned",
@@ -258,10 +220,10 @@ describe("webhooks, by topic", () => {
 });
 
 describe("results, by data.type", () => {
-  for (const [type, payload] of Object.entries(results)) {
+  for (const [name, payload] of Object.entries(results)) {
     for (const [shape, write] of Object.entries(shapes)) {
-      it(`${type}, ${shape}`, async () => {
-        expect(await parsed(payload, write)).toEqual({ kind: "result", type, payload });
+      it(`${name}, ${shape}`, async () => {
+        expect(await parsed(payload, write)).toEqual({ kind: "result", type: payload.data.type, payload });
       });
     }
   }
@@ -273,11 +235,35 @@ describe("results, by data.type", () => {
     expect(notification.payload.data.attributes.event?.resource?.reference).toBe("OJM6Q1W84K");
   });
 
-  it("keep both payment link status keys the SDKs disagree on", async () => {
+  it("a paid payment link: the request Processed, the link itself Paid", async () => {
     const notification = await parsed(results.payment_link);
     if (notification.kind !== "result" || notification.type !== "payment_link") throw new Error("wrong variant");
-    const attributes = notification.payload.data.attributes;
-    expect(attributes.status ?? attributes.payment_link_status).toBe("Paid");
+    const { status, payment_link } = notification.payload.data.attributes;
+    expect(status).toBe("Processed");
+    expect(payment_link?.payment_link_status ?? payment_link?.status).toBe("Paid");
+    expect(payment_link).toMatchObject({
+      link: "https://pay.kopokopo.com/links/9gLQyx",
+      sender_phone_number: 254712345678,
+    });
+  });
+
+  it('a reversal under either spelling, "reversals" (the docs) or "reversal" (the SDKs)', async () => {
+    for (const payload of [results.reversals, results.reversal]) {
+      const notification = await parsed(payload);
+      if (notification.kind !== "result" || (notification.type !== "reversal" && notification.type !== "reversals"))
+        throw new Error("wrong variant");
+      expectTypeOf(notification.payload.data.attributes.reversal_bulk_payment?.amount).toEqualTypeOf<
+        string | number | undefined
+      >();
+      expect(notification.payload.data.attributes.reversal_bulk_payment?.amount).toBe("20.0");
+    }
+  });
+
+  it("polling: the transactions as { type, resource } envelopes", async () => {
+    const notification = await parsed(results.polling);
+    if (notification.kind !== "result" || notification.type !== "polling") throw new Error("wrong variant");
+    const [transaction] = notification.payload.data.attributes.transactions ?? [];
+    expect(transaction).toMatchObject({ type: "Buygoods Transaction", resource: { reference: "OJM6Q1W84K" } });
   });
 
   it("return an unknown data.type as a generic result", async () => {
@@ -292,9 +278,31 @@ describe("the Daraja payload", () => {
       expect(await parsed(daraja, write)).toEqual({ kind: "daraja", payload: daraja });
     });
   }
+
+  it("in Ruby's spelling (ThirdPartyTransId), with MSISDN an object, for every transaction type seen", async () => {
+    for (const TransactionType of [
+      "Buygoods",
+      "Pay Bill",
+      "Business Payment",
+      "Organization To Organization Transfer",
+    ]) {
+      const { ThirdPartyTransID: _node, ...rest } = daraja;
+      const ruby = {
+        ...rest,
+        TransactionType,
+        ThirdPartyTransId: "TP-1",
+        MSISDN: { hashed: "bd3b2d", masked: "2547****678" },
+      };
+      const notification = await parsed(ruby);
+      if (notification.kind !== "daraja") throw new Error("wrong variant");
+      expectTypeOf(notification.payload.ThirdPartyTransId).toEqualTypeOf<string | undefined>();
+      expectTypeOf(notification.payload.MSISDN).toEqualTypeOf<string | Record<string, unknown> | undefined>();
+      expect(notification.payload).toEqual(ruby);
+    }
+  });
 });
 
-describe("settlement destinations, in either shape", () => {
+describe("settlement destinations, in any of the three shapes", () => {
   it("nested bank account (Ruby SDK fixtures)", async () => {
     const notification = await parsed(webhooks.settlement_transfer_completed);
     if (notification.kind !== "webhook" || notification.topic !== "settlement_transfer_completed")
@@ -348,6 +356,35 @@ describe("settlement destinations, in either shape", () => {
       branch: "Moi Avenue",
       account_number: "1234567890",
       raw: bank,
+    });
+  });
+
+  it("Python's shapes: merchant_bank_account and merchant_wallet", async () => {
+    const bank = {
+      type: "merchant_bank_account",
+      bank_id: "b-7",
+      bank_branch_id: "br-9",
+      account_name: "Jane's Shop Ltd",
+      account_number: "1234567890",
+    };
+    const payload = webhook("settlement_transfer_completed", "Settlement Transfer", { id: "st-3", destination: bank });
+    expect(await parsed(payload)).toMatchObject({
+      kind: "webhook",
+      destination: {
+        type: "bank_account",
+        bank_id: "b-7",
+        bank_branch_id: "br-9",
+        account_name: "Jane's Shop Ltd",
+        account_number: "1234567890",
+        raw: bank,
+      },
+    });
+    const wallet = { type: "merchant_wallet", msisdn: "254712345678", network: "Safaricom" };
+    expect(settlementDestination(wallet)).toEqual({
+      type: "mobile_wallet",
+      phone_number: "254712345678",
+      network: "Safaricom",
+      raw: wallet,
     });
   });
 
