@@ -33,7 +33,7 @@ console.log(`Status: ${data.attributes.status}`); // "Pending", later "Success" 
 
 // A request that breaks K2's rules is refused before anything is sent, with every problem listed.
 try {
-  await createStkPush(k2, { ...payment, subscriber: { ...payment.subscriber, phone_number: "0712345678" } });
+  await createStkPush(k2, { ...payment, subscriber: { ...payment.subscriber, phone_number: "12345" } });
 } catch (error) {
   if (!(error instanceof K2ValidationError)) throw error;
   for (const problem of error.problems) console.log(`Refused before sending: ${problem.path} ${problem.message}`);

@@ -60,7 +60,9 @@ describe.concurrent("examples against the local K2 sandbox (packed package)", ()
       command: NODE,
       args: [TSX, "typed-api.ts"],
       // The second, invalid STK push never leaves the process.
-      also: ["Refused before sending: subscriber.phone_number must be +254 followed by 9 digits, e.g. +254712345678"],
+      also: [
+        "Refused before sending: subscriber.phone_number must be a Kenyan mobile number: +254, 254 or 0 and 9 digits, e.g. +254712345678",
+      ],
     },
   ];
 
