@@ -19,7 +19,7 @@ export interface CachedTokenSourceOptions {
    * The key under which the token is kept in `cache`. Must not contain a secret. A function is
    * called once, when the cache is first used, so that a key costing a hash is not paid for before.
    */
-  cacheKey?: string | (() => string | Promise<string>);
+  cacheKey?: string | Promise<string> | (() => string | Promise<string>);
   /**
    * Renew this many seconds before expiry (default 60). For a token that lives less than twice
    * this long, it is renewed at half its life instead, so it is never stale on arrival.
@@ -51,7 +51,7 @@ export interface CachedTokenSourceOptions {
 export class CachedTokenSource implements TokenSource {
   readonly #source: TokenSource;
   readonly #cache: TokenCache | undefined;
-  readonly #cacheKeyOption: string | (() => string | Promise<string>);
+  readonly #cacheKeyOption: NonNullable<CachedTokenSourceOptions["cacheKey"]>;
   #cacheKey: string | Promise<string> | undefined;
   readonly #skewMs: number;
   readonly #now: () => number;
