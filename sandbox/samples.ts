@@ -11,3 +11,11 @@ export const SAMPLE_STK_PUSH = Object.freeze({
   metadata: { order: "42" },
   _links: { callback_url: "https://example.com/k2/result" },
 });
+
+/** A company-wide polling request the sandbox accepts (K2 refuses `{}`). */
+export const SAMPLE_POLLING = Object.freeze({
+  scope: "company",
+  from_time: "2026-01-01T00:00:00+03:00",
+  to_time: "2026-01-02T00:00:00+03:00",
+  _links: { callback_url: "https://example.com/k2/result" },
+});

@@ -3,7 +3,8 @@
  * and CommonJS (`.cjs`), so that the two entries (`k2-connect-edge`, `k2-connect-edge/api`) share
  * every module, and with it every class (`instanceof` holds across entries), instead of each
  * bundling copies. Declarations come from tsc, `.d.ts` for ESM and `.d.cts` for CommonJS. The
- * command line is one self-contained file.
+ * command line is one self-contained file, and so is the local K2 sandbox it runs
+ * (`k2-connect-edge sandbox`), which no entry imports: the CLI loads it only for that command.
  */
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -74,5 +75,16 @@ await build({
   platform: "node",
   target: "es2022",
   banner: { js: "#!/usr/bin/env node" },
+  logLevel: "warning",
+});
+
+// The sandbox (sandbox/, Node only) for `k2-connect-edge sandbox`: dist/sandbox.js, next to cli.js.
+await build({
+  entryPoints: { sandbox: join(ROOT, "sandbox", "main.ts") },
+  outdir: DIST,
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "es2022",
   logLevel: "warning",
 });

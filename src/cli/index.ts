@@ -17,6 +17,10 @@ Commands:
   revoke <token>      Revoke a token (K2: POST /oauth/revoke).
   introspect <token>  Say whether a token is active, and its scope, client and times.
   info <token>        K2's token info: scopes, seconds left, application.
+  sandbox [--port N] [--delay MS]
+                      Run a local K2 sandbox on 127.0.0.1 (default port 8788) for development:
+                      its own credentials, payments that end after MS (default 2000) with
+                      signed results, test phone numbers for failures. Needs no configuration.
 
 Options:
   -h, --help          Show this help.
@@ -46,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
+  if (command === "sandbox") return sandbox(argv.slice(1));
   const needsToken = command === "revoke" || command === "introspect" || command === "info";
   if (command !== "token" && !needsToken)
     throw new UsageError(`Unknown command "${command}". Run k2-connect-edge --help.`);
@@ -69,6 +74,34 @@ async function main(argv: string[]): Promise<number> {
     const { raw: _raw, ...info } = await k2.tokenInfo(argument);
     print(info);
   }
+  return 0;
+}
+
+/** The shape of dist/sandbox.js (sandbox/main.ts), which the build compiles next to this file. */
+interface SandboxModule {
+  sandboxArguments(argv: string[], defaultPort: number): { port: number; processingDelayMs?: number };
+  runSandbox(command: { port: number; processingDelayMs?: number }, next: string): Promise<unknown>;
+  SandboxUsageError: new (message: string) => Error;
+}
+
+/**
+ * Loaded only for this command, from a computed URL that bundlers leave alone, so that the
+ * sandbox's Node server never weighs on the library or on the other commands. It keeps running
+ * until Ctrl-C or SIGTERM.
+ */
+async function sandbox(argv: string[]): Promise<number> {
+  const module = (await import(new URL("./sandbox.js", import.meta.url).href)) as SandboxModule;
+  let command: ReturnType<SandboxModule["sandboxArguments"]>;
+  try {
+    command = module.sandboxArguments(argv, 8788);
+  } catch (error) {
+    if (error instanceof module.SandboxUsageError) throw new UsageError(error.message);
+    throw error;
+  }
+  await module.runSandbox(
+    command,
+    "Point your application at it with these variables; docs/sandbox.md in the package's repository has the rest.",
+  );
   return 0;
 }
 

@@ -7,7 +7,9 @@ import {
   OAuth2Error,
   readK2Error,
 } from "../../src/index.js";
-import { SAMPLE_STK_PUSH } from "../../sandbox/samples.js";
+import { SAMPLE_POLLING, SAMPLE_STK_PUSH } from "../../sandbox/samples.js";
+
+const POLLING = JSON.stringify(SAMPLE_POLLING);
 import { DEV_CLIENT } from "../../sandbox/credentials.js";
 import { K2Sandbox, type K2SandboxOptions } from "../../sandbox/server.js";
 
@@ -278,6 +280,7 @@ describe("k2.fetch", () => {
     const arrayError = (await readK2Error(missing)) as K2ApiError;
     expect(arrayError).toBeInstanceOf(K2ApiError);
     expect(arrayError.messages).toEqual([
+      "Payment channel can't be blank",
       "Till number can't be blank",
       "Phone number can't be blank",
       "Currency must be KES",
@@ -348,17 +351,17 @@ describe("k2.request", () => {
   it("tells where the token came from and whether a 401 replay happened", async () => {
     const server = await sandbox();
     const k2 = clientFor(server);
-    expect(await k2.request("/api/v2/polling", { method: "POST", body: "{}" })).toMatchObject({
+    expect(await k2.request("/api/v2/polling", { method: "POST", body: POLLING })).toMatchObject({
       tokenOrigin: "fetched",
       replayed: false,
       response: { status: 201 },
     });
-    expect(await k2.request("/api/v2/polling", { method: "POST", body: "{}" })).toMatchObject({
+    expect(await k2.request("/api/v2/polling", { method: "POST", body: POLLING })).toMatchObject({
       tokenOrigin: "memory",
       replayed: false,
     });
     server.expireAllTokens();
-    expect(await k2.request("/api/v2/polling", { method: "POST", body: "{}" })).toMatchObject({
+    expect(await k2.request("/api/v2/polling", { method: "POST", body: POLLING })).toMatchObject({
       tokenOrigin: "fetched",
       replayed: true,
       response: { status: 201 },

@@ -3,7 +3,10 @@ import { InvalidInputError, K2Client, OAuth2Client } from "../../src/index.js";
 import { clientSecretBasic } from "../../src/oauth/client-authentication.js";
 import { retryAfterMs } from "../../src/transport/transport.js";
 import { DEV_CLIENT } from "../../sandbox/credentials.js";
+import { SAMPLE_POLLING } from "../../sandbox/samples.js";
 import { K2Sandbox } from "../../sandbox/server.js";
+
+const POLLING = JSON.stringify(SAMPLE_POLLING);
 
 describe("Retry-After", () => {
   const now = Date.UTC(2026, 10, 22, 10, 0, 0);
@@ -42,7 +45,7 @@ describe("fetch", () => {
       await k2.getAccessToken();
       await k2.introspectToken();
       await k2.tokenInfo();
-      expect((await k2.fetch("/api/v2/polling", { method: "POST", body: "{}" })).status).toBe(201);
+      expect((await k2.fetch("/api/v2/polling", { method: "POST", body: POLLING })).status).toBe(201);
       await k2.revokeToken();
     } finally {
       await server.close();

@@ -1,0 +1,77 @@
+/**
+ * Test inputs that choose how a payment ends, the way card test numbers do elsewhere: K2's own
+ * sandbox always succeeds, so without these a client's failure paths could only be tried against
+ * production. Any number not listed succeeds.
+ */
+
+/** How a payment to or from a phone ends. */
+export type OutcomeName =
+  | "success"
+  | "insufficient_funds"
+  | "cancelled_by_user"
+  | "timeout"
+  | "unknown_subscriber"
+  | "wrong_pin"
+  | "subscriber_busy";
+
+export interface TestOutcome {
+  outcome: OutcomeName;
+  /** `attributes.status` of the STK push once it ends. */
+  status: "Success" | "Failed";
+  /** `event.errors` of a failed STK push (a string, as K2 relays M-PESA's reason), or a disbursement's. */
+  errors: string | null;
+}
+
+/**
+ * The test phone numbers, written as `254` + 9 digits; every accepted spelling of a number
+ * (`+254…`, `254…`, `07…`, the 9 digits) means the same entry. They apply to an STK push's
+ * `subscriber.phone_number` and to the `phone_number` of a send-money `mobile_wallet` destination.
+ * docs/sandbox.md shows this table: keep the two together.
+ */
+export const TEST_PHONE_NUMBERS: Readonly<Record<string, TestOutcome>> = Object.freeze({
+  "254700000000": { outcome: "success", status: "Success", errors: null },
+  "254700000001": {
+    outcome: "insufficient_funds",
+    status: "Failed",
+    errors: "The balance is insufficient for the transaction.",
+  },
+  "254700000002": { outcome: "cancelled_by_user", status: "Failed", errors: "Request cancelled by user" },
+  "254700000003": { outcome: "timeout", status: "Failed", errors: "No response from the user: the request timed out" },
+  "254700000004": {
+    outcome: "unknown_subscriber",
+    status: "Failed",
+    errors: "The phone number is not registered on M-PESA",
+  },
+  "254700000005": { outcome: "wrong_pin", status: "Failed", errors: "The initiator information is invalid." },
+  "254700000006": {
+    outcome: "subscriber_busy",
+    status: "Failed",
+    errors: "A transaction is already in process for the current subscriber",
+  },
+});
+
+const SUCCESS: TestOutcome = TEST_PHONE_NUMBERS["254700000000"]!;
+
+/**
+ * A Kenyan mobile number in any spelling the SDKs send (`+2547…`, `2547…`, `07…`, `7…` with 9
+ * digits after the prefix; `1…` numbers too, which Safaricom now issues), as `254` + 9 digits, or
+ * `undefined` when it is none of them.
+ */
+export function normalisedPhone(value: unknown): string | undefined {
+  if (typeof value !== "string" && typeof value !== "number") return undefined;
+  const match = /^(?:\+?254|0)?([17]\d{8})$/.exec(String(value).replace(/[\s-]/g, ""));
+  return match ? `254${match[1]}` : undefined;
+}
+
+/** What happens to a payment involving `phone`. */
+export function outcomeFor(phone: unknown): TestOutcome {
+  const normalised = normalisedPhone(phone);
+  return (normalised && TEST_PHONE_NUMBERS[normalised]) || SUCCESS;
+}
+
+/** One line per test number, for the banner of `npm run sandbox`. */
+export function outcomeSummary(): string[] {
+  return Object.entries(TEST_PHONE_NUMBERS).map(
+    ([phone, { outcome, errors }]) => `  ${phone}  ${outcome}${errors ? ` ("${errors}")` : ""}`,
+  );
+}
