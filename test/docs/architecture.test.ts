@@ -1,6 +1,6 @@
 /**
  * The layering rule of docs/architecture.md, read off the sources' imports: each folder of src/
- * imports only from itself, the layers below it, and src/errors.ts. A K2-specific import in the
+ * imports only from itself, the layers below it, src/errors.ts and src/version.ts. A K2-specific import in the
  * generic layers, or an upward one anywhere, fails here.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -11,12 +11,12 @@ const SRC = join(import.meta.dirname, "..", "..", "src");
 
 /** What each layer may import, besides itself. */
 const ALLOWED: Record<string, readonly string[]> = {
-  transport: ["errors.ts"],
-  oauth: ["errors.ts", "transport"],
-  tokens: ["errors.ts", "transport", "oauth"],
-  k2: ["errors.ts", "transport", "oauth", "tokens"],
-  providers: ["errors.ts", "transport", "oauth"],
-  api: ["errors.ts", "transport", "k2"],
+  transport: ["errors.ts", "version.ts"],
+  oauth: ["errors.ts", "version.ts", "transport"],
+  tokens: ["errors.ts", "version.ts", "transport", "oauth"],
+  k2: ["errors.ts", "version.ts", "transport", "oauth", "tokens"],
+  providers: ["errors.ts", "version.ts", "transport", "oauth"],
+  api: ["errors.ts", "version.ts", "transport", "k2"],
 };
 
 function files(dir: string): string[] {
