@@ -38,8 +38,13 @@ const location = response.headers.get("location");
 if (!location) throw new Error("K2 answered without a Location");
 console.log(`STK push created: ${location}`);
 
-// The status lives at that URL; the final result is also posted to the callback URL.
-const status = await k2.fetch(location);
-if (!status.ok) throw await readK2Error(status);
-const payment = await status.json();
-console.log(`Status: ${payment.data.attributes.status}`);
+// The status lives at that URL. The payment ends once the customer answers on the phone (the local
+// sandbox ends it after about 2 s), and K2 also posts the result to the callback URL. Ask until then.
+for (let attempt = 1; attempt <= 30; attempt++) {
+  const status = await k2.fetch(location);
+  if (!status.ok) throw await readK2Error(status);
+  const { attributes } = (await status.json()).data;
+  console.log(`Status: ${attributes.status}`);
+  if (attributes.status !== "Pending") break;
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+}

@@ -50,8 +50,9 @@ async function run(
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe.concurrent("examples against the local K2 sandbox (packed package)", () => {
-  const programs: { name: string; command: string; args: string[]; also?: string[] }[] = [
-    { name: "node-esm.mjs on Node", command: NODE, args: ["node-esm.mjs"] },
+  const programs: { name: string; command: string; args: string[]; also?: string[]; untilFinal?: boolean }[] = [
+    // The README's quick start: it asks until the payment ends, as the sandbox ends it.
+    { name: "node-esm.mjs on Node", command: NODE, args: ["node-esm.mjs"], untilFinal: true },
     { name: "node-cjs.cjs on Node", command: NODE, args: ["node-cjs.cjs"] },
     { name: "deno.ts on Deno", command: join(BIN, "deno"), args: ["run", "--allow-net", "--allow-env", "deno.ts"] },
     { name: "bun.ts on Bun", command: join(BIN, "bun"), args: ["bun.ts"] },
@@ -66,9 +67,9 @@ describe.concurrent("examples against the local K2 sandbox (packed package)", ()
     },
   ];
 
-  for (const { name, command, args, also = [] } of programs) {
+  for (const { name, command, args, also = [], untilFinal = false } of programs) {
     it(`${name}: creates an STK push and reads its status`, async () => {
-      const sandbox = await new K2Sandbox().listen(0);
+      const sandbox = await new K2Sandbox({ processingDelayMs: 300 }).listen(0);
       try {
         const { stdout, stderr } = await run(command, args, {
           K2_BASE_URL: sandbox.url,
@@ -77,7 +78,9 @@ describe.concurrent("examples against the local K2 sandbox (packed package)", ()
         });
         const location = /^STK push created: (\S+)$/m.exec(stdout)?.[1];
         expect(location).toMatch(new RegExp(`^${escape(sandbox.url)}/api/v2/incoming_payments/[0-9a-f-]{36}$`));
-        expect(stdout).toMatch(/^Status: Pending$/m);
+        // Read at once, the payment is pending, or just ended on a slow machine.
+        expect(stdout).toMatch(/^Status: (Pending|Success)$/m);
+        if (untilFinal) expect(stdout.trimEnd()).toMatch(/Status: Success$/);
         for (const line of also) expect(stdout).toContain(line);
 
         // One token, one POST with exactly the sample body, one status read at the printed location.
@@ -86,7 +89,9 @@ describe.concurrent("examples against the local K2 sandbox (packed package)", ()
         expect(posts.map((request) => request.method)).toEqual(["POST"]);
         expect(JSON.parse(posts[0]!.body)).toEqual(SAMPLE_STK_PUSH);
         const reads = sandbox.requestsTo(new URL(location!).pathname);
-        expect(reads.map((request) => request.method)).toEqual(["GET"]);
+        expect(reads.length).toBeGreaterThanOrEqual(1);
+        if (!untilFinal) expect(reads).toHaveLength(1);
+        expect(reads.every((request) => request.method === "GET")).toBe(true);
 
         // Neither the secret nor the token is ever printed.
         const token = posts[0]!.headers.authorization!.replace(/^Bearer /, "");
