@@ -5,47 +5,73 @@
  * Worker at it, with a development proxy key, so the README's curl example works at once. With
  * K2_CLIENT_ID and K2_CLIENT_SECRET in .dev.vars, the Worker talks to the real K2 sandbox.
  *
- * Options: --port N (default 8787).
+ * Secrets never go on a command line, where any local user reads them (`ps`): the Worker's settings
+ * (.dev.vars and what is added here) reach wrangler in one env file, mode 0600 in a private
+ * temporary directory, passed with `--env-file` and removed when this script exits.
+ *
+ * Options: --port N (default 8787), --sandbox-port N (the embedded sandbox's port; default a free
+ * one), --dev-vars PATH (default .dev.vars).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { DEV_CLIENT, DEV_PROXY_KEY } from "../sandbox/credentials.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEV_API_KEY, DEV_CLIENT, DEV_PROXY_KEY } from "../sandbox/credentials.js";
 import { K2Sandbox } from "../sandbox/server.js";
 import { readDotEnv } from "../src/cli/dotenv.js";
 
-const port = Number(argument("--port") ?? 8787);
-const devVars = readDotEnv(".dev.vars");
-const vars: string[] = [];
+const port = portArgument("--port") ?? 8787;
+const sandboxPort = portArgument("--sandbox-port");
+const devVars = readDotEnv(argument("--dev-vars") ?? ".dev.vars");
+// What the Worker is given, on top of wrangler.toml's [vars]: .dev.vars, then what is added here.
+const settings: Record<string, string> = { ...devVars };
 let sandbox: K2Sandbox | undefined;
 
 if (devVars.K2_CLIENT_ID && devVars.K2_CLIENT_SECRET) {
+  // Real credentials: used, never printed.
   console.log("Using K2 credentials from .dev.vars (K2_ENVIRONMENT from wrangler.toml or .dev.vars).");
+  if (sandboxPort !== undefined) console.log("--sandbox-port is ignored: the embedded sandbox is not started.");
 } else {
-  sandbox = await new K2Sandbox().listen(0, "127.0.0.1");
+  sandbox = await new K2Sandbox().listen(sandboxPort ?? 0, "127.0.0.1");
   console.log(`No K2 credentials in .dev.vars: using the embedded local K2 sandbox at ${sandbox.url}.`);
-  vars.push(
-    `K2_BASE_URL:${sandbox.url}`,
-    `K2_CLIENT_ID:${DEV_CLIENT.clientId}`,
-    `K2_CLIENT_SECRET:${DEV_CLIENT.clientSecret}`,
-  );
+  Object.assign(settings, {
+    K2_BASE_URL: sandbox.url,
+    K2_CLIENT_ID: DEV_CLIENT.clientId,
+    K2_CLIENT_SECRET: DEV_CLIENT.clientSecret,
+  });
 }
 // A caller key: the one from .dev.vars, else the fixed development key against the sandbox, else a
 // fresh random key, so that real credentials are never behind a key printed in a README.
 const proxyKey = devVars.PROXY_KEYS ? undefined : sandbox ? DEV_PROXY_KEY : randomBytes(24).toString("base64url");
-if (proxyKey) vars.push(`PROXY_KEYS:${proxyKey}`);
+if (proxyKey) settings.PROXY_KEYS = proxyKey;
+
+// mkdtemp makes the directory 0700; the file is 0600 from its creation, so no other user reads it.
+const envText = envFileText(settings);
+const privateDir = mkdtempSync(join(tmpdir(), "k2-edge-start-"));
+const envFile = join(privateDir, "worker.env");
+writeFileSync(envFile, envText, { mode: 0o600, flag: "wx" });
+let removed = false;
+function removeEnvFile(): void {
+  if (removed) return;
+  removed = true;
+  rmSync(privateDir, { recursive: true, force: true });
+}
+process.on("exit", removeEnvFile);
 
 const wrangler = spawn(
   "wrangler",
-  [
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--show-interactive-dev-session=false",
-    ...vars.flatMap((v) => ["--var", v]),
-  ],
-  { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  ["dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", "--env-file", envFile],
+  {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      // wrangler reads the env file only with this on, and must not add this shell's environment.
+      CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true",
+      CLOUDFLARE_INCLUDE_PROCESS_ENV: "false",
+    },
+  },
 );
 
 let announced = false;
@@ -60,6 +86,15 @@ wrangler.stdout.on("data", (chunk: string) => {
         "",
         `k2-connect-edge proxy ready on http://localhost:${port}`,
         `Proxy key: ${key}`,
+        // The sandbox's development credentials work nowhere else, so they are shown; real ones never are.
+        ...(sandbox
+          ? [
+              `Embedded K2 sandbox: ${sandbox.url} (development credentials, valid only there)`,
+              `  K2 client id:     ${DEV_CLIENT.clientId}`,
+              `  K2 client secret: ${DEV_CLIENT.clientSecret}`,
+              `  K2 API key:       ${DEV_API_KEY} (signs the sandbox's webhooks and results)`,
+            ]
+          : []),
         "Try:",
         `  curl -s http://localhost:${port}/healthz`,
         `  curl -si -X POST http://localhost:${port}/api/v2/incoming_payments \\`,
@@ -71,16 +106,48 @@ wrangler.stdout.on("data", (chunk: string) => {
   }
 });
 
-async function stop(code: number): Promise<never> {
+let stopping = false;
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  removeEnvFile();
   wrangler.kill("SIGTERM");
   await sandbox?.close();
   process.exit(code);
 }
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
+process.on("SIGHUP", () => void stop(0));
 wrangler.on("exit", (code) => void stop(code ?? 1));
+
+/**
+ * KEY=VALUE lines as wrangler's env-file reader takes them: each value single-quoted (kept as it
+ * is, `#` included), else double- or back-quoted, with `$` escaped so that wrangler does not expand
+ * `$NAME` in it. A value no quoting can carry is refused, naming its key only.
+ */
+function envFileText(values: Record<string, string>): string {
+  const lines = Object.entries(values).map(([name, value]) => {
+    const quote = ["'", '"', "`"].find((q) => !value.includes(q) && (q !== '"' || !/\\[nr]/.test(value)));
+    if (!quote || /[\r\n]/.test(value)) {
+      console.error(`${name} in .dev.vars holds characters that cannot be passed to wrangler; change it.`);
+      process.exit(2);
+    }
+    return `${name}=${quote}${value.replaceAll("$", "\\$")}${quote}`;
+  });
+  return `${lines.join("\n")}\n`;
+}
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(name);
   return index === -1 ? undefined : process.argv[index + 1];
+}
+
+function portArgument(name: string): number | undefined {
+  const raw = argument(name);
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) {
+    console.error(`${name} takes a port number (0 to 65535)`);
+    process.exit(2);
+  }
+  return Number(raw);
 }

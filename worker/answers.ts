@@ -1,5 +1,8 @@
 /**
  * The proxy's own answers: JSON errors that say what happened and name no secret.
+ *
+ * Each refusal carries its text twice: in `message` (the proxy's first field, kept for existing
+ * readers) and in `error_description`, where OAuth and K2-dialect readers look for it.
  */
 
 export function jsonAnswer(status: number, body: Record<string, unknown>, headers: HeadersInit = {}): Response {
@@ -9,25 +12,52 @@ export function jsonAnswer(status: number, body: Record<string, unknown>, header
   return answer;
 }
 
+/** One of the proxy's refusals: `{ error, message, error_description, ...extra }`. */
+export function refusal(
+  status: number,
+  error: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+  headers: HeadersInit = {},
+): Response {
+  return jsonAnswer(status, { error, ...extra, message, error_description: message }, headers);
+}
+
 export const unauthorized = () =>
-  jsonAnswer(
+  refusal(
     401,
-    { error: "unauthorized", message: "Send a proxy key as Authorization: Bearer <key>" },
+    "unauthorized",
+    "Send a proxy key as Authorization: Bearer <key>",
+    {},
     { "www-authenticate": 'Bearer realm="k2-connect-edge"' },
   );
 
-export const notFound = () =>
-  jsonAnswer(404, { error: "not_found", message: "Only /api/v1/... and /api/v2/... paths are forwarded" });
+export const notFound = () => refusal(404, "not_found", "Only /api/v1/... and /api/v2/... paths are forwarded");
 
 export const methodNotAllowed = (allowed: readonly string[]) =>
-  jsonAnswer(
-    405,
-    { error: "method_not_allowed", message: `Allowed: ${allowed.join(", ")}` },
-    { allow: allowed.join(", ") },
-  );
+  refusal(405, "method_not_allowed", `Allowed: ${allowed.join(", ")}`, {}, { allow: allowed.join(", ") });
+
+export const bodyNotAllowed = (method: string) =>
+  refusal(400, "body_not_allowed", `A ${method} request cannot carry a body; nothing was sent to K2`);
+
+export const requestBodyTimeout = (timeoutMs: number) =>
+  refusal(408, "request_body_timeout", `The request body did not arrive in full within ${timeoutMs} ms`);
 
 export const payloadTooLarge = (limit: number) =>
-  jsonAnswer(413, { error: "payload_too_large", message: `Request bodies are limited to ${limit} bytes` });
+  refusal(413, "payload_too_large", `Request bodies are limited to ${limit} bytes`);
 
 export const configurationError = (setting: string, message: string) =>
-  jsonAnswer(500, { error: "configuration_error", setting, message });
+  refusal(500, "configuration_error", message, { setting });
+
+export const internalError = () => refusal(500, "internal_error", "The proxy failed; see its logs");
+
+export const upstreamUnreachable = () => refusal(502, "upstream_unreachable", "K2 could not be reached");
+
+export const upstreamTruncated = () =>
+  refusal(502, "upstream_truncated", "K2's answer ended before the length it announced; it was not passed on");
+
+export const upstreamTokenError = (name: string) =>
+  refusal(502, "upstream_token_error", `K2 did not grant a token (${name})`);
+
+export const upstreamTimeout = (timeoutMs: number) =>
+  refusal(504, "upstream_timeout", `K2 did not answer within ${timeoutMs} ms`);

@@ -4,6 +4,7 @@
  */
 import { InvalidInputError, K2_BASE_URLS } from "../src/index.ts";
 import { checkedOrigin } from "../src/transport/origin.ts";
+import { namesK2Host } from "./location.ts";
 
 /** The bindings and variables the Worker reads (see wrangler.toml). */
 export interface Env {
@@ -18,6 +19,10 @@ export interface Env {
   MAX_BODY_BYTES?: string;
   /** Deadline of one upstream attempt, in milliseconds. Default 10 000. */
   UPSTREAM_TIMEOUT_MS?: string;
+  /** How long a request body may take to arrive in full, in milliseconds. Default 5 000. */
+  BODY_TIMEOUT_MS?: string;
+  /** The proxy's public origin, written into rewritten `Location` headers. Default: the request's. */
+  PUBLIC_ORIGIN?: string;
 }
 
 export interface ProxyConfig {
@@ -28,6 +33,9 @@ export interface ProxyConfig {
   tokenCache: KVNamespace;
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
+  bodyTimeoutMs: number;
+  /** `undefined` when unset: the origin then comes from each request (see location.ts). */
+  publicOrigin: string | undefined;
 }
 
 /** A setting that is missing or malformed; the message names the setting and never its value. */
@@ -43,8 +51,11 @@ export class ConfigError extends Error {
 
 export const MIN_PROXY_KEY_LENGTH = 16;
 
+/** What a key may be made of: the characters caller-auth.ts accepts after `Bearer `. */
+const BEARER_KEY = /^[\x21-\x7e]+$/;
+
 export function readConfig(env: Env): ProxyConfig {
-  return {
+  const config = {
     clientId: required(env, "K2_CLIENT_ID"),
     clientSecret: required(env, "K2_CLIENT_SECRET"),
     proxyKeys: proxyKeys(env),
@@ -52,7 +63,9 @@ export function readConfig(env: Env): ProxyConfig {
     tokenCache: kvBinding(env),
     maxBodyBytes: positiveInteger(env, "MAX_BODY_BYTES", 1024 * 1024),
     upstreamTimeoutMs: positiveInteger(env, "UPSTREAM_TIMEOUT_MS", 10_000),
+    bodyTimeoutMs: positiveInteger(env, "BODY_TIMEOUT_MS", 5_000),
   };
+  return { ...config, publicOrigin: publicOrigin(env, config.k2Origin) };
 }
 
 function required(env: Env, name: "K2_CLIENT_ID" | "K2_CLIENT_SECRET"): string {
@@ -69,6 +82,14 @@ function proxyKeys(env: Env): string[] {
     throw new ConfigError(
       "PROXY_KEYS",
       `PROXY_KEYS must be comma-separated keys of at least ${MIN_PROXY_KEY_LENGTH} characters`,
+    );
+  }
+  // A caller presents a key as `Authorization: Bearer <key>`, which caller-auth.ts reads as visible
+  // ASCII only: a key with a space or any other character could never match, so it is refused here.
+  if (keys.some((key) => !BEARER_KEY.test(key))) {
+    throw new ConfigError(
+      "PROXY_KEYS",
+      "PROXY_KEYS must hold only visible ASCII characters (no spaces or other characters) in each key",
     );
   }
   return keys;
@@ -89,6 +110,25 @@ function k2Origin(env: Env): string {
   throw new ConfigError("K2_ENVIRONMENT", 'K2_ENVIRONMENT must be "sandbox" or "production" (or set K2_BASE_URL)');
 }
 
+/**
+ * `PUBLIC_ORIGIN` through the one origin guard, and never K2's own origin: a Location written on it
+ * would send callers, and their proxy keys, to K2.
+ */
+function publicOrigin(env: Env, k2: string): string | undefined {
+  const raw = env.PUBLIC_ORIGIN;
+  if (raw === undefined || raw.trim() === "") return undefined;
+  let origin: string;
+  try {
+    origin = checkedOrigin("PUBLIC_ORIGIN", raw.trim());
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new ConfigError("PUBLIC_ORIGIN", error.message);
+    throw error;
+  }
+  if (namesK2Host(new URL(origin), k2))
+    throw new ConfigError("PUBLIC_ORIGIN", "PUBLIC_ORIGIN must be the proxy's own origin, not K2's");
+  return origin;
+}
+
 function kvBinding(env: Env): KVNamespace {
   const kv = env.TOKEN_CACHE;
   if (!kv || typeof kv.get !== "function" || typeof kv.put !== "function") {
@@ -97,7 +137,11 @@ function kvBinding(env: Env): KVNamespace {
   return kv;
 }
 
-function positiveInteger(env: Env, name: "MAX_BODY_BYTES" | "UPSTREAM_TIMEOUT_MS", fallback: number): number {
+function positiveInteger(
+  env: Env,
+  name: "MAX_BODY_BYTES" | "UPSTREAM_TIMEOUT_MS" | "BODY_TIMEOUT_MS",
+  fallback: number,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   if (!/^\d+$/.test(String(raw).trim()) || Number(raw) <= 0)

@@ -1,7 +1,27 @@
 /**
- * Which headers cross the proxy. The caller's credentials and the edge's own metadata stay behind;
- * content headers travel both ways.
+ * Which headers cross the proxy. Toward K2, an allow-list: only what an API request needs passes,
+ * so that nothing the proxy does not know (method overrides, URL rewrites, headers a runtime's
+ * `Connection` named but already removed, the edge's metadata) can reach K2. Back to the caller,
+ * K2's headers pass but for the hop-by-hop ones.
  */
+
+/**
+ * The caller's headers that go on to K2 (lower case). Authorization is the proxy's own (K2's
+ * token), and `X-Request-Id` is set by the proxy itself, so neither is taken from the caller.
+ */
+export const FORWARDED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  "accept",
+  "accept-language",
+  "content-encoding",
+  "content-language",
+  "content-type",
+  "idempotency-key",
+  "if-match",
+  "if-modified-since",
+  "if-none-match",
+  "if-unmodified-since",
+  "user-agent",
+]);
 
 // RFC 9110 section 7.6.1 connection-specific fields, plus what belongs to this hop's transport.
 const HOP_BY_HOP = new Set([
@@ -18,17 +38,12 @@ const HOP_BY_HOP = new Set([
   "content-length",
 ]);
 
-// The caller's credentials and identity, and what Cloudflare adds about the client.
-const CALLER_ONLY = new Set(["authorization", "cookie", "forwarded", "x-real-ip", "true-client-ip", "accept-encoding"]);
-
-/** The caller's headers that go on to K2. */
+/** The caller's headers that go on to K2: those on the allow-list that `Connection` does not name. */
 export function requestHeadersForUpstream(incoming: Headers): Headers {
   const named = connectionListed(incoming);
   const outgoing = new Headers();
   for (const [name, value] of incoming) {
-    if (HOP_BY_HOP.has(name) || CALLER_ONLY.has(name) || named.has(name)) continue;
-    if (name.startsWith("x-forwarded-") || name.startsWith("cf-")) continue;
-    outgoing.append(name, value);
+    if (FORWARDED_REQUEST_HEADERS.has(name) && !named.has(name)) outgoing.append(name, value);
   }
   return outgoing;
 }

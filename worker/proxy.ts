@@ -1,23 +1,30 @@
 /**
  * The proxy pipeline, in the order a request meets it: read the configuration, authenticate the
- * caller, check the route, read the body, get the token and forward, answer.
+ * caller, check the route, read the body, get the token and forward, check K2's answer, answer.
  */
 import { K2Client, KvTokenCache, NetworkError, TimeoutError, type FetchLike } from "../src/index.ts";
 import {
+  bodyNotAllowed,
   configurationError,
+  internalError,
   jsonAnswer,
   methodNotAllowed,
   notFound,
   payloadTooLarge,
+  requestBodyTimeout,
   unauthorized,
+  upstreamTimeout,
+  upstreamTokenError,
+  upstreamTruncated,
+  upstreamUnreachable,
 } from "./answers.ts";
 import { isAuthorizedCaller, keyDigest } from "./caller-auth.ts";
 import { ConfigError, readConfig, type Env, type ProxyConfig } from "./config.ts";
 import { requestHeadersForUpstream, responseHeadersForCaller } from "./forwarded-headers.ts";
-
-import { locationForCaller } from "./location.ts";
+import { locationForCaller, proxyOriginFor } from "./location.ts";
 import { consoleLogger, loggedPath, tokenSourceName, type Logger, type RequestLog } from "./log.ts";
-import { BodyTooLargeError, readLimitedBody } from "./request-body.ts";
+import { BodyNotAllowedError, BodyTimeoutError, BodyTooLargeError, readRequestBody } from "./request-body.ts";
+import { answerBody, UpstreamTruncatedError } from "./upstream-answer.ts";
 import { apiVersion, upstreamPath } from "./upstream-path.ts";
 
 const FORWARDED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -129,11 +136,12 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
 
     let body: ArrayBuffer | undefined;
     try {
-      body = await readLimitedBody(request, state.config.maxBodyBytes);
+      body = await readRequestBody(request, {
+        maxBytes: state.config.maxBodyBytes,
+        timeoutMs: state.config.bodyTimeoutMs,
+      });
     } catch (error) {
-      if (!(error instanceof BodyTooLargeError)) throw error;
-      entry.error = "payload_too_large";
-      return payloadTooLarge(error.limit);
+      return bodyRefusal(error, entry);
     }
 
     const headers = requestHeadersForUpstream(request.headers);
@@ -150,11 +158,25 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
     entry.tokenSource = tokenSourceName(upstream.tokenOrigin);
     entry.replayed = upstream.replayed;
 
+    let answer: BodyInit | null;
+    try {
+      answer = await answerBody(upstream.response, request.method);
+    } catch (error) {
+      if (!(error instanceof UpstreamTruncatedError)) throw error;
+      entry.error = "upstream_truncated";
+      return upstreamTruncated();
+    } finally {
+      entry.upstreamMs = Date.now() - started; // a checked answer was read whole: that was waiting on K2 too
+    }
+
     const answerHeaders = responseHeadersForCaller(upstream.response.headers);
     const location = answerHeaders.get("location");
-    if (location)
-      answerHeaders.set("location", locationForCaller(location, state.config.k2Origin, url.origin, apiVersion(path)));
-    return new Response(upstream.response.body, {
+    if (location) {
+      const { k2Origin, publicOrigin } = state.config;
+      const origin = proxyOriginFor(url, publicOrigin, k2Origin);
+      answerHeaders.set("location", locationForCaller(location, k2Origin, origin, apiVersion(path)));
+    }
+    return new Response(answer, {
       status: upstream.response.status,
       statusText: upstream.response.statusText,
       headers: answerHeaders,
@@ -182,7 +204,7 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
         requestId: entry.requestId,
         message: error instanceof Error ? error.name : "unknown",
       });
-      response = jsonAnswer(500, { error: "internal_error", message: "The proxy failed; see its logs" });
+      response = internalError();
     }
     response.headers.set("x-request-id", entry.requestId);
     entry.status = response.status;
@@ -192,19 +214,35 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
   };
 }
 
+/** 413, 408 or 400 for a body the proxy will not forward; nothing has been sent to K2. */
+function bodyRefusal(error: unknown, entry: RequestLog): Response {
+  if (error instanceof BodyTooLargeError) {
+    entry.error = "payload_too_large";
+    return payloadTooLarge(error.limit);
+  }
+  if (error instanceof BodyTimeoutError) {
+    entry.error = "request_body_timeout";
+    return requestBodyTimeout(error.timeoutMs);
+  }
+  if (error instanceof BodyNotAllowedError) {
+    entry.error = "body_not_allowed";
+    return bodyNotAllowed(error.method);
+  }
+  throw error;
+}
+
 /** 502 when K2 cannot be reached or refuses the proxy's credentials, 504 when it is too slow. */
 function upstreamFailure(error: unknown, entry: RequestLog): Response {
   if (error instanceof TimeoutError) {
     entry.error = "upstream_timeout";
-    return jsonAnswer(504, { error: "upstream_timeout", message: `K2 did not answer within ${error.timeoutMs} ms` });
+    return upstreamTimeout(error.timeoutMs);
   }
   if (error instanceof NetworkError) {
     entry.error = "upstream_unreachable";
-    return jsonAnswer(502, { error: "upstream_unreachable", message: "K2 could not be reached" });
+    return upstreamUnreachable();
   }
   entry.error = "upstream_token_error";
-  const name = error instanceof Error ? error.name : "Error";
-  return jsonAnswer(502, { error: "upstream_token_error", message: `K2 did not grant a token (${name})` });
+  return upstreamTokenError(error instanceof Error ? error.name : "Error");
 }
 
 /** The caller's request id when it is a plain token, else a new one. */

@@ -1,6 +1,6 @@
 /**
- * Reading the caller's body under a size limit, so that an oversized upload is refused before
- * anything is sent to K2, and the body can be replayed after a 401.
+ * Reading the caller's body before anything is sent to K2: under a size limit and a deadline, and
+ * only for methods that may carry one. Holding it whole also lets the body be replayed after a 401.
  */
 
 export class BodyTooLargeError extends Error {
@@ -10,24 +10,66 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** The body as bytes (`undefined` when there is none), or a {@link BodyTooLargeError}. */
-export async function readLimitedBody(request: Request, limit: number): Promise<ArrayBuffer | undefined> {
+/** The body did not arrive in full within the deadline (a trickle, or a chunked body never ended). */
+export class BodyTimeoutError extends Error {
+  override name = "BodyTimeoutError";
+  constructor(readonly timeoutMs: number) {
+    super(`Request body did not arrive within ${timeoutMs} ms`);
+  }
+}
+
+/** A GET or HEAD carrying a body: fetch cannot send one, and K2 would not read it. */
+export class BodyNotAllowedError extends Error {
+  override name = "BodyNotAllowedError";
+  constructor(readonly method: string) {
+    super(`A ${method} request cannot carry a body`);
+  }
+}
+
+export interface BodyRules {
+  /** The largest body accepted, in bytes. */
+  maxBytes: number;
+  /** How long the whole body may take to arrive, in milliseconds. */
+  timeoutMs: number;
+}
+
+const BODYLESS_METHODS = new Set(["GET", "HEAD"]);
+
+/**
+ * The body as bytes (`undefined` when there is none, or it is empty), else a
+ * {@link BodyTooLargeError}, {@link BodyTimeoutError} or {@link BodyNotAllowedError}.
+ */
+export async function readRequestBody(request: Request, rules: BodyRules): Promise<ArrayBuffer | undefined> {
+  const bodyless = BODYLESS_METHODS.has(request.method);
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limit) throw new BodyTooLargeError(limit);
+  if (declared !== null && Number(declared) > rules.maxBytes) throw new BodyTooLargeError(rules.maxBytes);
+  if (bodyless && declared !== null && Number(declared) > 0) throw new BodyNotAllowedError(request.method);
   if (!request.body) return undefined;
+
   const reader = request.body.getReader();
+  // One deadline for the whole body, not per chunk: a body trickled a byte at a time is bounded too.
+  let expire!: (error: BodyTimeoutError) => void;
+  const expired = new Promise<never>((_, reject) => (expire = reject));
+  const timer = setTimeout(() => expire(new BodyTimeoutError(rules.timeoutMs)), rules.timeoutMs);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    // A missing or false Content-Length must not let a larger body through: count what arrives.
-    if (size > limit) {
-      await reader.cancel();
-      throw new BodyTooLargeError(limit);
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), expired]);
+      if (done) break;
+      if (value.byteLength === 0) continue;
+      if (bodyless) throw new BodyNotAllowedError(request.method);
+      size += value.byteLength;
+      // A missing or false Content-Length must not let a larger body through: count what arrives.
+      if (size > rules.maxBytes) throw new BodyTooLargeError(rules.maxBytes);
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch (error) {
+    // Stop reading what is left; the caller's stream may never end, so the cancel is not awaited.
+    reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
   if (size === 0) return undefined;
   const body = new Uint8Array(size);

@@ -1,16 +1,27 @@
 /**
  * The main job, end to end: `npm start` as a newcomer runs it (wrangler dev, local KV, the embedded
- * K2 sandbox), called over real HTTP.
+ * K2 sandbox), called over real HTTP and raw sockets. Also what `npm start` must never do: put a
+ * secret or key on a command line (any local user reads those with `ps`), leave its env file
+ * behind, or print real credentials.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_PROXY_KEY } from "../../sandbox/credentials.js";
+import { DEV_API_KEY, DEV_CLIENT, DEV_PROXY_KEY } from "../../sandbox/credentials.js";
 import { SAMPLE_STK_PUSH } from "../../sandbox/samples.js";
+import { K2Sandbox } from "../../sandbox/server.js";
 
-let child: ChildProcess;
-let base: string;
-let output = "";
+/** A polling request K2 accepts (the sandbox checks bodies as K2 does). */
+const POLLING = JSON.stringify({
+  scope: "company",
+  from_time: "2026-01-01T00:00:00+03:00",
+  to_time: "2026-01-02T00:00:00+03:00",
+  _links: { callback_url: "https://example.com/result" },
+});
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -20,13 +31,23 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-beforeAll(async () => {
+interface Started {
+  child: ChildProcess;
+  base: string;
+  output: () => string;
+  /** The private TMPDIR the run was given, where start.ts makes its env file's directory. */
+  tmp: string;
+}
+
+/** `npm start -- <args>` in its own process group and TMPDIR, once it says it is ready. */
+async function npmStart(args: string[]): Promise<Started> {
   const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  child = spawn("npm", ["start", "--", "--port", String(port)], {
+  const tmp = mkdtempSync(join(tmpdir(), "npm-start-test-"));
+  let output = "";
+  const child = spawn("npm", ["start", "--", "--port", String(port), ...args], {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, CI: "true" },
+    env: { ...process.env, CI: "true", TMPDIR: tmp },
   });
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
@@ -41,40 +62,314 @@ beforeAll(async () => {
     }, 100);
     child.on("exit", (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
   });
-}, 120_000);
+  return { child, base: `http://127.0.0.1:${port}`, output: () => output, tmp };
+}
 
-afterAll(async () => {
-  if (child?.pid) process.kill(-child.pid, "SIGTERM");
-  await new Promise((resolve) => setTimeout(resolve, 500));
-});
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
-describe("npm start", () => {
+/** SIGTERM to the whole group, then wait until none of its processes is left. */
+async function stopGroup(started: Started | undefined): Promise<void> {
+  const pgid = started?.child.pid;
+  if (!pgid || !groupAlive(pgid)) return;
+  process.kill(-pgid, "SIGTERM");
+  for (let i = 0; i < 150 && groupAlive(pgid); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
+/** Every process started under `root`: its process group, and all descendants by parent id. */
+function processTree(root: number): { pid: number; argv: string[] }[] {
+  const stats = readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((name) => {
+      try {
+        // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so read after the last ")".
+        const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+        const [, ppid, pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return [{ pid: Number(name), ppid: Number(ppid), pgrp: Number(pgrp) }];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+  const inTree = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const { pid, ppid, pgrp } of stats) {
+      if (!inTree.has(pid) && (inTree.has(ppid) || pgrp === root)) {
+        inTree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...inTree].flatMap((pid) => {
+    try {
+      return [{ pid, argv: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean) }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The env-file directories start.ts left in a run's TMPDIR. */
+const envDirs = (tmp: string) => readdirSync(tmp).filter((name) => name.startsWith("k2-edge-start-"));
+
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A request as a plain HTTP client sends it: any method with any body, any header (Connection, Host). */
+function raw(base: string, method: string, path: string, headers: Record<string, string>, body?: string) {
+  // Node frames a GET's body only when told its length, as curl does.
+  if (body !== undefined) headers = { ...headers, "content-length": String(Buffer.byteLength(body)) };
+  return new Promise<RawAnswer>((resolve, reject) => {
+    const request = httpRequest(`${base}${path}`, { method, headers }, (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk) => (text += chunk));
+      response.on("end", () => resolve({ status: response.statusCode!, headers: response.headers, body: text }));
+    });
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+describe("npm start with the embedded sandbox", () => {
+  let started: Started;
+  let sandboxPort: number;
+  let sandboxUrl: string;
+  const auth = { authorization: `Bearer ${DEV_PROXY_KEY}` };
+  const sandboxRequests = async (): Promise<{ method: string; path: string; headers: Record<string, string> }[]> =>
+    (await fetch(`${sandboxUrl}/__sandbox/requests`)).json();
+  const resetSandbox = async () => void (await fetch(`${sandboxUrl}/__sandbox/reset`, { method: "POST" }));
+
+  beforeAll(async () => {
+    sandboxPort = await freePort();
+    sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+    started = await npmStart(["--sandbox-port", String(sandboxPort)]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopGroup(started);
+    if (started) rmSync(started.tmp, { recursive: true, force: true });
+  });
+
   it("prints the development proxy key and a curl example", () => {
-    expect(output).toContain(`Proxy key: ${DEV_PROXY_KEY}`);
-    expect(output).toContain("curl -si -X POST");
+    expect(started.output()).toContain(`Proxy key: ${DEV_PROXY_KEY}`);
+    expect(started.output()).toContain("curl -si -X POST");
+  });
+
+  it("runs the sandbox on --sandbox-port and prints its URL and development credentials", async () => {
+    const output = started.output();
+    expect(output).toContain(`Embedded K2 sandbox: ${sandboxUrl}`);
+    expect(output).toContain(`K2 client id:     ${DEV_CLIENT.clientId}`);
+    expect(output).toContain(`K2 client secret: ${DEV_CLIENT.clientSecret}`);
+    expect(output).toContain(`K2 API key:       ${DEV_API_KEY}`);
+    expect((await fetch(`${sandboxUrl}/__sandbox/requests`)).status).toBe(200);
+  });
+
+  it("puts no secret, key or client credential on any started process's command line", () => {
+    const tree = processTree(started.child.pid!);
+    const commands = tree.map(({ argv }) => argv.join(" "));
+    // The tree really is the running one: wrangler and workerd are in it.
+    expect(commands.some((command) => /wrangler(-dist\/cli\.js)? dev/.test(command))).toBe(true);
+    expect(commands.some((command) => /workerd serve/.test(command))).toBe(true);
+    for (const command of commands) {
+      for (const secret of [DEV_PROXY_KEY, DEV_CLIENT.clientSecret, DEV_CLIENT.clientId, DEV_API_KEY]) {
+        expect(command, command).not.toContain(secret);
+      }
+      expect(command).not.toMatch(/--var\b/);
+    }
+  });
+
+  it("hands wrangler its settings in a private env file: mode 0600, in a 0700 directory", () => {
+    const [dir] = envDirs(started.tmp);
+    expect(dir).toBeDefined();
+    const [file] = readdirSync(join(started.tmp, dir));
+    expect(statSync(join(started.tmp, dir)).mode & 0o777).toBe(0o700);
+    expect(statSync(join(started.tmp, dir, file)).mode & 0o777).toBe(0o600);
   });
 
   it("serves /healthz and refuses callers without the key", async () => {
-    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: "ok" });
-    const refused = await fetch(`${base}/api/v2/incoming_payments`, { method: "POST", body: "{}" });
+    expect(await (await fetch(`${started.base}/healthz`)).json()).toEqual({ status: "ok" });
+    const refused = await fetch(`${started.base}/api/v2/incoming_payments`, { method: "POST", body: "{}" });
     expect(refused.status).toBe(401);
     expect(refused.headers.get("www-authenticate")).toMatch(/^Bearer/);
   });
 
   it("creates an STK push through the proxy and polls it at the rewritten Location", async () => {
-    const headers = { authorization: `Bearer ${DEV_PROXY_KEY}`, "content-type": "application/json" };
-    const created = await fetch(`${base}/api/v2/incoming_payments`, {
+    const headers = { ...auth, "content-type": "application/json" };
+    const created = await fetch(`${started.base}/api/v2/incoming_payments`, {
       method: "POST",
       headers,
       body: JSON.stringify(SAMPLE_STK_PUSH),
     });
     expect(created.status).toBe(201);
     const location = created.headers.get("location")!;
-    expect(location.startsWith(`${base}/api/v2/incoming_payments/`)).toBe(true);
+    expect(location.startsWith(`${started.base}/api/v2/incoming_payments/`)).toBe(true);
 
     const status = await fetch(location, { headers });
     expect(status.status).toBe(200);
     expect((await status.json()).data).toMatchObject({ type: "incoming_payment", attributes: { status: "Pending" } });
-    expect(output).toMatch(/"path":"\/api\/v2\/incoming_payments","status":201/);
+    expect(started.output()).toMatch(/"path":"\/api\/v2\/incoming_payments","status":201/);
+  });
+
+  it("over a real socket, drops the headers Connection names and method or URL overrides", async () => {
+    await resetSandbox();
+    const answer = await raw(
+      started.base,
+      "POST",
+      "/api/v2/polling",
+      {
+        ...auth,
+        "content-type": "application/json",
+        connection: "keep-alive, x-hop-secret",
+        "x-hop-secret": "1",
+        "x-http-method-override": "DELETE",
+        "x-original-url": "/oauth/token",
+        "x-rewrite-url": "/oauth/token",
+      },
+      POLLING,
+    );
+    expect(answer.status).toBe(201);
+    const [forwarded] = (await sandboxRequests()).filter((request) => request.path === "/api/v2/polling");
+    expect(forwarded.headers["content-type"]).toBe("application/json");
+    for (const name of ["x-hop-secret", "x-http-method-override", "x-original-url", "x-rewrite-url"])
+      expect(forwarded.headers[name], name).toBeUndefined();
+  });
+
+  it("answers a GET with a body 400 body_not_allowed, and sends K2 nothing", async () => {
+    await resetSandbox();
+    const answer = await raw(started.base, "GET", "/api/v2/incoming_payments/abc", auth, "x=1");
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: "body_not_allowed" });
+    expect(await sandboxRequests()).toEqual([]);
+  });
+
+  it("with Host naming K2's own origin, writes a relative Location, never one on K2", async () => {
+    const answer = await raw(
+      started.base,
+      "POST",
+      "/api/v2/incoming_payments",
+      { ...auth, "content-type": "application/json", host: `127.0.0.1:${sandboxPort}` },
+      JSON.stringify(SAMPLE_STK_PUSH),
+    );
+    expect(answer.status).toBe(201);
+    expect(answer.headers.location).toMatch(/^\/api\/v2\/incoming_payments\/[0-9a-f-]{36}$/);
+  });
+
+  it("answers 408 to a chunked body trickled over a socket that never ends it, and sends K2 nothing", async () => {
+    await resetSandbox();
+    const socket = connect(Number(new URL(started.base).port), "127.0.0.1");
+    const head = await new Promise<string>((resolve, reject) => {
+      let received = "";
+      let trickle: ReturnType<typeof setInterval> | undefined;
+      socket.on("connect", () => {
+        socket.write(
+          "POST /api/v2/polling HTTP/1.1\r\nHost: localhost\r\n" +
+            `Authorization: Bearer ${DEV_PROXY_KEY}\r\nContent-Type: application/json\r\n` +
+            "Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n",
+        );
+        trickle = setInterval(() => socket.write("1\r\n \r\n"), 500);
+      });
+      socket.on("data", (chunk) => {
+        received += chunk.toString("latin1");
+        if (received.includes("\r\n\r\n")) resolve(received);
+      });
+      socket.on("error", reject);
+      socket.on("close", () => {
+        clearInterval(trickle);
+        resolve(received);
+      });
+    });
+    socket.destroy();
+    expect(head).toMatch(/^HTTP\/1\.1 408 /);
+    expect(await sandboxRequests()).toEqual([]);
+  });
+
+  it("removes its env file when stopped", async () => {
+    expect(envDirs(started.tmp)).toHaveLength(1);
+    await stopGroup(started);
+    expect(groupAlive(started.child.pid!)).toBe(false);
+    expect(envDirs(started.tmp)).toEqual([]);
+  });
+});
+
+describe("npm start with K2 credentials in .dev.vars", () => {
+  // Stands in for K2: a client whose secret holds what an env file would mangle ($NAME, #).
+  const client = { clientId: "e2e-real-looking-client-id", clientSecret: "real-Secret_$HOME-#not-a-comment" };
+  let k2: K2Sandbox;
+  let started: Started;
+  let devVarsDir: string;
+
+  beforeAll(async () => {
+    k2 = await new K2Sandbox({ clients: [client] }).listen(0, "127.0.0.1");
+    devVarsDir = mkdtempSync(join(tmpdir(), "npm-start-dev-vars-"));
+    const devVars = join(devVarsDir, ".dev.vars");
+    writeFileSync(
+      devVars,
+      [
+        `K2_CLIENT_ID=${client.clientId}`,
+        `K2_CLIENT_SECRET='${client.clientSecret}'`,
+        `K2_BASE_URL=${k2.url}`,
+        "BODY_TIMEOUT_MS=250",
+      ].join("\n"),
+    );
+    started = await npmStart(["--dev-vars", devVars]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopGroup(started);
+    await k2?.close();
+    if (started) rmSync(started.tmp, { recursive: true, force: true });
+    if (devVarsDir) rmSync(devVarsDir, { recursive: true, force: true });
+  });
+
+  const printedKey = () => /Proxy key: (\S+)/.exec(started.output())![1];
+
+  it("prints a fresh proxy key, and never the credentials from .dev.vars", () => {
+    expect(printedKey()).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(started.output()).not.toContain(client.clientSecret);
+    expect(started.output()).not.toContain(client.clientId);
+    expect(started.output()).not.toContain("Embedded K2 sandbox");
+  });
+
+  it("puts neither the client secret nor the generated key on any command line", () => {
+    const commands = processTree(started.child.pid!).map(({ argv }) => argv.join(" "));
+    expect(commands.some((command) => /workerd serve/.test(command))).toBe(true);
+    for (const command of commands) {
+      for (const secret of [client.clientSecret, client.clientId, printedKey()])
+        expect(command, command).not.toContain(secret);
+    }
+  });
+
+  it("gives the Worker the secret and settings exactly as .dev.vars holds them", async () => {
+    const headers = { authorization: `Bearer ${printedKey()}`, "content-type": "application/json" };
+    const polled = await fetch(`${started.base}/api/v2/polling`, { method: "POST", headers, body: POLLING });
+    expect(polled.status).toBe(201); // the token request carried the secret intact
+    expect(k2.requestsTo("/oauth/token")[0]!.body).toContain(
+      `client_secret=${encodeURIComponent(client.clientSecret)}`,
+    );
+    // BODY_TIMEOUT_MS came through too: a body that never ends is cut off at 250 ms.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(started.base).port), "127.0.0.1", () =>
+        socket.write(
+          "POST /api/v2/polling HTTP/1.1\r\nHost: localhost\r\n" +
+            `Authorization: Bearer ${printedKey()}\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n`,
+        ),
+      );
+      socket.on("data", (chunk) => {
+        resolve(chunk.toString("latin1"));
+        socket.destroy();
+      });
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
   });
 });

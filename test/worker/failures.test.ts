@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../../worker/config.js";
-import { baseEnv, isolate, proxyRequest } from "./harness.js";
+import { baseEnv, isolate, pollingBody, proxyRequest } from "./harness.js";
 import { upstream } from "./sandbox-control.js";
 
 beforeEach(async () => {
@@ -8,7 +8,12 @@ beforeEach(async () => {
   for (const { name } of (await baseEnv.TOKEN_CACHE.list()).keys) await baseEnv.TOKEN_CACHE.delete(name);
 });
 
-const poll = () => proxyRequest("/api/v2/polling", { method: "POST", body: "{}" });
+const poll = () =>
+  proxyRequest("/api/v2/polling", {
+    method: "POST",
+    body: JSON.stringify(pollingBody),
+    headers: { "content-type": "application/json" },
+  });
 
 describe("configuration errors", () => {
   const cases: [string, Partial<Env>, keyof Env][] = [
@@ -17,6 +22,10 @@ describe("configuration errors", () => {
     ["missing proxy keys", { PROXY_KEYS: undefined }, "PROXY_KEYS"],
     ["a proxy key too short to be safe", { PROXY_KEYS: "short-key-xyz,another-fine-key-0001" }, "PROXY_KEYS"],
     ["an empty key between commas", { PROXY_KEYS: "a-perfectly-fine-key-01,,another-fine-key-0001" }, "PROXY_KEYS"],
+    // A Bearer credential is visible ASCII: such keys could never be presented, so they are refused.
+    ["a proxy key with a space inside", { PROXY_KEYS: "a perfectly fine key 01,another-fine-key-0001" }, "PROXY_KEYS"],
+    ["a proxy key with a tab inside", { PROXY_KEYS: "a-perfectly-fine\tkey-01" }, "PROXY_KEYS"],
+    ["a proxy key with non-ASCII characters", { PROXY_KEYS: "clé-très-secrète-à-moi-01" }, "PROXY_KEYS"],
     ["neither environment nor base URL", { K2_BASE_URL: undefined, K2_ENVIRONMENT: undefined }, "K2_ENVIRONMENT"],
     ["an unknown environment", { K2_BASE_URL: undefined, K2_ENVIRONMENT: "staging" }, "K2_ENVIRONMENT"],
     ["a base URL that is not a URL", { K2_BASE_URL: "sandbox.kopokopo.com" }, "K2_BASE_URL"],
@@ -25,6 +34,15 @@ describe("configuration errors", () => {
     ["no KV binding", { TOKEN_CACHE: undefined }, "TOKEN_CACHE"],
     ["a body limit that is not a number", { MAX_BODY_BYTES: "1MB" }, "MAX_BODY_BYTES"],
     ["a zero timeout", { UPSTREAM_TIMEOUT_MS: "0" }, "UPSTREAM_TIMEOUT_MS"],
+    ["a body deadline that is not a number", { BODY_TIMEOUT_MS: "5s" }, "BODY_TIMEOUT_MS"],
+    ["a public origin with a path", { PUBLIC_ORIGIN: "https://proxy.example.com/k2" }, "PUBLIC_ORIGIN"],
+    ["a plain-HTTP public origin to a remote host", { PUBLIC_ORIGIN: "http://proxy.example.com" }, "PUBLIC_ORIGIN"],
+    ["a public origin that is K2's own", { PUBLIC_ORIGIN: baseEnv.K2_BASE_URL }, "PUBLIC_ORIGIN"],
+    [
+      "a public origin on K2's host under another spelling",
+      { K2_BASE_URL: undefined, K2_ENVIRONMENT: "production", PUBLIC_ORIGIN: "https://API.kopokopo.com.:8443" },
+      "PUBLIC_ORIGIN",
+    ],
   ];
   for (const [name, override, setting] of cases) {
     it(`${name}: 500 naming ${setting}, never its value, logged once`, async () => {

@@ -62,4 +62,5 @@ export function proxyRequest(path: string, init: RequestInit & { key?: string | 
   return new Request(`https://proxy.example${path}`, { ...rest, headers });
 }
 
-export { SAMPLE_STK_PUSH as stkPush } from "../../sandbox/samples.js";
+// K2 refuses a polling body of `{}`, and so does the sandbox: tests send one it accepts.
+export { SAMPLE_POLLING as pollingBody, SAMPLE_STK_PUSH as stkPush } from "../../sandbox/samples.js";

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { baseEnv, countedKv, isolate, KEY, proxyRequest, stkPush } from "./harness.js";
+import { baseEnv, countedKv, isolate, KEY, pollingBody, proxyRequest, stkPush } from "./harness.js";
 import { TEST_PROXY_KEYS } from "./keys.js";
 import { sandboxUrl, upstream } from "./sandbox-control.js";
 
@@ -26,7 +26,7 @@ describe("the request path", () => {
     const statuses: number[] = [];
     for (let batch = 0; batch < 5; batch++) {
       const responses = await Promise.all(
-        Array.from({ length: 100 }, () => proxy(post("/api/v2/polling", { scope: "company" }), env)),
+        Array.from({ length: 100 }, () => proxy(post("/api/v2/polling", pollingBody), env)),
       );
       statuses.push(...responses.map((r) => r.status));
     }
@@ -48,28 +48,28 @@ describe("the request path", () => {
       },
     });
     const { proxy } = isolate();
-    expect((await proxy(post("/api/v2/polling", {}), env)).status).toBe(201);
+    expect((await proxy(post("/api/v2/polling", pollingBody), env)).status).toBe(201);
     const afterFirst = reads;
     expect(afterFirst).toBeGreaterThan(0);
-    for (let i = 0; i < 20; i++) expect((await proxy(post("/api/v2/polling", {}), env)).status).toBe(201);
+    for (let i = 0; i < 20; i++) expect((await proxy(post("/api/v2/polling", pollingBody), env)).status).toBe(201);
     expect(reads).toBe(afterFirst);
   });
 
   it("takes new settings that leave the credentials alone without dropping the warm token", async () => {
     const { proxy } = isolate();
-    expect((await proxy(post("/api/v2/polling", {}), baseEnv)).status).toBe(201);
-    const smallBodies = { ...baseEnv, MAX_BODY_BYTES: "16" };
+    expect((await proxy(post("/api/v2/polling", pollingBody), baseEnv)).status).toBe(201);
+    const smallBodies = { ...baseEnv, MAX_BODY_BYTES: String(JSON.stringify(pollingBody).length) };
     expect(
-      (await proxy(post("/api/v2/polling", { scope: "company", padding: "x".repeat(32) }), smallBodies)).status,
+      (await proxy(post("/api/v2/polling", { ...pollingBody, padding: "x".repeat(32) }), smallBodies)).status,
     ).toBe(413);
-    expect((await proxy(post("/api/v2/polling", {}), smallBodies)).status).toBe(201);
+    expect((await proxy(post("/api/v2/polling", pollingBody), smallBodies)).status).toBe(201);
     expect(await upstream.requestsTo("/oauth/token")).toHaveLength(1);
   });
 
   it("writes the token to KV with a TTL, under a key and value that hold no secret", async () => {
     const { kv, calls } = countedKv();
     const { proxy } = isolate();
-    await proxy(post("/api/v2/polling", {}), { ...baseEnv, TOKEN_CACHE: kv });
+    await proxy(post("/api/v2/polling", pollingBody), { ...baseEnv, TOKEN_CACHE: kv });
 
     expect(calls.put).toHaveLength(1);
     const [{ key, value, options }] = calls.put;
@@ -86,12 +86,14 @@ describe("the request path", () => {
 
   it("lets a second isolate start from KV without a token request", async () => {
     const first = isolate();
-    await first.proxy(post("/api/v2/polling", {}), baseEnv);
+    await first.proxy(post("/api/v2/polling", pollingBody), baseEnv);
     const { kv, calls } = countedKv();
     const second = isolate();
 
     for (let i = 0; i < 20; i++)
-      expect((await second.proxy(post("/api/v2/polling", {}), { ...baseEnv, TOKEN_CACHE: kv })).status).toBe(201);
+      expect((await second.proxy(post("/api/v2/polling", pollingBody), { ...baseEnv, TOKEN_CACHE: kv })).status).toBe(
+        201,
+      );
 
     expect(await upstream.requestsTo("/oauth/token")).toHaveLength(1);
     expect(calls.get).toHaveLength(1);
@@ -103,7 +105,7 @@ describe("the request path", () => {
     const { kv, calls } = countedKv();
     const env = { ...baseEnv, TOKEN_CACHE: kv };
     const { proxy, logs } = isolate();
-    await proxy(post("/api/v2/polling", {}), env);
+    await proxy(post("/api/v2/polling", pollingBody), env);
     const [{ key, value: oldValue }] = calls.put;
     await upstream.expireTokens();
     await upstream.reset();
@@ -157,10 +159,12 @@ describe("the request path", () => {
 
   it("forwards method, query, body and content headers, and nothing of the caller's identity", async () => {
     const { proxy } = isolate();
+    const subscription =
+      '{"event_type":"buygoods_transaction_received","url":"https://example.com/hook","scope":"company"}';
     const response = await proxy(
       proxyRequest("/api/v2/webhook_subscriptions?page=2&filter=a%20b", {
         method: "POST",
-        body: '{"event_type":"buygoods_transaction_received"}',
+        body: subscription,
         headers: {
           "content-type": "application/json",
           accept: "application/json",
@@ -181,7 +185,7 @@ describe("the request path", () => {
     const [forwarded] = await upstream.requestsTo("/api/v2/webhook_subscriptions");
     expect(forwarded.method).toBe("POST");
     expect(forwarded.path).toBe("/api/v2/webhook_subscriptions?page=2&filter=a%20b");
-    expect(forwarded.body).toBe('{"event_type":"buygoods_transaction_received"}');
+    expect(forwarded.body).toBe(subscription);
     expect(forwarded.headers).toMatchObject({
       "content-type": "application/json",
       accept: "application/json",
@@ -210,7 +214,7 @@ describe("the request path", () => {
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({
       error_code: 400,
-      error_message: expect.arrayContaining(["Currency must be KES"]),
+      error_message: expect.arrayContaining([expect.stringMatching(/^Currency /)]),
     });
   });
 
@@ -224,7 +228,7 @@ describe("the request path", () => {
 
   it("logs one JSON line per request, with its fields and no token, key or secret", async () => {
     const { proxy, logs, rawLogs } = isolate();
-    await proxy(post("/api/v2/polling", {}), baseEnv);
+    await proxy(post("/api/v2/polling", pollingBody), baseEnv);
     await proxy(proxyRequest("/api/v2/polling", { key: "wrong-key-wrong-key-wrong" }), baseEnv);
     await proxy(proxyRequest("/oauth/token", { method: "POST" }), baseEnv);
 
@@ -251,7 +255,7 @@ describe("the request path", () => {
   it("gives every answer a request id", async () => {
     const { proxy } = isolate();
     for (const request of [
-      post("/api/v2/polling", {}),
+      post("/api/v2/polling", pollingBody),
       proxyRequest("/nope"),
       proxyRequest("/api/v1/x", { key: null }),
       proxyRequest("/healthz"),
@@ -267,7 +271,9 @@ describe("the request path", () => {
       `Bearer ${TEST_PROXY_KEYS[1]}`,
       `BEARER ${TEST_PROXY_KEYS[1]}`,
     ]) {
-      expect((await proxy(post("/api/v2/polling", {}, { headers: { authorization } }), baseEnv)).status).toBe(201);
+      expect((await proxy(post("/api/v2/polling", pollingBody, { headers: { authorization } }), baseEnv)).status).toBe(
+        201,
+      );
     }
   });
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
+import { pollingBody } from "./harness.js";
 import { TEST_PROXY_KEYS } from "./keys.js";
 import { upstream } from "./sandbox-control.js";
 
@@ -10,7 +11,7 @@ it("forwards through the real Worker entry", async () => {
     new Request("https://proxy.example/api/v2/polling", {
       method: "POST",
       headers: { authorization: `Bearer ${TEST_PROXY_KEYS[0]}`, "content-type": "application/json" },
-      body: "{}",
+      body: JSON.stringify(pollingBody),
     }),
   );
   expect(response.status).toBe(201);
