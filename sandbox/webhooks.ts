@@ -4,7 +4,7 @@
  * when its own payments succeed, and on demand through `POST /__sandbox/trigger`, so that a
  * receiver can be tried against every topic without waiting for a real till to be paid.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { isoWithOffset, type Json } from "./http.js";
 
 /** What an event is about; what the sandbox does not know (a triggered event) gets sample values. */
@@ -139,7 +139,7 @@ const DARAJA_TOPICS: Record<string, string> = {
 /** An M-PESA-style transaction code (10 capitals and digits, e.g. OJM6Q1W84K). */
 export function transactionReference(): string {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(10));
+  const bytes = randomBytes(10);
   return Array.from(bytes, (byte) => alphabet[byte % alphabet.length]).join("");
 }
 

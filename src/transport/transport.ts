@@ -192,7 +192,7 @@ function withUserAgent(init: RequestInit, signal: AbortSignal): RequestInit {
 
 const USER_AGENT = `k2-connect-edge/${VERSION}`;
 // A browser owns its User-Agent; naming one there would only make every cross-origin call preflight.
-const IN_BROWSER = typeof document !== "undefined";
+const IN_BROWSER = "document" in globalThis;
 
 function backoff(transport: Transport, attempt: number): number {
   return Math.random() * transport.retryBaseDelayMs * 2 ** attempt;
