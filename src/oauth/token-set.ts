@@ -60,14 +60,14 @@ export interface TokenSet {
  * const { expiresIn } = await k2.getToken(); // between 60 and 86 400 seconds, whatever K2 said
  * ```
  */
-export const TOKEN_LIFETIME_BOUNDS = Object.freeze({
+export const TOKEN_LIFETIME_BOUNDS: Readonly<{
   /** Shortest lifetime taken, in seconds. */
-  minSeconds: 60,
+  minSeconds: number;
   /** Longest lifetime taken, in seconds (24 hours). */
-  maxSeconds: 24 * 60 * 60,
+  maxSeconds: number;
   /** A `created_at` further than this from the receipt time is a clock that is wrong: ignored. */
-  maxClockSkewSeconds: 5 * 60,
-});
+  maxClockSkewSeconds: number;
+}> = Object.freeze({ minSeconds: 60, maxSeconds: 24 * 60 * 60, maxClockSkewSeconds: 5 * 60 });
 
 /** How to read a token answer. */
 export interface TokenResponseOptions {
