@@ -5,6 +5,8 @@
  * timer and request in flight is dropped by {@link Deliveries.close}, so that a test ends clean.
  */
 import { createHmac, randomUUID } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 
 export interface DeliveryAttempt {
   /** The receiver's status, when it answered. */
@@ -36,6 +38,8 @@ export interface DeliveryOptions {
   backoffMs: number;
   /** How long one attempt may take. */
   timeoutMs: number;
+  /** Send only to loopback hosts; any other delivery fails at once with `error: "NOT_LOOPBACK"`. */
+  loopbackOnly: boolean;
 }
 
 /** The lowercase hex HMAC-SHA256 of `body`, keyed with `apiKey`: K2's `X-KopoKopo-Signature`. */
@@ -70,6 +74,11 @@ export class Deliveries {
       state: "pending",
     };
     this.record.push(delivery);
+    if (this.#options.loopbackOnly && !isLoopback(url)) {
+      delivery.attempts.push({ error: "NOT_LOOPBACK" });
+      delivery.state = "failed";
+      return delivery;
+    }
     if (this.#closed) {
       delivery.state = "failed";
       return delivery;
@@ -110,19 +119,7 @@ export class Deliveries {
     );
     let attempt: DeliveryAttempt;
     try {
-      const response = await fetch(delivery.url, {
-        method: "POST",
-        body: delivery.body,
-        headers: {
-          "content-type": "application/json",
-          "user-agent": "k2-connect-edge-sandbox",
-          "x-kopokopo-signature": delivery.signature,
-        },
-        redirect: "manual",
-        signal: controller.signal,
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      attempt = { status: response.status };
+      attempt = { status: await post(delivery, controller.signal) };
     } catch (error) {
       attempt = { error: reason(error) };
     } finally {
@@ -161,9 +158,41 @@ export class Deliveries {
   }
 }
 
+/**
+ * POSTs the delivery and answers the receiver's status. Plain node:http without keep-alive: a
+ * pooled connection (fetch keeps them) would hold the process open after close().
+ */
+function post(delivery: Delivery, signal: AbortSignal): Promise<number> {
+  const target = new URL(delivery.url);
+  const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+  const headers = {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(delivery.body),
+    "user-agent": "k2-connect-edge-sandbox",
+    "x-kopokopo-signature": delivery.signature,
+  };
+  return new Promise((resolve, reject) => {
+    const request = send(target, { method: "POST", headers, agent: false, signal }, (response) => {
+      response.on("error", reject);
+      response.on("end", () => resolve(response.statusCode ?? 0));
+      response.resume();
+    });
+    request.on("error", reject);
+    request.end(delivery.body);
+  });
+}
+
+function isLoopback(url: string): boolean {
+  const host = URL.canParse(url) ? new URL(url).hostname : "";
+  return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** A failure's kind only: an error message may quote the receiver's URL, and with it a secret. */
 function reason(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown } })?.cause;
+  const { code, cause } = error as { code?: unknown; cause?: { code?: unknown } };
+  if (typeof code === "string" && code !== "ABORT_ERR") return code;
   if (cause && typeof cause.code === "string") return cause.code;
+  const abortReason = (error as { cause?: unknown })?.cause;
+  if (abortReason instanceof DOMException) return abortReason.name;
   return (error as Error)?.name ?? "Error";
 }

@@ -71,6 +71,12 @@ export interface K2SandboxOptions {
   callbackBackoffMs?: number;
   /** How long one delivery attempt may take (default 5000 ms). */
   callbackTimeoutMs?: number;
+  /**
+   * Deliver results and webhooks to loopback receivers only (default false). Tests and benchmarks
+   * set it, so that sample callback URLs such as https://example.com never leave the machine (a DNS
+   * lookup cannot be cancelled, and would hold the test process open after close()).
+   */
+  loopbackCallbacksOnly?: boolean;
 }
 
 export class K2Sandbox implements Controls {
@@ -101,6 +107,7 @@ export class K2Sandbox implements Controls {
       callbackRetries: options.callbackRetries ?? 3,
       callbackBackoffMs: options.callbackBackoffMs ?? 500,
       callbackTimeoutMs: options.callbackTimeoutMs ?? 5000,
+      loopbackCallbacksOnly: options.loopbackCallbacksOnly ?? false,
     };
     this.#port = options.port;
     this.#host = options.host;
@@ -110,6 +117,7 @@ export class K2Sandbox implements Controls {
       retries: this.options.callbackRetries,
       backoffMs: this.options.callbackBackoffMs,
       timeoutMs: this.options.callbackTimeoutMs,
+      loopbackOnly: this.options.loopbackCallbacksOnly,
     });
     this.#lifecycle = new Lifecycle(
       {
