@@ -11,6 +11,7 @@ import { barChart } from "./chart.js";
 import type { ColdHerdResult } from "./sections/cold-herd.js";
 import type { MemoryResult } from "./sections/memory.js";
 import type { ProxyResult, WorkerHeap } from "./sections/proxy.js";
+import type { ProbeStep, ProxyWorkerdResult } from "./sections/proxy-workerd.js";
 import type { RoundTripResult } from "./sections/round-trip.js";
 import type { SizeResult } from "./sections/size.js";
 import type { WarmTokenResult } from "./sections/warm-token.js";
@@ -27,6 +28,8 @@ export interface BenchResults {
   roundTrip: RoundTripResult;
   herd: ColdHerdResult[];
   proxy: ProxyResult;
+  /** The proxy's cost in workerd itself (absent from results written before it existed). */
+  proxyWorkerd?: ProxyWorkerdResult;
 }
 
 interface Verdict {
@@ -51,6 +54,93 @@ function steadyGrowth(heap: WorkerHeap): { bytes: number; perRequest: number } {
   const requests = heap.requestsByRound.slice(1).reduce((sum, n) => sum + n, 0);
   return { bytes: growth, perRequest: requests > 0 ? growth / requests : 0 };
 }
+
+const msText = (value: number) => `${fmt(value, 2)} ms`;
+const mib = (value: number) => `${fmt(value / 2 ** 20, 3)} MiB`;
+
+/** The proxy's cost in workerd: throughput against the pass-through, and the CPU it adds per request. */
+function workerdVerdicts(c: ProxyWorkerdResult): Verdict[] {
+  const levels = c.levels.map((level) => ({
+    connections: level.connections,
+    proxy: level.workers.proxy!,
+    quiet: level.workers.quiet,
+    pass: level.workers.passthrough!,
+  }));
+  const worst = levels.reduce((a, b) => (a.proxy.ratio <= b.proxy.ratio ? a : b));
+  const throughputMet = levels.every((level) => level.proxy.ratio >= 0.95);
+  const cpuMet = levels.every((level) => level.proxy.addedCpuMsPerRequest <= 0.1);
+  const saturated = levels.filter((level) => level.connections >= 8);
+  const cpuRatios = saturated.map((level) => level.pass.cpuMsPerRequest / level.proxy.cpuMsPerRequest);
+  const single = levels.find((level) => level.connections === 1);
+  const logCost = levels
+    .filter((level) => level.quiet)
+    .map((level) => level.proxy.cpuMsPerRequest - level.quiet!.cpuMsPerRequest);
+  const spreadMs = median(
+    levels.map((level) => {
+      const values = level.proxy.runs.map((run) => run.cpuMsPerRequest);
+      return Math.max(...values) - Math.min(...values);
+    }),
+  );
+  const probe = c.probe;
+  const attributed = probe ? probe.steps.reduce((sum, step) => sum + Math.max(0, step.addedCpuMsPerRequest), 0) : 0;
+  const probeLevel = probe ? levels.find((level) => level.connections === probe.connections) : undefined;
+  const parts = probe
+    ? `Attributed at ${probe.connections} connections by adding one part of the proxy at a time to the pass-through (bench/cost-probe-worker.ts): ` +
+      [...probe.steps]
+        .sort((a, b) => b.addedCpuMsPerRequest - a.addedCpuMsPerRequest)
+        .map((step) => `${PROBE_LABELS[step.step]} ${msText(step.addedCpuMsPerRequest)}`)
+        .join(", ") +
+      (probeLevel
+        ? `; together ${msText(attributed)}, against ${msText(probeLevel.proxy.addedCpuMsPerRequest)} for the whole proxy there (parts measured alone overlap, so the sum is approximate; the rest of the path, configuration and route checks, URL parsing and the response wrapping, is not measured apart).`
+        : ".")
+    : "";
+  return [
+    {
+      what: "Proxy throughput (workerd)",
+      target: "≥ 95% of the pass-through Worker at every concurrency, both in workerd",
+      result: levels.map((level) => `${level.connections}: ${pct(level.proxy.ratio)}`).join(", "),
+      met: throughputMet,
+      finding: throughputMet
+        ? undefined
+        : `Lowest at ${worst.connections} connections (${fmt(worst.proxy.rps)} vs ${fmt(worst.pass.rps)} requests/s). ` +
+          `workerd runs a Worker's JavaScript on one thread, so from 8 connections on it is CPU-bound and throughput follows CPU per request: ` +
+          `the pass-through's CPU per request over the proxy's is ${cpuRatios.map(pct).join(", ")} at ${saturated.map((level) => level.connections).join(", ")} connections, ` +
+          `against measured throughput ratios of ${saturated.map((level) => pct(level.proxy.ratio)).join(", ")}. ` +
+          (single
+            ? `At 1 connection the added latency sets it (p50 ${msText(single.pass.p50)} → ${msText(single.proxy.p50)}). `
+            : "") +
+          `95% would need the proxy to add at most a twentieth of what the pass-through costs (about ${msText(median(levels.map((level) => level.pass.cpuMsPerRequest)) / 19)} per request) ` +
+          `against an upstream on loopback that answers in well under a millisecond; with K2's own latency in front of it, the added CPU is what remains.`,
+    },
+    {
+      what: "Proxy CPU (workerd)",
+      target: "≤ 0.1 ms CPU per request above the pass-through",
+      result:
+        levels.map((level) => `${level.connections}: +${fmt(level.proxy.addedCpuMsPerRequest, 3)} ms`).join(", ") +
+        ` (pass-through ${fmt(Math.min(...levels.map((level) => level.pass.cpuMsPerRequest)), 2)}–${fmt(Math.max(...levels.map((level) => level.pass.cpuMsPerRequest)), 2)} ms)`,
+      met: cpuMet,
+      finding:
+        (cpuMet
+          ? ""
+          : `Above the target at ${levels
+              .filter((level) => level.proxy.addedCpuMsPerRequest > 0.1)
+              .map((level) => level.connections)
+              .join(", ")} connections. `) +
+        (logCost.length > 0
+          ? `The log line alone (the proxy with it off) differs by ${logCost.map(msText).join(", ")} per request, within the spread of the proxy's own CPU per request between rounds (median ${msText(spreadMs)}). `
+          : "") +
+        parts,
+    },
+  ];
+}
+
+const PROBE_LABELS: Record<ProbeStep, string> = {
+  auth: "the SHA-256 caller-key check",
+  headers: "the header allow-list and answer filter",
+  log: "a JSON log line and request id",
+  client: "K2Client.request instead of fetch",
+  answer: "reading and checking K2's answer whole",
+};
 
 function verdicts(r: BenchResults): Verdict[] {
   const list: Verdict[] = [];
@@ -158,22 +248,24 @@ function verdicts(r: BenchResults): Verdict[] {
   const countsMet = p.tokenRequests === 1 && p.kvReads.max <= 1 && failed === 0 && non2xx === 0;
   const quietRatios = oursLevels.filter((level) => level.quiet).map((level) => level.quiet!.ratio);
   const logCost = oursLevels.filter((level) => level.quiet).map((level) => 1 - level.ours.rps / level.quiet!.rps);
-  list.push({
-    what: "Proxy throughput",
-    target: "≥ 90% of the pass-through Worker at every concurrency",
-    result: oursLevels.map((level) => `${level.connections}: ${pct(level.ours.ratio)}`).join(", "),
-    met: throughputMet,
-    finding: throughputMet
-      ? undefined
-      : `Lowest at ${worst.connections} connections (${fmt(worst.ours.rps)} vs ${fmt(worst.pass.rps)} requests/s). ` +
-        (quietRatios.length > 0
-          ? `The same proxy with its one-line JSON request log switched off reaches ${quietRatios.map(pct).join(", ")} of the pass-through at the same levels: ` +
-            `the log line costs a median ${pct(median(logCost))} of the proxy's throughput under \`wrangler dev\`, which keeps a DevTools session attached to the Worker ` +
-            `and prints every \`console.log\` through its own Node process (deployed Workers handle logs differently; this benchmark does not measure them). ` +
-            `The rest of the request path (key check, route check, token from memory, header filtering) ${median(quietRatios) >= 0.9 ? "stays within the target" : `leaves ${pct(1 - median(quietRatios))}`}. ` +
-            `All three Workers sit behind \`wrangler dev\`'s own ceiling here: the pass-through peaks at ${fmt(Math.max(...oursLevels.map((level) => level.pass.rps)))} requests/s.`
-          : ""),
-  });
+  if (r.proxyWorkerd) list.push(...workerdVerdicts(r.proxyWorkerd));
+  else
+    list.push({
+      what: "Proxy throughput",
+      target: "≥ 90% of the pass-through Worker at every concurrency",
+      result: oursLevels.map((level) => `${level.connections}: ${pct(level.ours.ratio)}`).join(", "),
+      met: throughputMet,
+      finding: throughputMet
+        ? undefined
+        : `Lowest at ${worst.connections} connections (${fmt(worst.ours.rps)} vs ${fmt(worst.pass.rps)} requests/s). ` +
+          (quietRatios.length > 0
+            ? `The same proxy with its one-line JSON request log switched off reaches ${quietRatios.map(pct).join(", ")} of the pass-through at the same levels: ` +
+              `the log line costs a median ${pct(median(logCost))} of the proxy's throughput under \`wrangler dev\`, which keeps a DevTools session attached to the Worker ` +
+              `and prints every \`console.log\` through its own Node process (deployed Workers handle logs differently; this benchmark does not measure them). ` +
+              `The rest of the request path (key check, route check, token from memory, header filtering) ${median(quietRatios) >= 0.9 ? "stays within the target" : `leaves ${pct(1 - median(quietRatios))}`}. ` +
+              `All three Workers sit behind \`wrangler dev\`'s own ceiling here: the pass-through peaks at ${fmt(Math.max(...oursLevels.map((level) => level.pass.rps)))} requests/s.`
+            : ""),
+    });
   list.push({
     what: "Proxy token and KV",
     target: "1 token request, ≤ 1 KV read, 0 errors for the whole run",
@@ -378,7 +470,8 @@ function resultsMarkdown(r: BenchResults): string {
     "",
     "![Size](size.svg)",
     "",
-    "## 5. Proxy",
+    ...(r.proxyWorkerd ? workerdSection(r.proxyWorkerd, r) : []),
+    "## 5. Proxy under wrangler dev",
     "",
     `\`GET /api/v2/incoming_payments/<id>\` through each Worker under \`wrangler dev\` ${p.wrangler}, with autocannon: ${p.rounds} rounds × ${p.levels.length} concurrency levels × ${p.durationSeconds} s per run (at most 100,000 requests each), Workers in rotating order; requests/s are autocannon's per-second average; the ratio is to the pass-through in the same round.`,
     "",
@@ -446,6 +539,87 @@ function resultsMarkdown(r: BenchResults): string {
     "- Chart bars are drawn by `bench/chart.ts` from `results.json`.",
     "",
   ].join("\n");
+}
+
+/** Section 5a of results.md: the proxy's cost in workerd itself. */
+function workerdSection(c: ProxyWorkerdResult, r: BenchResults): string[] {
+  const names = { proxy: "**proxy (ours)**", quiet: "proxy, log line off (diagnostic)", passthrough: "pass-through" };
+  const rows = c.levels.flatMap((level) =>
+    (Object.keys(level.workers) as Array<keyof typeof names>).map((name) => {
+      const w = level.workers[name]!;
+      const base = name === "passthrough";
+      return [
+        level.connections,
+        names[name],
+        fmt(w.rps),
+        base ? "" : pct(w.ratio),
+        fmt(w.p50, 3),
+        fmt(w.p99, 3),
+        base ? "" : `${w.addedP50 >= 0 ? "+" : ""}${fmt(w.addedP50, 2)}`,
+        base ? "" : `${w.addedP99 >= 0 ? "+" : ""}${fmt(w.addedP99, 2)}`,
+        fmt(w.cpuMsPerRequest, 3),
+        base ? "" : `+${fmt(w.addedCpuMsPerRequest, 3)}`,
+        w.failed,
+      ];
+    }),
+  );
+  return [
+    "## 5a. Proxy cost in workerd",
+    "",
+    `\`GET /api/v2/incoming_payments/<id>\` through the proxy (log line on) and the pass-through Worker, both served by \`workerd serve\` itself (${c.workerd}; no wrangler, Miniflare or inspector; generated config in bench/lib/workerd.ts), both forwarding to the same K2 sandbox in its own process. ` +
+      `autocannon: ${c.rounds} rounds × ${c.levels.length} concurrency levels × ${c.durationSeconds} s per run (at most 200,000 requests each), Workers in rotating order; ratios and added figures are taken per round against the pass-through, then the median. ` +
+      `Latency is from autocannon's per-response times (fractional ms). CPU is the workerd process's utime + stime (/proc/<pid>/stat, all threads) over the run divided by the requests answered: the unit Workers bill and limit. ` +
+      `workerd idles at ${fmt(c.idleCpuMsPerSecond, 2)} ms of CPU per second, negligible against the runs. Source tree: ${c.tree}.`,
+    "",
+    `**The machine has ${r.machine.cpus} cores**, and the load generator (autocannon, Node) and the sandbox (Node) compete with workerd for them: ` +
+      (c.pinned
+        ? "workerd was pinned to CPU 1, autocannon and the sandbox to CPU 0."
+        : "nothing was pinned (pinning workerd to one core and the load generator and sandbox to the other made the load side the bottleneck and the figures noisier; `BENCH_PIN=1` does it). Absolute requests/s are this machine's under that contention; CPU per request is the steadier figure."),
+    "",
+    table(
+      [
+        "connections",
+        "Worker",
+        "requests/s",
+        "× pass-through",
+        "p50 ms",
+        "p99 ms",
+        "added p50 ms",
+        "added p99 ms",
+        "CPU ms/request",
+        "added CPU ms/request",
+        "errors + non-2xx",
+      ],
+      rows,
+    ),
+    "",
+    ...(c.probe
+      ? [
+          `Where the added CPU goes, at ${c.probe.connections} connections: the pass-through plus one part of the proxy's path at a time (bench/cost-probe-worker.ts, using the proxy's own modules), each against the plain pass-through (${fmt(c.probe.passthroughCpuMsPerRequest, 3)} ms/request) in the same round. Parts measured alone overlap a little and do not add up exactly.`,
+          "",
+          table(
+            ["part added to the pass-through", "CPU ms/request", "added ms/request", "requests/s"],
+            c.probe.steps.map((step) => [
+              PROBE_LABELS[step.step],
+              fmt(step.cpuMsPerRequest, 3),
+              `${step.addedCpuMsPerRequest >= 0 ? "+" : ""}${fmt(step.addedCpuMsPerRequest, 3)}`,
+              fmt(step.rps),
+            ]),
+          ),
+          "",
+        ]
+      : []),
+    `Over the whole run the proxy logged ${c.loggedRequests.toLocaleString("en-US")} requests (statuses ${Object.entries(
+      c.statuses,
+    )
+      .map(([status, n]) => `${status} × ${n.toLocaleString("en-US")}`)
+      .join(", ")}; token sources ${Object.entries(c.tokenSources)
+      .map(([source, n]) => `${source} ${n.toLocaleString("en-US")}`)
+      .join(", ")}; ${c.replayed} replayed) and made **${c.tokenRequests} token request**. ` +
+      `workerd's resident memory (all the Workers of this section in one process): ${mib(c.rss.afterWarmup)} after the warm-up, ${mib(c.rss.end)} at the end (it grows under load and levels off; see the soak's memory figures in bench/soak-results.md).` +
+      (c.errorLines.length > 0 ? ` Error lines: ${c.errorLines.join(" | ")}.` : ""),
+    "",
+  ];
 }
 
 function charts(r: BenchResults): { size: string; herd: string } {

@@ -4,7 +4,8 @@
  * `npm run build` runs first (the package script), so "ours" is the dist/ a user would install.
  *
  * BENCH_QUICK=1 runs fewer rounds, to check the machinery quickly; its numbers are not for
- * publishing.
+ * publishing. BENCH_ONLY=<section>[,<section>...] (size, warm, memory, roundTrip, herd, proxy,
+ * proxyWorkerd) runs only those and takes the others from the last bench/results.json.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -13,11 +14,24 @@ import { writeReport, type BenchResults } from "./report.js";
 import type { ColdHerdInput, ColdHerdResult } from "./sections/cold-herd.js";
 import type { MemoryInput, MemoryResult } from "./sections/memory.js";
 import type { ProxyInput, ProxyResult } from "./sections/proxy.js";
+import type { ProxyWorkerdInput, ProxyWorkerdResult } from "./sections/proxy-workerd.js";
 import type { RoundTripInput, RoundTripResult } from "./sections/round-trip.js";
 import type { SizeResult } from "./sections/size.js";
 import type { WarmTokenInput, WarmTokenResult } from "./sections/warm-token.js";
 
 const quick = process.env.BENCH_QUICK === "1";
+const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
+const previous = only
+  ? (JSON.parse(readFileSync(new URL("./results.json", import.meta.url), "utf8")) as BenchResults)
+  : undefined;
+/** Runs a section, or with BENCH_ONLY naming others, takes its last result. */
+async function sectionResult<K extends keyof BenchResults>(
+  key: K,
+  work: () => Promise<BenchResults[K]>,
+): Promise<BenchResults[K]> {
+  if (only && !only.includes(key)) return previous![key];
+  return work();
+}
 const section = (name: string) => new URL(`./sections/${name}.ts`, import.meta.url);
 
 function version(pkg: string): string {
@@ -48,63 +62,94 @@ console.log(
   `Node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.os}${quick ? " [BENCH_QUICK: not for publishing]" : ""}`,
 );
 
-const size = await timed("size", () => runSection<Record<string, never>, SizeResult>(section("size"), {}, 120_000));
-const warm = await timed("warm token", () =>
-  runSection<WarmTokenInput, WarmTokenResult>(
-    section("warm-token"),
-    { callsPerRound: quick ? 50_000 : 200_000, rounds: quick ? 5 : 15 },
-    180_000,
-  ),
+const size = await sectionResult("size", () =>
+  timed("size", () => runSection<Record<string, never>, SizeResult>(section("size"), {}, 120_000)),
 );
-const memory = await timed("memory (Node)", () =>
-  runSection<MemoryInput, MemoryResult>(section("memory"), { calls: 100_000, rounds: quick ? 2 : 5 }, 180_000),
-);
-const roundTrip = await timed("token round trip", () =>
-  runSection<RoundTripInput, RoundTripResult>(
-    section("round-trip"),
-    {
-      contenders: [
-        "fetch",
-        "ours",
-        "ours-new-client",
-        "ours-oauth2",
-        "k2-connect-node",
-        "simple-oauth2",
-        "oauth4webapi",
-      ],
-      baseline: "fetch",
-      ours: "ours",
-      requestsPerRound: 25,
-      rounds: quick ? 6 : 30,
-      warmup: 200,
-    },
-    240_000,
-  ),
-);
-const herd: ColdHerdResult[] = [];
-for (const id of ["ours", "k2-connect-node", "simple-oauth2", "oauth4webapi", "oauth4webapi-shared"]) {
-  herd.push(
-    await timed(`cold herd: ${id}`, () =>
-      runSection<ColdHerdInput, ColdHerdResult>(
-        section("cold-herd"),
-        { contender: id, callers: 10_000, rounds: quick ? 1 : 3, roundTimeoutMs: 60_000 },
-        240_000,
-      ),
+const warm = await sectionResult("warm", () =>
+  timed("warm token", () =>
+    runSection<WarmTokenInput, WarmTokenResult>(
+      section("warm-token"),
+      { callsPerRound: quick ? 50_000 : 200_000, rounds: quick ? 5 : 15 },
+      180_000,
     ),
-  );
-}
-const proxy = await timed("proxy under wrangler dev", () =>
-  runSection<ProxyInput, ProxyResult>(
-    section("proxy"),
-    {
-      levels: [1, 10, 50],
-      durationSeconds: quick ? 2 : 3,
-      rounds: quick ? 2 : 4,
-      warmupSeconds: 2,
-      maxRequestsPerRun: 100_000,
-      quiet: true,
-    },
-    480_000,
+  ),
+);
+const memory = await sectionResult("memory", () =>
+  timed("memory (Node)", () =>
+    runSection<MemoryInput, MemoryResult>(section("memory"), { calls: 100_000, rounds: quick ? 2 : 5 }, 180_000),
+  ),
+);
+const roundTrip = await sectionResult("roundTrip", () =>
+  timed("token round trip", () =>
+    runSection<RoundTripInput, RoundTripResult>(
+      section("round-trip"),
+      {
+        contenders: [
+          "fetch",
+          "ours",
+          "ours-new-client",
+          "ours-oauth2",
+          "k2-connect-node",
+          "simple-oauth2",
+          "oauth4webapi",
+        ],
+        baseline: "fetch",
+        ours: "ours",
+        requestsPerRound: 25,
+        rounds: quick ? 6 : 30,
+        warmup: 200,
+      },
+      240_000,
+    ),
+  ),
+);
+const herd = await sectionResult("herd", async () => {
+  const rows: ColdHerdResult[] = [];
+  for (const id of ["ours", "k2-connect-node", "simple-oauth2", "oauth4webapi", "oauth4webapi-shared"]) {
+    rows.push(
+      await timed(`cold herd: ${id}`, () =>
+        runSection<ColdHerdInput, ColdHerdResult>(
+          section("cold-herd"),
+          { contender: id, callers: 10_000, rounds: quick ? 1 : 3, roundTimeoutMs: 60_000 },
+          240_000,
+        ),
+      ),
+    );
+  }
+  return rows;
+});
+const proxy = await sectionResult("proxy", () =>
+  timed("proxy under wrangler dev", () =>
+    runSection<ProxyInput, ProxyResult>(
+      section("proxy"),
+      {
+        levels: [1, 10, 50],
+        durationSeconds: quick ? 2 : 3,
+        rounds: quick ? 2 : 4,
+        warmupSeconds: 2,
+        maxRequestsPerRun: 100_000,
+        quiet: true,
+      },
+      480_000,
+    ),
+  ),
+);
+const proxyWorkerd = await sectionResult("proxyWorkerd", () =>
+  timed("proxy cost in workerd", () =>
+    runSection<ProxyWorkerdInput, ProxyWorkerdResult>(
+      section("proxy-workerd"),
+      {
+        levels: [1, 8, 32, 64],
+        durationSeconds: quick ? 2 : 5,
+        rounds: quick ? 1 : 4,
+        warmupSeconds: 2,
+        maxRequestsPerRun: 200_000,
+        pin: process.env.BENCH_PIN === "1",
+        quiet: true,
+        probeLevel: 32,
+      },
+      900_000,
+    ),
   ),
 );
 
@@ -113,9 +158,16 @@ const results: BenchResults = {
   quick,
   machine,
   versions: Object.fromEntries(
-    ["k2-connect-edge", "k2-connect-node", "simple-oauth2", "oauth4webapi", "autocannon", "esbuild", "wrangler"].map(
-      (pkg) => [pkg, version(pkg)],
-    ),
+    [
+      "k2-connect-edge",
+      "k2-connect-node",
+      "simple-oauth2",
+      "oauth4webapi",
+      "autocannon",
+      "esbuild",
+      "wrangler",
+      "workerd",
+    ].map((pkg) => [pkg, version(pkg)]),
   ),
   size,
   warm,
@@ -123,6 +175,7 @@ const results: BenchResults = {
   roundTrip,
   herd,
   proxy,
+  proxyWorkerd,
 };
 writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 const summary = writeReport(results);

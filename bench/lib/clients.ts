@@ -6,4 +6,7 @@ import type { SandboxClient } from "../../sandbox/credentials.js";
 
 export const QUIET_CLIENT: SandboxClient = { clientId: "bench-quiet-proxy", clientSecret: "bench-quiet-proxy-secret" };
 
-export const BENCH_CLIENTS: readonly SandboxClient[] = [QUIET_CLIENT];
+/** The cost probe's `client` step (bench/cost-probe-worker.ts). */
+export const PROBE_CLIENT: SandboxClient = { clientId: "bench-cost-probe", clientSecret: "bench-cost-probe-secret" };
+
+export const BENCH_CLIENTS: readonly SandboxClient[] = [QUIET_CLIENT, PROBE_CLIENT];

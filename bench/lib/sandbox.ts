@@ -36,6 +36,11 @@ export class SandboxProcess {
     return handle;
   }
 
+  /** The sandbox process's id (for pinning it to a CPU). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   /** Closes the server and every connection to it, and opens a fresh one (new port, counters at 0). */
   async restart(): Promise<string> {
     this.url = (await this.#send<{ url: string }>("restart")).url;

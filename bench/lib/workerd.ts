@@ -1,0 +1,276 @@
+/**
+ * Workers in `workerd serve` itself, with no wrangler, no Miniflare and no inspector between the
+ * load and the Worker: a generated Cap'n Proto text config, one socket per Worker on 127.0.0.1
+ * (ports reported back on a control pipe), outbound fetch allowed to loopback only, secrets read
+ * by workerd from its environment (`fromEnvironment` bindings: never in the config file or on a
+ * command line), and a small in-memory KV service for `kvNamespace` bindings.
+ *
+ * The process's CPU time (utime + stime of all its threads, from /proc/<pid>/stat) and resident
+ * memory are readable at any time, so a benchmark can charge a load run's CPU to the Worker it
+ * loaded.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const WORKERD = fileURLToPath(new URL("../../node_modules/workerd/bin/workerd", import.meta.url));
+
+export interface WorkerdWorker {
+  /** Service and socket name: letters, digits and dashes. */
+  name: string;
+  /** The bundled ES module. */
+  script: string;
+  /** Plain-text bindings (variables). */
+  vars?: Record<string, string>;
+  /** Bindings whose value workerd reads from its own environment: name -> value (for secrets). */
+  secrets?: Record<string, string>;
+  /** Names of KV namespace bindings, each backed by its own in-memory store. */
+  kv?: string[];
+}
+
+export interface WorkerdOptions {
+  workers: WorkerdWorker[];
+  compatibilityDate: string;
+  /** A directory of its own for the config and the bundles. */
+  dir: string;
+  /** Where workerd's stdout and stderr (the Workers' console output) go. */
+  logFile: string;
+  /** CPUs to pin workerd to (taskset), e.g. [1]. */
+  cpus?: number[];
+}
+
+/**
+ * A KV namespace for workerd's `kvNamespace` binding: the binding speaks HTTP to this service
+ * (`GET|PUT|DELETE /<key>`, key URL-encoded when `urlencoded=true`, TTL in `expiration_ttl`).
+ * In memory, enough for a token cache; it does not implement listing or metadata.
+ */
+const KV_WORKER = `
+const store = new Map();
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    let key = url.pathname.slice(1);
+    if (url.searchParams.get("urlencoded") === "true") key = decodeURIComponent(key);
+    const now = Date.now();
+    if (request.method === "GET") {
+      const entry = store.get(key);
+      if (!entry || entry.expiresAt <= now) return new Response(null, { status: 404 });
+      return new Response(entry.value);
+    }
+    if (request.method === "PUT") {
+      const ttl = Number(url.searchParams.get("expiration_ttl"));
+      const at = Number(url.searchParams.get("expiration"));
+      const expiresAt = ttl > 0 ? now + ttl * 1000 : at > 0 ? at * 1000 : Infinity;
+      store.set(key, { value: await request.arrayBuffer(), expiresAt });
+      return new Response(null);
+    }
+    if (request.method === "DELETE") {
+      store.delete(key);
+      return new Response(null);
+    }
+    return new Response(null, { status: 405 });
+  },
+};
+`;
+
+/** Bundles a Worker entry as workerd runs it (the same options as the proxy benchmark's snapshot). */
+export async function bundleWorker(entry: string): Promise<string> {
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    target: "es2022",
+    logLevel: "silent",
+  });
+  return out.outputFiles[0]!.text;
+}
+
+const text = (value: string) => JSON.stringify(value);
+
+function config(options: WorkerdOptions, envNames: Map<string, string>): string {
+  const services: string[] = [];
+  const sockets: string[] = [];
+  const consts: string[] = [];
+  for (const worker of options.workers) {
+    const bindings: string[] = [];
+    for (const [name, value] of Object.entries(worker.vars ?? {}))
+      bindings.push(`(name = ${text(name)}, text = ${text(value)})`);
+    for (const name of Object.keys(worker.secrets ?? {}))
+      bindings.push(`(name = ${text(name)}, fromEnvironment = ${text(envNames.get(`${worker.name}:${name}`)!)})`);
+    for (const name of worker.kv ?? []) {
+      const service = `${worker.name}-kv-${name}`;
+      services.push(`(name = ${text(service)}, worker = .kv${consts.length})`);
+      consts.push(
+        `const kv${consts.length} :Workerd.Worker = (modules = [(name = "kv.js", esModule = embed "kv.js")], compatibilityDate = ${text(options.compatibilityDate)});`,
+      );
+      bindings.push(`(name = ${text(name)}, kvNamespace = ${text(service)})`);
+    }
+    const file = `${worker.name}.js`;
+    services.push(`(name = ${text(worker.name)}, worker = .w${consts.length})`);
+    consts.push(
+      `const w${consts.length} :Workerd.Worker = (modules = [(name = ${text(file)}, esModule = embed ${text(file)})], ` +
+        `compatibilityDate = ${text(options.compatibilityDate)}, bindings = [${bindings.join(", ")}], globalOutbound = "loopback");`,
+    );
+    sockets.push(`(name = ${text(worker.name)}, address = "127.0.0.1:0", http = (), service = ${text(worker.name)})`);
+  }
+  // Outbound fetch reaches loopback only: every upstream of these benchmarks is on 127.0.0.1.
+  services.push(`(name = "loopback", network = (allow = ["127.0.0.0/8"]))`);
+  return [
+    `using Workerd = import "/workerd/workerd.capnp";`,
+    `const config :Workerd.Config = (services = [${services.join(", ")}], sockets = [${sockets.join(", ")}]);`,
+    ...consts,
+    "",
+  ].join("\n");
+}
+
+/** /proc/<pid>/stat: user + system CPU time of the whole process (all threads), in milliseconds. */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 of stat(5), counted from 1 with pid and comm as 1 and 2: utime, stime, in ticks.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/** Resident set size of a process, bytes (VmRSS). */
+export function processRssBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Number(match[1]) * 1024 : Number.NaN;
+}
+
+// USER_HZ: 100 on every Linux the benchmarks have met; `getconf CLK_TCK` to check.
+const CLOCK_TICKS = 100;
+
+/**
+ * One workerd process serving the given Workers.
+ *
+ * @example
+ * ```ts
+ * const workerd = await Workerd.start({ workers: [{ name: "proxy", script }], compatibilityDate, dir, logFile });
+ * const before = workerd.cpuMs();
+ * // ... load workerd.urls.proxy ...
+ * const used = workerd.cpuMs() - before;
+ * await workerd.stop();
+ * ```
+ */
+export class Workerd {
+  readonly urls: Record<string, string>;
+  readonly pid: number;
+  readonly #child: ChildProcess;
+  readonly #logFile: string;
+
+  private constructor(child: ChildProcess, urls: Record<string, string>, logFile: string) {
+    this.#child = child;
+    this.pid = child.pid!;
+    this.urls = urls;
+    this.#logFile = logFile;
+  }
+
+  static async start(options: WorkerdOptions, readyTimeoutMs = 30_000): Promise<Workerd> {
+    const env: Record<string, string> = {};
+    const envNames = new Map<string, string>();
+    for (const worker of options.workers) {
+      writeFileSync(join(options.dir, `${worker.name}.js`), worker.script);
+      for (const [name, value] of Object.entries(worker.secrets ?? {})) {
+        const variable = `BENCH_SECRET_${envNames.size}`;
+        envNames.set(`${worker.name}:${name}`, variable);
+        env[variable] = value;
+      }
+    }
+    writeFileSync(join(options.dir, "kv.js"), KV_WORKER);
+    const configFile = join(options.dir, "workerd.capnp");
+    writeFileSync(configFile, config(options, envNames));
+    const log = openSync(options.logFile, "w");
+    const args = ["serve", "--control-fd=3", configFile];
+    const [command, commandArgs] = options.cpus?.length
+      ? ["taskset", ["-c", options.cpus.join(","), WORKERD, ...args]]
+      : [WORKERD, args];
+    // Its own process group, so that stop() ends it whatever it has started; secrets in its environment only.
+    const child = spawn(command, commandArgs as string[], {
+      detached: true,
+      stdio: ["ignore", log, log, "pipe"],
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TZ: "UTC", ...env },
+    });
+    closeSync(log);
+    const urls: Record<string, string> = {};
+    const wanted = new Set(options.workers.map((worker) => worker.name));
+    const control = child.stdio[3] as NodeJS.ReadableStream;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`workerd was not ready within ${readyTimeoutMs} ms`)),
+          readyTimeoutMs,
+        );
+        let buffered = "";
+        control.on("data", (chunk: Buffer) => {
+          buffered += chunk.toString("utf8");
+          let newline: number;
+          while ((newline = buffered.indexOf("\n")) !== -1) {
+            const line = buffered.slice(0, newline);
+            buffered = buffered.slice(newline + 1);
+            const message = JSON.parse(line) as { event?: string; socket?: string; port?: number };
+            if (message.event === "listen" && message.socket && message.port) {
+              urls[message.socket] = `http://127.0.0.1:${message.port}`;
+              wanted.delete(message.socket);
+              if (wanted.size === 0) {
+                clearTimeout(timer);
+                resolve();
+              }
+            }
+          }
+        });
+        child.once("exit", (code) => {
+          clearTimeout(timer);
+          reject(new Error(`workerd exited (${code}):\n${readFileSync(options.logFile, "utf8").slice(-2000)}`));
+        });
+      });
+    } catch (error) {
+      await stopGroup(child);
+      throw error;
+    }
+    // taskset execs workerd in place, so the child's pid is workerd's.
+    return new Workerd(child, urls, options.logFile);
+  }
+
+  /** CPU time used so far by the workerd process, milliseconds. */
+  cpuMs(): number {
+    return processCpuMs(this.pid);
+  }
+
+  rssBytes(): number {
+    return processRssBytes(this.pid);
+  }
+
+  /** Everything the Workers have printed so far. */
+  output(): string {
+    return readFileSync(this.#logFile, "utf8");
+  }
+
+  stop(): Promise<void> {
+    return stopGroup(this.#child);
+  }
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, 3000);
+  await exited;
+  clearTimeout(timer);
+}
