@@ -14,12 +14,10 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DEV_API_KEY, DEV_CLIENT, DEV_PROXY_KEY } from "../sandbox/credentials.js";
 import { K2Sandbox } from "../sandbox/server.js";
 import { readDotEnv } from "../src/cli/dotenv.js";
+import { EnvFileValueError, writePrivateEnvFile } from "./private-env-file.js";
 
 const port = portArgument("--port") ?? 8787;
 const sandboxPort = portArgument("--sandbox-port");
@@ -46,22 +44,27 @@ if (devVars.K2_CLIENT_ID && devVars.K2_CLIENT_SECRET) {
 const proxyKey = devVars.PROXY_KEYS ? undefined : sandbox ? DEV_PROXY_KEY : randomBytes(24).toString("base64url");
 if (proxyKey) settings.PROXY_KEYS = proxyKey;
 
-// mkdtemp makes the directory 0700; the file is 0600 from its creation, so no other user reads it.
-const envText = envFileText(settings);
-const privateDir = mkdtempSync(join(tmpdir(), "k2-edge-start-"));
-const envFile = join(privateDir, "worker.env");
-writeFileSync(envFile, envText, { mode: 0o600, flag: "wx" });
-let removed = false;
-function removeEnvFile(): void {
-  if (removed) return;
-  removed = true;
-  rmSync(privateDir, { recursive: true, force: true });
+let envFile: ReturnType<typeof writePrivateEnvFile>;
+try {
+  envFile = writePrivateEnvFile(settings);
+} catch (error) {
+  if (!(error instanceof EnvFileValueError)) throw error;
+  console.error(`${error.setting} in .dev.vars holds characters that cannot be passed to wrangler; change it.`);
+  process.exit(2);
 }
-process.on("exit", removeEnvFile);
 
 const wrangler = spawn(
   "wrangler",
-  ["dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", "--env-file", envFile],
+  [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--show-interactive-dev-session=false",
+    "--env-file",
+    envFile.path,
+  ],
   {
     stdio: ["ignore", "pipe", "inherit"],
     env: {
@@ -110,7 +113,7 @@ let stopping = false;
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  removeEnvFile();
+  envFile.remove();
   wrangler.kill("SIGTERM");
   await sandbox?.close();
   process.exit(code);
@@ -119,23 +122,6 @@ process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 process.on("SIGHUP", () => void stop(0));
 wrangler.on("exit", (code) => void stop(code ?? 1));
-
-/**
- * KEY=VALUE lines as wrangler's env-file reader takes them: each value single-quoted (kept as it
- * is, `#` included), else double- or back-quoted, with `$` escaped so that wrangler does not expand
- * `$NAME` in it. A value no quoting can carry is refused, naming its key only.
- */
-function envFileText(values: Record<string, string>): string {
-  const lines = Object.entries(values).map(([name, value]) => {
-    const quote = ["'", '"', "`"].find((q) => !value.includes(q) && (q !== '"' || !/\\[nr]/.test(value)));
-    if (!quote || /[\r\n]/.test(value)) {
-      console.error(`${name} in .dev.vars holds characters that cannot be passed to wrangler; change it.`);
-      process.exit(2);
-    }
-    return `${name}=${quote}${value.replaceAll("$", "\\$")}${quote}`;
-  });
-  return `${lines.join("\n")}\n`;
-}
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(name);

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { openSync, readFileSync, closeSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { writePrivateEnvFile } from "../../scripts/private-env-file.js";
 
 export interface WranglerOptions {
   /** The wrangler config file. */
@@ -57,6 +58,7 @@ export class WranglerDev {
     const port = await freePort();
     const inspectorPort = await freePort();
     const log = openSync(options.logFile, "w");
+    const envFile = writePrivateEnvFile(options.vars);
     const args = [
       "dev",
       "--config",
@@ -71,7 +73,9 @@ export class WranglerDev {
       options.persistTo,
       "--show-interactive-dev-session=false",
       ...(options.compatibilityDate ? ["--compatibility-date", options.compatibilityDate] : []),
-      ...Object.entries(options.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+      // Settings in a private file, never on the command line, where `ps` shows them.
+      "--env-file",
+      envFile.path,
     ];
     // Its own process group, so that stop() ends wrangler and the workerd processes it started.
     const child = spawn(join(options.cwd, "node_modules/.bin/wrangler"), args, {

@@ -116,7 +116,7 @@ function processTree(root: number): { pid: number; argv: string[] }[] {
 }
 
 /** The env-file directories start.ts left in a run's TMPDIR. */
-const envDirs = (tmp: string) => readdirSync(tmp).filter((name) => name.startsWith("k2-edge-start-"));
+const envDirs = (tmp: string) => readdirSync(tmp).filter((name) => name.startsWith("k2-edge-env-"));
 
 interface RawAnswer {
   status: number;
