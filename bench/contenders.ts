@@ -67,7 +67,7 @@ export const OURS: Contender = {
   },
 };
 
-/** A new client's first token: construction (its cache key is a SHA-256) and one token request. */
+/** A new client's first token: construction and one token request, as a one-shot script pays. */
 export const OURS_NEW_CLIENT: Contender = {
   id: "ours-new-client",
   label: "k2-connect-edge: new K2Client + first getAccessToken()",

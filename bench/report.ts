@@ -204,7 +204,7 @@ function verdicts(r: BenchResults): Verdict[] {
               (oursRt.ratio - requestOnly.ratio > 0.03
                 ? "so most of the extra is the renewal around the request (dropping the token, the memory and cache tiers, storing the new token). "
                 : "so the extra is in the request itself (deadline signal, form building, answer checks), not in the cache. ") +
-              `A new client's first token is ${ratio(newClient.ratio)} (it also hashes the cache key with WebCrypto).`
+              `A new client's first token is ${ratio(newClient.ratio)}.`
             : "",
           slowerThan.length > 0
             ? `Not faster than ${slowerThan.map((peer) => `${peer.id} (ours ÷ it ${ratio(peer.oursRatio)})`).join(", ")} in the same rounds; ` +
@@ -213,6 +213,17 @@ function verdicts(r: BenchResults): Verdict[] {
         ]
           .filter(Boolean)
           .join(" "),
+  });
+  // A one-shot script (the CLI, a Deno script) pays for construction on every run.
+  const newClientMet = newClient.ratio <= 1.1;
+  list.push({
+    what: "First token of a new client",
+    target: "≤ 1.10× hand-written fetch (construction included)",
+    result: `${fmt(newClient.us)} µs, ${ratio(newClient.ratio)} hand-written`,
+    met: newClientMet,
+    finding: newClientMet
+      ? undefined
+      : `A new client's first token is ${ratio(newClient.ratio)} the hand-written call, against ${ratio(requestOnly.ratio)} for the request alone: the rest is construction and the first resolve.`,
   });
 
   // 4. Size.
