@@ -30,6 +30,7 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { serveSection } from "../lib/child.js";
 import { PROBE_CLIENT, QUIET_CLIENT } from "../lib/clients.js";
+import { readProxyLog } from "../lib/proxy-log.js";
 import { DEV_CLIENT, SandboxProcess } from "../lib/sandbox.js";
 import { median } from "../lib/stats.js";
 import { Workerd, bundleWorker } from "../lib/workerd.js";
@@ -190,38 +191,6 @@ async function upstreamFixture(origin: string): Promise<{ path: string; authoriz
   });
   if (created.status !== 201) throw new Error(`the sandbox did not create the fixture: ${created.status}`);
   return { path: new URL(created.headers.get("location")!).pathname, authorization };
-}
-
-/** Tallies the proxy's one-JSON-line-per-request log (workerd prints each line as logged). */
-function readLog(
-  output: string,
-): Pick<ProxyWorkerdResult, "loggedRequests" | "statuses" | "tokenSources" | "replayed" | "errorLines"> {
-  const tokenSources: Record<string, number> = {};
-  const statuses: Record<string, number> = {};
-  const errorLines: string[] = [];
-  let loggedRequests = 0;
-  let replayed = 0;
-  for (const line of output.split("\n")) {
-    const start = line.indexOf("{");
-    if (start === -1) continue;
-    let entry: Record<string, unknown>;
-    try {
-      entry = JSON.parse(line.slice(start)) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (entry.level === "error") {
-      if (errorLines.length < 10) errorLines.push(line.slice(start, start + 300));
-      continue;
-    }
-    if (typeof entry.requestId !== "string") continue;
-    loggedRequests++;
-    const source = typeof entry.tokenSource === "string" ? entry.tokenSource : "none";
-    tokenSources[source] = (tokenSources[source] ?? 0) + 1;
-    statuses[String(entry.status)] = (statuses[String(entry.status)] ?? 0) + 1;
-    if (entry.replayed === true) replayed++;
-  }
-  return { loggedRequests, statuses, tokenSources, replayed, errorLines };
 }
 
 function atLevel(runs: CostRun[], passthrough: CostRun[]): CostAtLevel {
@@ -394,7 +363,7 @@ serveSection<ProxyWorkerdInput, ProxyWorkerdResult>(async (input) => {
     const after = await sandbox.counts();
     const rssEnd = workerd.rssBytes();
     await workerd.stop();
-    const log = readLog(readFileSync(join(dir, "workerd.log"), "utf8"));
+    const log = readProxyLog(readFileSync(join(dir, "workerd.log"), "utf8"));
     return {
       workerd: execFileSync(join(ROOT, "node_modules/workerd/bin/workerd"), ["--version"], { encoding: "utf8" }).trim(),
       pinned: input.pin,

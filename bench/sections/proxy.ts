@@ -24,6 +24,7 @@ import autocannon, { type Result } from "autocannon";
 import { build } from "esbuild";
 import { serveSection } from "../lib/child.js";
 import { QUIET_CLIENT } from "../lib/clients.js";
+import { readProxyLog } from "../lib/proxy-log.js";
 import { DEV_CLIENT, SandboxProcess } from "../lib/sandbox.js";
 import { median } from "../lib/stats.js";
 import { WranglerDev } from "../lib/wrangler.js";
@@ -173,38 +174,6 @@ async function snapshotWorker(entry: string, dir: string): Promise<string> {
   const config = join(dir, "wrangler.toml");
   writeFileSync(config, toml.replace(/^main\s*=.*$/m, 'main = "worker.js"'));
   return config;
-}
-
-/** Tallies the proxy's one-JSON-line-per-request log. */
-function readProxyLog(
-  output: string,
-): Pick<ProxyResult, "tokenSources" | "statuses" | "loggedRequests" | "replayed" | "errorLines"> {
-  const tokenSources: Record<string, number> = {};
-  const statuses: Record<string, number> = {};
-  const errorLines: string[] = [];
-  let loggedRequests = 0;
-  let replayed = 0;
-  for (const line of output.split("\n")) {
-    const start = line.indexOf("{");
-    if (start === -1) continue;
-    let entry: Record<string, unknown>;
-    try {
-      entry = JSON.parse(line.slice(start)) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (entry.level === "error") {
-      if (errorLines.length < 10) errorLines.push(line.slice(start, start + 300));
-      continue;
-    }
-    if (typeof entry.requestId !== "string") continue;
-    loggedRequests++;
-    const source = typeof entry.tokenSource === "string" ? entry.tokenSource : "none";
-    tokenSources[source] = (tokenSources[source] ?? 0) + 1;
-    statuses[String(entry.status)] = (statuses[String(entry.status)] ?? 0) + 1;
-    if (entry.replayed === true) replayed++;
-  }
-  return { tokenSources, statuses, loggedRequests, replayed, errorLines };
 }
 
 function atLevel(runs: LoadRun[], passthrough: LoadRun[]): WorkerAtLevel {

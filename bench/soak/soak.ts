@@ -16,11 +16,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { Miniflare, NoOpLog, convertV4MiniflareOptions } from "miniflare";
 import { DEV_CLIENT } from "../../sandbox/credentials.js";
 import type { Fault } from "../../sandbox/server.js";
-import { processRssBytes } from "../lib/workerd.js";
+import { bundleWorker, processRssBytes } from "../lib/workerd.js";
 import { K2Side } from "./k2.js";
 import { ABANDONED, API_PATH, DROPPED, PENDING, TOKEN_PATH, TRUNCATED, type K2Summary } from "./k2-protocol.js";
 
@@ -156,21 +155,6 @@ const EXPECTED: Record<FaultName, string> = {
   "api-hang": "504 upstream_timeout for one caller",
 };
 
-/** Bundles the soak's Worker entry (the proxy behind the KV switch) as Workers run it. */
-async function bundleSoakWorker(): Promise<string> {
-  const out = await build({
-    entryPoints: [fileURLToPath(new URL("./worker-entry.ts", import.meta.url))],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
-    target: "es2022",
-    logLevel: "silent",
-  });
-  return out.outputFiles[0]!.text;
-}
-
 /** compatibility_date, the KV binding name and [vars] from wrangler.toml, as deployed. */
 function wranglerSettings(): { compatibilityDate: string; kvBinding: string; vars: Record<string, string> } {
   const toml = readFileSync(`${ROOT}wrangler.toml`, "utf8");
@@ -297,7 +281,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
   const work = async (): Promise<SoakReport> => {
     const settings = wranglerSettings();
-    const [script, side] = await Promise.all([bundleSoakWorker(), K2Side.start()]);
+    const [script, side] = await Promise.all([
+      bundleWorker(fileURLToPath(new URL("./worker-entry.ts", import.meta.url))),
+      K2Side.start(),
+    ]);
     k2 = side;
     const proxyLog = {
       lines: 0,
