@@ -253,7 +253,9 @@ function k2Origin(options: K2ClientOptions): string {
  */
 async function replayable(init: RequestInit): Promise<{ body?: BodyInit; headers?: Headers }> {
   const body = init.body;
+  // Bytes can be sent as often as needed and imply no content type: nothing to copy (the proxy's case).
   if (body === undefined || body === null || typeof body === "string") return {};
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return {};
   const wrapped = new Response(body);
   const headers = new Headers(init.headers);
   const implied = wrapped.headers.get("content-type");

@@ -224,6 +224,26 @@ describe("k2.fetch", () => {
     expect(await k2.getAccessToken()).not.toBe(stale);
   });
 
+  it("replays bytes (the proxy's ArrayBuffer, a Uint8Array) as they were, without copying them first", async () => {
+    for (const body of [
+      new TextEncoder().encode(JSON.stringify(payment)).buffer,
+      new TextEncoder().encode(JSON.stringify(payment)),
+    ]) {
+      const server = await sandbox();
+      const k2 = clientFor(server);
+      await k2.getAccessToken();
+      server.expireAllTokens();
+      const response = await k2.fetch("/api/v1/incoming_payments", {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json" },
+      });
+      expect(response.status).toBe(201);
+      const attempts = server.requestsTo("/api/v1/incoming_payments");
+      expect(attempts.map((attempt) => JSON.parse(attempt.body))).toEqual([payment, payment]);
+    }
+  });
+
   it("shares one renewal among concurrent requests that all met a 401", async () => {
     const server = await sandbox();
     const k2 = clientFor(server);
