@@ -34,7 +34,7 @@ export { AuthorizationCallbackError } from "./oauth/authorization-code/callback.
 export type { AuthorizationCallbackFailure, AuthorizationCallbackInput } from "./oauth/authorization-code/callback.ts";
 export type { CodeChallengeMethod } from "./oauth/authorization-code/pkce.ts";
 
-export type { TokenOrigin, TokenSource } from "./tokens/token-source.ts";
+export type { TokenOrigin, TokenRequestOptions, TokenSource } from "./tokens/token-source.ts";
 export { CachedTokenSource } from "./tokens/cached-token-source.ts";
 export type { CachedTokenSourceOptions } from "./tokens/cached-token-source.ts";
 export { RefreshingTokenSource } from "./tokens/refreshing-token-source.ts";

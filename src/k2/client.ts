@@ -17,7 +17,7 @@ import {
 import type { TokenSet } from "../oauth/token-set.ts";
 import { CachedTokenSource } from "../tokens/cached-token-source.ts";
 import type { TokenCache } from "../tokens/token-cache.ts";
-import type { TokenOrigin } from "../tokens/token-source.ts";
+import type { TokenOrigin, TokenSource } from "../tokens/token-source.ts";
 import { checkedOrigin, originGuard } from "../transport/origin.ts";
 import { redactor } from "../transport/redaction.ts";
 import { type CallOptions, createTransport, type TransportOptions } from "../transport/transport.ts";
@@ -45,6 +45,12 @@ export interface K2ClientOptions extends TransportOptions {
   now?: () => number;
   /** Told when the cache fails; the client then works from memory and the token endpoint. */
   onCacheError?: (error: unknown, operation: "get" | "set" | "delete") => void;
+  /**
+   * Where new tokens come from, given K2's token endpoint as `direct`: return another source (a
+   * broker shared by many clients) that may fall back to `direct`. Its `getToken` is told the
+   * refused access token when a renewal follows a 401. Default: `direct`.
+   */
+  tokenSource?: (direct: TokenSource) => TokenSource;
 }
 
 /** A K2 token: always has an expiry, since K2 tokens last an hour. */
@@ -95,20 +101,21 @@ export class K2Client {
     };
     const now = options.now ?? Date.now;
     const tokenUrl = `${this.baseUrl}/oauth/token`;
+    const direct: TokenSource = {
+      getToken: (call) =>
+        requestToken(
+          endpoint,
+          tokenUrl,
+          { grant_type: "client_credentials" },
+          {
+            signal: call?.signal,
+            now,
+            defaultExpiresIn: K2_TOKEN_LIFETIME_SECONDS,
+          },
+        ),
+    };
     this.#tokens = new CachedTokenSource({
-      source: {
-        getToken: (call) =>
-          requestToken(
-            endpoint,
-            tokenUrl,
-            { grant_type: "client_credentials" },
-            {
-              signal: call?.signal,
-              now,
-              defaultExpiresIn: K2_TOKEN_LIFETIME_SECONDS,
-            },
-          ),
-      },
+      source: options.tokenSource?.(direct) ?? direct,
       // Without a shared cache, this client's memory is the only tier, and no key is ever hashed.
       cache: options.cache,
       cacheKey: () => k2CacheKey(this.baseUrl, options.clientId),

@@ -68,6 +68,8 @@ export class CachedTokenSource implements TokenSource {
    * few are plenty; an expired token is never handed out anyway.
    */
   readonly #refused = new Set<string>();
+  /** The last refused access token, told to the source by the renewal that follows it. */
+  #lastRefused: string | undefined;
 
   constructor(options: CachedTokenSourceOptions) {
     const skew = options.expirySkewSeconds ?? 60;
@@ -118,11 +120,12 @@ export class CachedTokenSource implements TokenSource {
    * Forgets the token, in memory and in the cache, so that the next call fetches a new one. Given
    * the access token that was refused, it forgets only that one (a token another caller has already
    * renewed is kept), and never hands it out again until it expires, wherever it is read from: a
-   * caller that retries after a 401 gets a different token.
+   * caller that retries after a 401 gets a different token. The renewal that follows tells the
+   * source which token was refused (`TokenRequestOptions.refused`).
    */
   async invalidate(accessToken?: string): Promise<void> {
     const refused = accessToken ?? this.#current?.accessToken;
-    if (refused !== undefined) this.#refuse(refused);
+    if (refused !== undefined) this.#refuse((this.#lastRefused = refused));
     if (accessToken === undefined || this.#current?.accessToken === accessToken) this.#hold(undefined);
     if (!this.#cache) return;
     if (accessToken !== undefined) {
@@ -170,14 +173,17 @@ export class CachedTokenSource implements TokenSource {
   }
 
   async #renew(): Promise<{ token: TokenSet; origin: TokenOrigin }> {
+    const refused = this.#lastRefused;
+    this.#lastRefused = undefined;
     const cached = await this.#cacheGet();
     if (cached && this.isFresh(cached) && !this.#isRefused(cached)) {
       this.#hold(cached);
       return { token: cached, origin: "cache" };
     }
     // The shared request runs without any caller's signal: one caller giving up must not fail the
-    // others. Its own deadline (the transport's timeout) bounds it.
-    const token = await this.#source.getToken();
+    // others. Its own deadline (the transport's timeout) bounds it. A source shared by many
+    // caches is told which token was refused, so that it renews once however many report it.
+    const token = await this.#source.getToken(refused === undefined ? undefined : { refused });
     // The server handing out a refused token again vouches for it anew.
     this.#refused.delete(token.accessToken);
     this.#hold(token);
