@@ -83,7 +83,8 @@ export class UnexpectedResponseError extends K2EdgeError {
 
 /**
  * A request did not finish within its deadline (`timeoutMs`, default 10 s). A caller's own
- * `AbortSignal` rejects with that signal's reason instead, not with this error.
+ * `AbortSignal` rejects with that signal's reason instead, not with this error. The request had
+ * been handed to the runtime, so the server may have received it: `requestSent` is always `true`.
  *
  * @see {@link https://developer.mozilla.org/en-US/docs/Web/API/AbortSignal/timeout_static | MDN: AbortSignal.timeout()}
  * @example
@@ -95,28 +96,43 @@ export class TimeoutError extends K2EdgeError {
   override name = "TimeoutError";
   /** The deadline that passed, in milliseconds. */
   declare readonly timeoutMs: number;
+  /** The URL requested: an `/oauth/...` endpoint when the token request, not the API call, timed out. */
+  declare readonly url: string;
+  /** `true`: the server may have received the request (see {@link NetworkError.requestSent}). */
+  declare readonly requestSent: true;
 
   constructor(url: string, timeoutMs: number, options?: ErrorOptions) {
     super(`No complete answer from ${url} within ${timeoutMs} ms`, options);
-    Object.assign(this, { timeoutMs });
+    Object.assign(this, { timeoutMs, url, requestSent: true });
   }
 }
 
 /**
  * The server could not be reached or the connection broke before the answer was complete (DNS
  * failure, refused or reset connection). The underlying `fetch` error is the `cause`.
+ * `requestSent` says whether the request may have reached the server, as far as the runtime tells:
+ * before resending a payment, check `requestSent !== false` and read its status first.
  *
  * @see {@link https://developer.mozilla.org/en-US/docs/Web/API/Window/fetch | MDN: fetch() (rejects with a TypeError on network failure)}
  * @example
  * ```ts
- * catch (e) { if (e instanceof NetworkError) retryLater(); }
+ * catch (e) { if (e instanceof NetworkError && e.requestSent === false) retryNow(); }
  * ```
  */
 export class NetworkError extends K2EdgeError {
   override name = "NetworkError";
+  /** The URL requested: an `/oauth/...` endpoint when the token request, not the API call, failed. */
+  declare readonly url: string;
+  /**
+   * `false`: certainly not sent (no connection: refused, unknown host). `true`: the connection broke
+   * after the request went out, so the server may have it. `undefined`: the runtime does not say
+   * (workerd reports a refused and a dropped connection alike).
+   */
+  declare readonly requestSent: boolean | undefined;
 
-  constructor(url: string, options?: ErrorOptions) {
+  constructor(url: string, options?: ErrorOptions, requestSent?: boolean) {
     super(`Could not reach ${url}`, options);
+    Object.assign(this, { url, requestSent });
   }
 }
 

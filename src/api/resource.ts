@@ -10,6 +10,7 @@ import type { Exchange } from "../transport/transport.ts";
 import { isRecord, readExchange, readJson, unexpected } from "../transport/answer.ts";
 import { checkedUrl, originGuard } from "../transport/origin.ts";
 import { noRedaction } from "../transport/redaction.ts";
+import { K2ValidationError } from "./validation.ts";
 
 /**
  * What the resource calls need of a client: its origin and an authenticated `fetch` on it. A
@@ -40,6 +41,12 @@ export interface K2CallOptions {
    * Status reads ignore it.
    */
   strict?: boolean;
+  /**
+   * Sent as `Idempotency-Key` on the POST a create or an action makes (reads ignore it): 1 to 255
+   * visible ASCII characters, such as your order id. K2 itself has no such header; the proxy Worker
+   * (docs/proxy-worker.md) uses it to send the request to K2 at most once, however often it is retried.
+   */
+  idempotencyKey?: string;
 }
 
 /** Options of a call to a resource that exists on both versions. v2 is the default. */
@@ -106,6 +113,18 @@ export const versioned = (name: string, options: K2VersionedCallOptions | undefi
 
 const JSON_HEADERS = { "content-type": "application/json", accept: "application/json" };
 
+/** The headers of a POST, with the call's `Idempotency-Key`, checked before anything is sent. */
+function postHeaders(collection: Collection, options: K2CallOptions | undefined): Record<string, string> {
+  const key = options?.idempotencyKey;
+  if (key === undefined) return JSON_HEADERS;
+  if (typeof key !== "string" || !/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw new K2ValidationError(collection.name, [
+      { path: "idempotencyKey", message: "must be 1 to 255 visible ASCII characters (no spaces)" },
+    ]);
+  }
+  return { ...JSON_HEADERS, "idempotency-key": key };
+}
+
 /**
  * POSTs an already validated body and answers the created resource's absolute location. Any 2xx
  * with a `Location` is success; anything else throws the typed K2 error.
@@ -119,7 +138,7 @@ export async function create(
   const target = `${originOf(k2)}/api/${collection.version}/${collection.name}`;
   const response = await k2.fetch(target, {
     method: "POST",
-    headers: JSON_HEADERS,
+    headers: postHeaders(collection, options),
     body: JSON.stringify(body),
     signal: options?.signal,
   });
@@ -151,7 +170,7 @@ export async function postAction(
   const target = url.href;
   const response = await k2.fetch(target, {
     method: "POST",
-    headers: JSON_HEADERS,
+    headers: postHeaders(collection, options),
     body: "{}",
     signal: options?.signal,
   });

@@ -160,8 +160,6 @@ export async function readCapped(response: Response, limit: number): Promise<str
     await response.body?.cancel().catch(() => {});
     return undefined;
   }
-  // An identity body no longer than the cap cannot hold more than it declares: read it in one go.
-  if (declared !== null && !response.headers.has("content-encoding")) return response.text();
   if (!response.body) return "";
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
@@ -218,8 +216,15 @@ function transportFailure(
   // The caller's own cancellation is theirs to recognise: hand back exactly what they aborted with.
   if (signal?.aborted) return signal.reason;
   if (deadline.aborted) return new TimeoutError(url, timeoutMs, { cause: error });
-  return new NetworkError(url, { cause: error });
+  const code = (error as { cause?: { code?: string } } | undefined)?.cause?.code;
+  return new NetworkError(url, { cause: error }, code ? !NOT_CONNECTED.test(code) : undefined);
 }
+
+// Node's fetch (undici) names the cause: these codes mean that no connection was made, so nothing was
+// sent. Any other code (UND_ERR_SOCKET "other side closed" after the request was written, ECONNRESET)
+// counts as "may have been sent", the side a payment must err on. workerd's "Network connection lost."
+// carries no code: a refused and a dropped connection look alike there, so `requestSent` stays undefined.
+const NOT_CONNECTED = /^E(CONNREFUSED|NOTFOUND|AI_AGAIN)$/;
 
 function combine(deadline: AbortSignal, signal: AbortSignal | undefined): AbortSignal {
   // AbortSignal.any: Node 20.3+, Deno, Bun, workerd and every current browser.
