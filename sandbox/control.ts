@@ -23,6 +23,11 @@ export interface TriggerOptions {
   resource?: Json;
 }
 
+/** The options `POST /__sandbox/options` changes on a running sandbox. */
+export interface SettableOptions {
+  revokePreviousTokenOnIssue: boolean;
+}
+
 /** A trigger that cannot be sent, told to the caller as a 400. */
 export class TriggerError extends Error {}
 
@@ -36,6 +41,7 @@ export interface Controls {
   inject(path: string, ...faults: Fault[]): void;
   trigger(topic: string, options?: TriggerOptions): { event: Json; deliveries: Delivery[] };
   settle(id: string): boolean;
+  setOptions(options: Partial<SettableOptions>): void;
 }
 
 export function control(sandbox: Controls, method: string, path: string, body: string): Answer {
@@ -69,6 +75,11 @@ export function control(sandbox: Controls, method: string, path: string, body: s
       if (typeof input.path !== "string" || !Array.isArray(input.faults))
         return json(400, { error: "inject takes { path, faults: [...] }" });
       sandbox.inject(input.path, ...(input.faults as Fault[]));
+      return json(200, {});
+    case "options":
+      if (input.revokePreviousTokenOnIssue !== undefined && typeof input.revokePreviousTokenOnIssue !== "boolean")
+        return json(400, { error: "options takes { revokePreviousTokenOnIssue?: boolean }" });
+      sandbox.setOptions({ revokePreviousTokenOnIssue: input.revokePreviousTokenOnIssue });
       return json(200, {});
     case "settle":
       if (typeof input.id !== "string") return json(400, { error: "settle takes { id }" });

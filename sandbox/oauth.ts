@@ -13,6 +13,8 @@ export interface OAuthOptions {
   introspectionTimes: "iso" | "unix";
   revokeBody: "{}" | "";
   tokenLifetimeSeconds: number;
+  /** Doorkeeper's `revoke_previous_client_credentials_token`: a new token revokes the client's older ones. */
+  revokePreviousTokenOnIssue: boolean;
   now: () => number;
 }
 
@@ -65,6 +67,9 @@ export class OAuthServer {
         error: "unsupported_grant_type",
         error_description: "The authorization grant type is not supported by the authorization server.",
       });
+    }
+    if (this.#options.revokePreviousTokenOnIssue) {
+      for (const issued of this.#tokens.values()) if (issued.clientId === client.clientId) issued.revoked = true;
     }
     const token = randomBytes(24).toString("base64url");
     const now = this.#options.now();

@@ -18,6 +18,7 @@ import {
   type Controls,
   type Fault,
   type RecordedRequest,
+  type SettableOptions,
   type TriggerOptions,
 } from "./control.js";
 import { DEV_API_KEY, DEV_CLIENT, type SandboxClient } from "./credentials.js";
@@ -43,7 +44,7 @@ import {
 } from "./webhooks.js";
 
 export type { Delivery, DeliveryAttempt } from "./callbacks.js";
-export type { Fault, RecordedRequest, TriggerOptions } from "./control.js";
+export type { Fault, RecordedRequest, SettableOptions, TriggerOptions } from "./control.js";
 export { TEST_PHONE_NUMBERS, type TestOutcome } from "./outcomes.js";
 
 export interface K2SandboxOptions {
@@ -59,6 +60,12 @@ export interface K2SandboxOptions {
   /** `Location` of a created resource: `/api/vN/<resource>/<id>` or `/<resource>/<id>`, always absolute. */
   locationStyle?: "prefixed" | "unprefixed";
   tokenLifetimeSeconds?: number;
+  /**
+   * Issuing a token revokes the client's previous ones (default false), as Doorkeeper's
+   * `revoke_previous_client_credentials_token` does: clients that each fetch their own token then
+   * refuse each other's. Also settable with `setOptions` (`POST /__sandbox/options`).
+   */
+  revokePreviousTokenOnIssue?: boolean;
   /** The server's clock, in epoch milliseconds (tokens and `created_at`; delays run on real timers). */
   now?: () => number;
   /** The application's API key, which signs results and webhooks (default `DEV_API_KEY`). */
@@ -91,6 +98,8 @@ export class K2Sandbox implements Controls {
   readonly #deliveries: Deliveries;
   readonly #lifecycle: Lifecycle;
   readonly #server: Server;
+  /** The options as constructed, which `reset()` returns to after `setOptions`. */
+  readonly #constructed: SettableOptions;
   url = "";
 
   constructor(options: K2SandboxOptions = {}) {
@@ -101,6 +110,7 @@ export class K2Sandbox implements Controls {
       revokeBody: options.revokeBody ?? "{}",
       locationStyle: options.locationStyle ?? "prefixed",
       tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600,
+      revokePreviousTokenOnIssue: options.revokePreviousTokenOnIssue ?? false,
       now: options.now ?? Date.now,
       apiKey: options.apiKey ?? DEV_API_KEY,
       processingDelayMs: options.processingDelayMs ?? 2000,
@@ -109,6 +119,7 @@ export class K2Sandbox implements Controls {
       callbackTimeoutMs: options.callbackTimeoutMs ?? 5000,
       loopbackCallbacksOnly: options.loopbackCallbacksOnly ?? false,
     };
+    this.#constructed = { revokePreviousTokenOnIssue: this.options.revokePreviousTokenOnIssue };
     this.#port = options.port;
     this.#host = options.host;
     this.#oauth = new OAuthServer(this.options);
@@ -180,12 +191,19 @@ export class K2Sandbox implements Controls {
     this.#oauth.revokeAll();
   }
 
+  /** Changes options of a running sandbox (the OAuth side reads them on each request). */
+  setOptions(options: Partial<SettableOptions>): void {
+    if (options.revokePreviousTokenOnIssue !== undefined)
+      this.options.revokePreviousTokenOnIssue = options.revokePreviousTokenOnIssue;
+  }
+
   /**
-   * Forgets the requests, the queued faults and the deliveries. Resources, subscriptions and
-   * tokens stay (a client keeps using them), unless `state` is set: then resources, subscriptions,
-   * pending payments and received payments go too.
+   * Forgets the requests, the queued faults and the deliveries, and undoes `setOptions`. Resources,
+   * subscriptions and tokens stay (a client keeps using them), unless `state` is set: then
+   * resources, subscriptions, pending payments and received payments go too.
    */
   reset(options: { state?: boolean } = {}): void {
+    this.setOptions(this.#constructed);
     this.requests.length = 0;
     this.#faults.clear();
     this.#deliveries.clearRecord();

@@ -1,6 +1,6 @@
 /** The K2 sandbox's remote control, for tests running inside workerd. */
 import { inject } from "vitest";
-import type { Fault, RecordedRequest } from "../../sandbox/server.js";
+import type { Fault, RecordedRequest, SettableOptions } from "../../sandbox/server.js";
 
 export const sandboxUrl = (): string => inject("k2SandboxUrl");
 
@@ -16,7 +16,10 @@ async function control(path: string, body?: unknown): Promise<Response> {
 export const upstream = {
   reset: async () => void (await control("reset", {})),
   expireTokens: async () => void (await control("expire", {})),
+  revokeTokens: async () => void (await control("revoke", {})),
   inject: async (path: string, ...faults: Fault[]) => void (await control("inject", { path, faults })),
+  /** Options of the running sandbox; `reset()` undoes them. */
+  setOptions: async (options: Partial<SettableOptions>) => void (await control("options", options)),
   requests: async (): Promise<RecordedRequest[]> => (await control("requests")).json(),
   async requestsTo(path: string): Promise<RecordedRequest[]> {
     return (await this.requests()).filter((request) => new URL(request.path, "http://x").pathname === path);
