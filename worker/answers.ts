@@ -53,6 +53,18 @@ export const internalError = () => refusal(500, "internal_error", "The proxy fai
 
 export const upstreamUnreachable = () => refusal(502, "upstream_unreachable", "K2 could not be reached");
 
+/**
+ * A POST or PATCH was sent and no complete answer came back: K2 may have acted on it. 502 when the
+ * connection broke, 504 when the deadline passed.
+ */
+export const upstreamOutcomeUnknown = (status: 502 | 504) =>
+  refusal(
+    status,
+    "upstream_outcome_unknown",
+    "The request was sent to K2 but no complete answer came back, so K2 may have acted on it. Check its status " +
+      "(or wait for K2's callback) before resending; an Idempotency-Key makes a resend safe",
+  );
+
 export const upstreamTruncated = () =>
   refusal(502, "upstream_truncated", "K2's answer ended before the length it announced; it was not passed on");
 

@@ -23,6 +23,14 @@ export interface Env {
   BODY_TIMEOUT_MS?: string;
   /** The proxy's public origin, written into rewritten `Location` headers. Default: the request's. */
   PUBLIC_ORIGIN?: string;
+  /** The token broker (token-broker.ts). Unbound, isolates share the token through KV alone. */
+  TOKEN_BROKER?: DurableObjectNamespace;
+  /** How long an isolate waits on the broker before getting its own token, in milliseconds. Default 1 500. */
+  BROKER_TIMEOUT_MS?: string;
+  /** Idempotency keys (idempotency.ts). Unbound, an `Idempotency-Key` is dropped and promises nothing. */
+  IDEMPOTENCY?: DurableObjectNamespace<import("./idempotency.ts").IdempotencyKeys>;
+  /** How long an idempotency key's answer (or doubt) is kept, in seconds. Default 86 400 (24 h). */
+  IDEMPOTENCY_TTL_SECONDS?: string;
 }
 
 export interface ProxyConfig {
@@ -36,6 +44,9 @@ export interface ProxyConfig {
   bodyTimeoutMs: number;
   /** `undefined` when unset: the origin then comes from each request (see location.ts). */
   publicOrigin: string | undefined;
+  /** `undefined` when unbound: the proxy then works with KV alone. */
+  tokenBroker: DurableObjectNamespace | undefined;
+  brokerTimeoutMs: number;
 }
 
 /** A setting that is missing or malformed; the message names the setting and never its value. */
@@ -64,6 +75,8 @@ export function readConfig(env: Env): ProxyConfig {
     maxBodyBytes: positiveInteger(env, "MAX_BODY_BYTES", 1024 * 1024),
     upstreamTimeoutMs: positiveInteger(env, "UPSTREAM_TIMEOUT_MS", 10_000),
     bodyTimeoutMs: positiveInteger(env, "BODY_TIMEOUT_MS", 5_000),
+    tokenBroker: env.TOKEN_BROKER,
+    brokerTimeoutMs: positiveInteger(env, "BROKER_TIMEOUT_MS", 1_500),
   };
   return { ...config, publicOrigin: publicOrigin(env, config.k2Origin) };
 }
@@ -139,7 +152,7 @@ function kvBinding(env: Env): KVNamespace {
 
 function positiveInteger(
   env: Env,
-  name: "MAX_BODY_BYTES" | "UPSTREAM_TIMEOUT_MS" | "BODY_TIMEOUT_MS",
+  name: "MAX_BODY_BYTES" | "UPSTREAM_TIMEOUT_MS" | "BODY_TIMEOUT_MS" | "BROKER_TIMEOUT_MS",
   fallback: number,
 ): number {
   const raw = env[name];

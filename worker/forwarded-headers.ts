@@ -8,6 +8,7 @@
 /**
  * The caller's headers that go on to K2 (lower case). Authorization is the proxy's own (K2's
  * token), and `X-Request-Id` is set by the proxy itself, so neither is taken from the caller.
+ * `Idempotency-Key` is the proxy's too (idempotency.ts): K2 has no such header and ignores it.
  */
 export const FORWARDED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   "accept",
@@ -15,7 +16,6 @@ export const FORWARDED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   "content-encoding",
   "content-language",
   "content-type",
-  "idempotency-key",
   "if-match",
   "if-modified-since",
   "if-none-match",

@@ -9,6 +9,9 @@ import { createProxy } from "./proxy.ts";
 // Module scope lives as long as the isolate: the token stays warm in memory between requests.
 const proxy = createProxy();
 
+export { IdempotencyKeys } from "./idempotency.ts";
+export { TokenBroker } from "./token-broker.ts";
+
 export default {
   fetch: (request, env) => proxy(request, env),
 } satisfies ExportedHandler<Env>;

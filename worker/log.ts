@@ -15,6 +15,8 @@ export interface RequestLog {
   tokenSource?: "memory" | "kv" | "fetched";
   /** Whether K2 refused the token with a 401 and the request was replayed with a new one. */
   replayed?: boolean;
+  /** What the idempotency store decided for a request with an `Idempotency-Key` (idempotency.ts). */
+  idempotency?: string;
   /** A short code for a failure the proxy answered itself. */
   error?: string;
 }

@@ -4,10 +4,17 @@ import type { Env } from "../../worker/config.js";
 import { createProxy } from "../../worker/proxy.js";
 import { TEST_PROXY_KEYS } from "./keys.js";
 
-export const baseEnv = workerEnv as unknown as Required<
+/**
+ * The test Worker's env without the token broker: the proxy's KV-only path, as it runs unbound.
+ * token-broker.test.ts and many-isolates.test.ts bind it again with `brokerEnv`.
+ */
+export const baseEnv = { ...workerEnv, TOKEN_BROKER: undefined } as unknown as Required<
   Pick<Env, "K2_BASE_URL" | "K2_CLIENT_ID" | "K2_CLIENT_SECRET" | "PROXY_KEYS" | "TOKEN_CACHE">
 > &
   Env;
+
+/** The broker wrangler.toml binds (worker/token-broker.ts). */
+export const TOKEN_BROKER = (workerEnv as unknown as Env).TOKEN_BROKER!;
 
 export const KEY = TEST_PROXY_KEYS[0];
 
