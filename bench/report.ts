@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { barChart } from "./chart.js";
 import type { ColdHerdResult } from "./sections/cold-herd.js";
+import type { IsolatesResult } from "./sections/isolates.js";
 import type { MemoryResult } from "./sections/memory.js";
 import type { ProxyResult, WorkerHeap } from "./sections/proxy.js";
 import type { ProbeStep, ProxyWorkerdResult } from "./sections/proxy-workerd.js";
@@ -30,6 +31,8 @@ export interface BenchResults {
   proxy: ProxyResult;
   /** The proxy's cost in workerd itself (absent from results written before it existed). */
   proxyWorkerd?: ProxyWorkerdResult;
+  /** Many cold isolates, KV alone against the token broker (absent from results written before it existed). */
+  isolates?: IsolatesResult;
 }
 
 interface Verdict {
@@ -310,7 +313,61 @@ function verdicts(r: BenchResults): Verdict[] {
           : undefined
         : `Node: ${JSON.stringify(r.memory.growth)} bytes per round; proxy heap after each round: ${JSON.stringify(proxyHeap.byRound)}.`,
   });
+  if (r.isolates) list.push(isolatesVerdict(r.isolates));
   return list;
+}
+
+/** The broker's target: at N = 100, one token request and no 401 a caller sees, in both sandbox modes. */
+function isolatesVerdict(c: IsolatesResult): Verdict {
+  const at100 = c.runs.filter((run) => run.path === "broker" && run.isolates === 100);
+  const met = at100.length === 2 && at100.every((run) => run.tokenRequests === 1 && run.callerVisible401 === 0);
+  const kv = c.runs.filter((run) => run.path === "kv" && run.isolates === 100);
+  return {
+    what: "Cold isolates with the token broker",
+    target: "100 cold isolates: 1 token request, 0 caller-visible 401s (with and without revoke-previous)",
+    result: at100
+      .map(
+        (run) => `${run.revokePrevious ? "revoke-previous" : "plain"}: ${run.tokenRequests} / ${run.callerVisible401}`,
+      )
+      .join("; "),
+    met,
+    finding: `KV alone at N = 100: ${kv
+      .map(
+        (run) =>
+          `${run.tokenRequests} token requests and ${run.callerVisible401} caller-visible 401s ${run.revokePrevious ? "with" : "without"} revoke-previous`,
+      )
+      .join("; ")}.`,
+  };
+}
+
+/** The many-isolates section of results.md. */
+function isolatesSection(c: IsolatesResult): string[] {
+  const sorted = [...c.runs].sort(
+    (a, b) =>
+      Number(a.revokePrevious) - Number(b.revokePrevious) || a.isolates - b.isolates || a.path.localeCompare(b.path),
+  );
+  return [
+    "## 5b. Many isolates: KV alone against the token broker",
+    "",
+    "N proxies (`createProxy()` each, their own memory: N isolates) inside workerd (vitest with `@cloudflare/vitest-plugin`, the `workerd` project), sharing one real KV namespace and, on the broker path, one real Durable Object (`TokenBroker`), all cold at the same moment: each sends one `POST /api/v2/polling` to the K2 sandbox. " +
+      "With revoke-previous, the sandbox revokes a client's earlier tokens whenever it issues one (Doorkeeper's `revoke_previous_client_credentials_token`). " +
+      "Token requests are counted at the sandbox; a caller-visible 401 is a 401 the caller got (K2 refused the token and then the replay). The simulation is test/worker/many-isolates.test.ts, which also asserts the broker's targets.",
+    "",
+    table(
+      ["revoke-previous", "isolates", "path", "token requests", "caller-visible 401s", "replays", "isolate KV writes"],
+      sorted.map((run) => [
+        run.revokePrevious ? "on" : "off",
+        run.isolates,
+        run.path === "kv" ? "KV alone" : "broker",
+        run.tokenRequests,
+        run.callerVisible401,
+        run.replays,
+        run.isolateKvWrites,
+      ]),
+    ),
+    "",
+    ...(c.failed.length > 0 ? [`Failed checks: ${c.failed.join("; ")}.`, ""] : []),
+  ];
 }
 
 /** The README summary: the verdict table, the machine, the charts, a sentence per missed target. */
@@ -482,6 +539,7 @@ function resultsMarkdown(r: BenchResults): string {
     "![Size](size.svg)",
     "",
     ...(r.proxyWorkerd ? workerdSection(r.proxyWorkerd, r) : []),
+    ...(r.isolates ? isolatesSection(r.isolates) : []),
     "## 5. Proxy under wrangler dev",
     "",
     `\`GET /api/v2/incoming_payments/<id>\` through each Worker under \`wrangler dev\` ${p.wrangler}, with autocannon: ${p.rounds} rounds × ${p.levels.length} concurrency levels × ${p.durationSeconds} s per run (at most 100,000 requests each), Workers in rotating order; requests/s are autocannon's per-second average; the ratio is to the pass-through in the same round.`,

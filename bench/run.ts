@@ -5,13 +5,14 @@
  *
  * BENCH_QUICK=1 runs fewer rounds, to check the machinery quickly; its numbers are not for
  * publishing. BENCH_ONLY=<section>[,<section>...] (size, warm, memory, roundTrip, herd, proxy,
- * proxyWorkerd) runs only those and takes the others from the last bench/results.json.
+ * proxyWorkerd, isolates) runs only those and takes the others from the last bench/results.json.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { runSection } from "./lib/child.js";
 import { writeReport, type BenchResults } from "./report.js";
 import type { ColdHerdInput, ColdHerdResult } from "./sections/cold-herd.js";
+import type { IsolatesInput, IsolatesResult } from "./sections/isolates.js";
 import type { MemoryInput, MemoryResult } from "./sections/memory.js";
 import type { ProxyInput, ProxyResult } from "./sections/proxy.js";
 import type { ProxyWorkerdInput, ProxyWorkerdResult } from "./sections/proxy-workerd.js";
@@ -152,6 +153,9 @@ const proxyWorkerd = await sectionResult("proxyWorkerd", () =>
     ),
   ),
 );
+const isolates = await sectionResult("isolates", () =>
+  timed("many isolates in workerd", () => runSection<IsolatesInput, IsolatesResult>(section("isolates"), {}, 300_000)),
+);
 
 const results: BenchResults = {
   generatedAt: new Date().toISOString(),
@@ -176,6 +180,7 @@ const results: BenchResults = {
   herd,
   proxy,
   proxyWorkerd,
+  isolates,
 };
 writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 const summary = writeReport(results);

@@ -84,6 +84,8 @@ export async function bundleWorker(entry: string): Promise<string> {
     format: "esm",
     platform: "browser",
     conditions: ["workerd", "worker", "browser"],
+    // The runtime's own modules (the Durable Object base class): workerd provides them.
+    external: ["cloudflare:*"],
     target: "es2022",
     logLevel: "silent",
   });
