@@ -150,9 +150,9 @@ const EXPECTED: Record<FaultName, string> = {
   "kv-down": "none: the token is fetched and kept in memory (201)",
   "token-expiry-after-kv-outage": "401 from K2, one replay with a new token: 201",
   "api-5xx": "500 from K2, passed through, for one caller",
-  "api-drop": "502 upstream_unreachable for one caller",
+  "api-drop": "502 upstream_outcome_unknown for one caller (K2 had the request)",
   "api-truncate": "502 upstream_truncated (hardened Worker) or K2's status with a broken body, for one caller",
-  "api-hang": "504 upstream_timeout for one caller",
+  "api-hang": "504 upstream_outcome_unknown for one caller (K2 had the request)",
 };
 
 /** compatibility_date, the KV binding name and [vars] from wrangler.toml, as deployed. */
