@@ -9,7 +9,7 @@ import type { Subscription } from "./webhooks.js";
 
 export type Version = "v1" | "v2";
 
-/** Each collection's `data.type` and the API versions it exists on (K2-API.md's endpoint map). */
+/** Each collection's `data.type` and the API versions it exists on (K2's endpoint map). */
 export const COLLECTIONS: Readonly<Record<string, { type: string; versions: readonly Version[] }>> = Object.freeze({
   incoming_payments: { type: "incoming_payment", versions: ["v1", "v2"] },
   pay_recipients: { type: "pay_recipient", versions: ["v1"] },

@@ -1,5 +1,5 @@
 /**
- * What K2 refuses, per resource, written from K2-API.md rather than from src/api's validators so
+ * What K2 refuses, per resource, written from K2's docs and SDKs rather than from src/api's validators so
  * that test/sandbox can hold the two to the same documented verdicts. The line is the same as the
  * library's: refuse only what K2 certainly refuses, accept everything an official SDK sends. So
  * `null`, `undefined` and a blank string all mean "not given", numbers are fine where K2 keeps

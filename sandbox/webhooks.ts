@@ -67,7 +67,7 @@ const card = (status: string) => (facts: Required<EventFacts>) => ({
   ...(status === "Received" ? { settled: false } : {}),
 });
 
-/** Every topic of K2-API.md's webhooks table, subscribable or not. */
+/** Every webhook topic K2 documents or its SDKs parse, subscribable or not. */
 export const WEBHOOK_TOPICS: Readonly<Record<string, Topic>> = Object.freeze({
   buygoods_transaction_received: { eventType: "Buygoods Transaction", resource: buygoods("Received") },
   buygoods_transaction_reversed: { eventType: "Buygoods Transaction", resource: buygoods("Reversed") },

@@ -1,7 +1,7 @@
 /**
  * Valid requests for every resource in the form K2's documentation shows (so the body sent is the
- * request itself), and the answers K2 gives, built from shared/K2-API.md ("Status / result
- * attributes", "Webhooks"): status reads and the results posted to callback URLs.
+ * request itself), and the answers K2 gives, built from K2's docs and its SDKs' fixtures (status
+ * and result attributes, webhooks): status reads and the results posted to callback URLs.
  */
 import type {
   ExternalRecipientRequest,

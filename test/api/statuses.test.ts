@@ -1,5 +1,5 @@
 /**
- * Every documented status shape (shared/K2-API.md, "Status / result attributes"), answered by a
+ * Every documented status shape (K2's status and result attributes), answered by a
  * fake K2 from fixtures: the typed status read accepts it, keeps it as sent, and types its fields.
  */
 import { describe, expect, expectTypeOf, it } from "vitest";

@@ -1,6 +1,6 @@
 /**
- * The documented verdict on request bodies: what K2 accepts (everything K2-API.md's "What the
- * SDKs and docs really send" lists) and what it certainly refuses. Written from K2-API.md alone, so
+ * The documented verdict on request bodies: what K2 accepts (everything K2's docs and the five
+ * official SDKs send) and what it certainly refuses. Written from those facts alone, so
  * that any implementation of the policy can be held to it: test/sandbox/validation.test.ts runs it
  * against the sandbox, and src/api's validators can run it too (map `path` to the create call, and
  * `fields` to its problem paths).

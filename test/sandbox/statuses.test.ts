@@ -1,6 +1,6 @@
 /**
- * Every resource's status as K2 documents it (K2-API.md "Status / result attributes" and the
- * endpoint map's `data.type`s), before and after processing, with `created_at` fixed when the
+ * Every resource's status as K2 documents it (its status and result attributes, and each
+ * endpoint's `data.type`), before and after processing, with `created_at` fixed when the
  * resource was created.
  */
 import { afterEach, describe, expect, it } from "vitest";
