@@ -4,6 +4,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { DEV_CLIENT } from "../../sandbox/credentials.js";
+import { SAMPLE_STK_PUSH } from "../../sandbox/samples.js";
 import { forkTs } from "./child.js";
 import type { SandboxCommand, SandboxCounts } from "./sandbox-process.js";
 
@@ -75,4 +76,28 @@ export class SandboxProcess {
       this.#child.on("message", onMessage);
     });
   }
+}
+
+/**
+ * Sets up the upstream for the proxy benchmarks: a resource to read through the Workers, and the
+ * pass-through's fixed bearer token. Its callback goes to a closed loopback port, so nothing leaves
+ * the machine.
+ */
+export async function upstreamFixture(origin: string): Promise<{ path: string; authorization: string }> {
+  const form = new URLSearchParams({
+    client_id: DEV_CLIENT.clientId,
+    client_secret: DEV_CLIENT.clientSecret,
+    grant_type: "client_credentials",
+  });
+  const token = (
+    (await (await fetch(`${origin}/oauth/token`, { method: "POST", body: form })).json()) as { access_token: string }
+  ).access_token;
+  const authorization = `Bearer ${token}`;
+  const created = await fetch(`${origin}/api/v2/incoming_payments`, {
+    method: "POST",
+    headers: { authorization, "content-type": "application/json" },
+    body: JSON.stringify({ ...SAMPLE_STK_PUSH, _links: { callback_url: "http://127.0.0.1:9/result" } }),
+  });
+  if (created.status !== 201) throw new Error(`the sandbox did not create the fixture: ${created.status}`);
+  return { path: new URL(created.headers.get("location")!).pathname, authorization };
 }

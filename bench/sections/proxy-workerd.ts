@@ -31,7 +31,7 @@ import autocannon from "autocannon";
 import { serveSection } from "../lib/child.js";
 import { PROBE_CLIENT, QUIET_CLIENT } from "../lib/clients.js";
 import { readProxyLog } from "../lib/proxy-log.js";
-import { DEV_CLIENT, SandboxProcess } from "../lib/sandbox.js";
+import { DEV_CLIENT, SandboxProcess, upstreamFixture } from "../lib/sandbox.js";
 import { median } from "../lib/stats.js";
 import { Workerd, bundleWorker } from "../lib/workerd.js";
 
@@ -114,14 +114,6 @@ export interface ProxyWorkerdResult {
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PROXY_KEY = "k2-edge-bench-proxy-key-0123456789";
-const STK_PUSH = {
-  payment_channel: "M-PESA STK Push",
-  till_number: "K000000",
-  subscriber: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
-  amount: { currency: "KES", value: "20" },
-  metadata: {},
-  _links: { callback_url: "http://127.0.0.1:9/result" },
-};
 
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -171,26 +163,6 @@ function load(
     // Bounded even if autocannon's own timer misbehaves.
     const watchdog = setTimeout(() => instance.stop(), (durationSeconds + 15) * 1000);
   });
-}
-
-/** Sets up the upstream: a resource to read through the Workers, and the pass-through's fixed bearer token. */
-async function upstreamFixture(origin: string): Promise<{ path: string; authorization: string }> {
-  const form = new URLSearchParams({
-    client_id: DEV_CLIENT.clientId,
-    client_secret: DEV_CLIENT.clientSecret,
-    grant_type: "client_credentials",
-  });
-  const token = (
-    (await (await fetch(`${origin}/oauth/token`, { method: "POST", body: form })).json()) as { access_token: string }
-  ).access_token;
-  const authorization = `Bearer ${token}`;
-  const created = await fetch(`${origin}/api/v2/incoming_payments`, {
-    method: "POST",
-    headers: { authorization, "content-type": "application/json" },
-    body: JSON.stringify(STK_PUSH),
-  });
-  if (created.status !== 201) throw new Error(`the sandbox did not create the fixture: ${created.status}`);
-  return { path: new URL(created.headers.get("location")!).pathname, authorization };
 }
 
 function atLevel(runs: CostRun[], passthrough: CostRun[]): CostAtLevel {
