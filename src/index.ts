@@ -51,6 +51,7 @@ export { k2CacheKey } from "./k2/cache-key.ts";
 export { K2ApiError, readK2Error } from "./k2/errors.ts";
 export type { K2TokenInfo } from "./k2/token-info.ts";
 export { signWebhook, verifyWebhookSignature } from "./k2/webhook-signature.ts";
+export { signEdgeEvent, verifyEdgeSignature, type EdgeSignatureOptions } from "./k2/edge-signature.ts";
 
 export {
   copper,

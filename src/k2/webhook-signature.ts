@@ -5,8 +5,7 @@
  * @module
  */
 import { InvalidInputError } from "../errors.ts";
-
-const encoder = new TextEncoder();
+import { hmacHex, hmacMatches } from "./hmac.ts";
 
 /**
  * Checks a webhook signature over the raw body exactly as it arrived. Hash the bytes you received:
@@ -30,12 +29,7 @@ export async function verifyWebhookSignature(
   apiKey: string,
 ): Promise<boolean> {
   if (typeof apiKey !== "string" || apiKey === "") throw new InvalidInputError("apiKey is required to verify webhooks");
-  const expected = typeof signature === "string" ? hexBytes(signature.trim()) : undefined;
-  if (!expected) return false;
-  const key = await crypto.subtle.importKey("raw", encoder.encode(apiKey), { name: "HMAC", hash: "SHA-256" }, false, [
-    "verify",
-  ]);
-  return crypto.subtle.verify("HMAC", key, expected, bytesOf(rawBody));
+  return typeof signature === "string" && hmacMatches(rawBody, signature.trim(), apiKey);
 }
 
 /**
@@ -50,22 +44,5 @@ export async function verifyWebhookSignature(
  */
 export async function signWebhook(rawBody: string | ArrayBuffer | ArrayBufferView, apiKey: string): Promise<string> {
   if (typeof apiKey !== "string" || apiKey === "") throw new InvalidInputError("apiKey is required to sign webhooks");
-  const key = await crypto.subtle.importKey("raw", encoder.encode(apiKey), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, bytesOf(rawBody)));
-  return Array.from(mac, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-function bytesOf(body: string | ArrayBuffer | ArrayBufferView): BufferSource {
-  if (typeof body === "string") return encoder.encode(body);
-  return body as BufferSource;
-}
-
-/** 32 bytes from 64 hex digits (either case), or `undefined` for anything else. */
-function hexBytes(hex: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return undefined;
-  const bytes = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return bytes;
+  return hmacHex(rawBody, apiKey);
 }
