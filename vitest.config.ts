@@ -1,8 +1,8 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
-import { DEV_CLIENT } from "./sandbox/credentials.js";
-import { TEST_PROXY_KEYS } from "./test/worker/keys.js";
+import { DEV_API_KEY, DEV_CLIENT } from "./sandbox/credentials.js";
+import { FORWARD_TEST_SECRET, TEST_PROXY_KEYS } from "./test/worker/keys.js";
 
 export default defineConfig({
   test: {
@@ -32,6 +32,11 @@ export default defineConfig({
                 K2_CLIENT_ID: DEV_CLIENT.clientId,
                 K2_CLIENT_SECRET: DEV_CLIENT.clientSecret,
                 PROXY_KEYS: TEST_PROXY_KEYS.join(","),
+                K2_API_KEY: DEV_API_KEY,
+                // The inbox forwards to a backend global-setup starts; retries are not delayed in tests.
+                FORWARD_URL: `${inject<string>("forwardReceiverUrl")}/events`,
+                FORWARD_SECRET: FORWARD_TEST_SECRET,
+                FORWARD_RETRY_DELAY_SECONDS: "0",
               },
             },
           })),

@@ -73,3 +73,21 @@ export const upstreamTokenError = (name: string) =>
 
 export const upstreamTimeout = (timeoutMs: number) =>
   refusal(504, "upstream_timeout", `K2 did not answer within ${timeoutMs} ms`);
+
+/** The inbox (inbox/) is not configured: a 5xx, so that K2 delivers again once it is. */
+export const inboxNotConfigured = (setting: string, message: string) =>
+  refusal(503, "configuration_error", message, { setting });
+
+export const invalidSignature = () =>
+  refusal(401, "invalid_signature", "X-KopoKopo-Signature does not match the body; nothing was stored");
+
+export const invalidEvent = (message: string) => refusal(400, "invalid_event", `${message}; nothing was stored`);
+
+/** The event could not be written: nothing was kept, so K2's next delivery of it is accepted. */
+export const inboxUnavailable = () =>
+  refusal(503, "inbox_unavailable", "The event could not be stored; nothing was kept, deliver it again");
+
+export const eventNotFound = () =>
+  refusal(404, "not_found", "No such event (events are kept for INBOX_RETENTION_DAYS)");
+
+export const invalidQuery = (message: string) => refusal(400, "invalid_query", message);

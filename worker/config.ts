@@ -3,7 +3,7 @@
  * the setting, never its value.
  */
 import { InvalidInputError, K2_BASE_URLS } from "../src/index.ts";
-import { checkedOrigin } from "../src/transport/origin.ts";
+import { checkedOrigin, checkedUrl } from "../src/transport/origin.ts";
 import { namesK2Host } from "./location.ts";
 
 /** The bindings and variables the Worker reads (see wrangler.toml). */
@@ -31,6 +31,22 @@ export interface Env {
   IDEMPOTENCY?: DurableObjectNamespace<import("./idempotency.ts").IdempotencyKeys>;
   /** How long an idempotency key's answer (or doubt) is kept, in seconds. Default 86 400 (24 h). */
   IDEMPOTENCY_TTL_SECONDS?: string;
+  /** The API key K2 signs callbacks and webhooks with (inbox/receive.ts). Unset, `/k2/callbacks` answers 503. */
+  K2_API_KEY?: string;
+  /** The inbox of K2's callbacks and webhooks (inbox/inbox.ts). */
+  INBOX?: DurableObjectNamespace<import("./inbox/inbox.ts").K2Inbox>;
+  /** Largest callback or webhook body accepted, in bytes. Default 262 144 (256 KiB). */
+  INBOX_MAX_BODY_BYTES?: string;
+  /** How long an event is kept, in days. Default 30. */
+  INBOX_RETENTION_DAYS?: string;
+  /** Where each event is POSTed (inbox/forward.ts). Set with FORWARD_SECRET or not at all. */
+  FORWARD_URL?: string;
+  /** The key of the `X-K2-Edge-Signature` on forwarded events. */
+  FORWARD_SECRET?: string;
+  /** The queue forwarded events go through; wrangler.toml binds it and consumes it. */
+  INBOX_QUEUE?: Queue<import("./inbox/forward.ts").InboxMessage>;
+  /** The first retry's delay of a failed forward, in seconds; it doubles with each attempt. Default 30. */
+  FORWARD_RETRY_DELAY_SECONDS?: string;
 }
 
 export interface ProxyConfig {
@@ -150,14 +166,91 @@ function kvBinding(env: Env): KVNamespace {
   return kv;
 }
 
-function positiveInteger(
-  env: Env,
-  name: "MAX_BODY_BYTES" | "UPSTREAM_TIMEOUT_MS" | "BODY_TIMEOUT_MS" | "BROKER_TIMEOUT_MS",
-  fallback: number,
-): number {
+type NumberSetting =
+  | "MAX_BODY_BYTES"
+  | "UPSTREAM_TIMEOUT_MS"
+  | "BODY_TIMEOUT_MS"
+  | "BROKER_TIMEOUT_MS"
+  | "INBOX_MAX_BODY_BYTES"
+  | "INBOX_RETENTION_DAYS"
+  | "FORWARD_RETRY_DELAY_SECONDS";
+
+function positiveInteger(env: Env, name: NumberSetting, fallback: number, least = 1): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
-  if (!/^\d+$/.test(String(raw).trim()) || Number(raw) <= 0)
-    throw new ConfigError(name, `${name} must be a positive whole number`);
+  if (!/^\d+$/.test(String(raw).trim()) || Number(raw) < least)
+    throw new ConfigError(name, `${name} must be a ${least > 0 ? "positive " : ""}whole number`);
   return Number(raw);
+}
+
+/** The inbox's settings (inbox/): apart from the proxy's, so that the API works without them. */
+export interface InboxConfig {
+  apiKey: string;
+  namespace: NonNullable<Env["INBOX"]>;
+  maxBodyBytes: number;
+  retentionMs: number;
+  /** `undefined` when events are only kept, to be read with `GET /k2/events`. */
+  forward:
+    { url: string; secret: string; queue: NonNullable<Env["INBOX_QUEUE"]>; retryDelaySeconds: number } | undefined;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+// The runtime hands an isolate's requests the same env object: its settings are read once per isolate.
+const inboxConfigs = new WeakMap<Env, InboxConfig | ConfigError>();
+
+/** The inbox's settings, or a {@link ConfigError} naming the first one missing or malformed. */
+export function readInboxConfig(env: Env): InboxConfig {
+  let known = inboxConfigs.get(env);
+  if (!known) {
+    try {
+      known = inboxConfig(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      known = error;
+    }
+    inboxConfigs.set(env, known);
+  }
+  if (known instanceof ConfigError) throw known;
+  return known;
+}
+
+function inboxConfig(env: Env): InboxConfig {
+  const apiKey = env.K2_API_KEY;
+  if (typeof apiKey !== "string" || apiKey === "")
+    throw new ConfigError("K2_API_KEY", "K2_API_KEY is missing: callbacks and webhooks cannot be verified");
+  const namespace = env.INBOX;
+  if (!namespace || typeof namespace.idFromName !== "function")
+    throw new ConfigError("INBOX", "INBOX must be bound to the K2Inbox Durable Object");
+  return {
+    apiKey,
+    namespace,
+    maxBodyBytes: positiveInteger(env, "INBOX_MAX_BODY_BYTES", 256 * 1024),
+    retentionMs: retentionMs(env),
+    forward: forwarding(env),
+  };
+}
+
+/** How long the inbox keeps an event; the Durable Object's alarm reads it too. */
+export function retentionMs(env: Env): number {
+  return positiveInteger(env, "INBOX_RETENTION_DAYS", 30) * DAY_MS;
+}
+
+function forwarding(env: Env): InboxConfig["forward"] {
+  const url = env.FORWARD_URL?.trim() || undefined;
+  const secret = env.FORWARD_SECRET || undefined;
+  if (!url && !secret) return undefined;
+  if (!url) throw new ConfigError("FORWARD_URL", "FORWARD_SECRET is set without FORWARD_URL: set both or neither");
+  if (!secret)
+    throw new ConfigError("FORWARD_SECRET", "FORWARD_URL is set without FORWARD_SECRET: set both or neither");
+  try {
+    checkedUrl("FORWARD_URL", url);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new ConfigError("FORWARD_URL", error.message);
+    throw error;
+  }
+  const queue = env.INBOX_QUEUE;
+  if (!queue || typeof queue.send !== "function")
+    throw new ConfigError("INBOX_QUEUE", "INBOX_QUEUE must be bound to a queue when FORWARD_URL is set");
+  return { url, secret, queue, retryDelaySeconds: positiveInteger(env, "FORWARD_RETRY_DELAY_SECONDS", 30, 0) };
 }

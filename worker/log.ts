@@ -17,6 +17,8 @@ export interface RequestLog {
   replayed?: boolean;
   /** What the idempotency store decided for a request with an `Idempotency-Key` (idempotency.ts). */
   idempotency?: string;
+  /** What the inbox did with a callback or webhook from K2: `stored`, or `duplicate` of a kept one. */
+  inbox?: "stored" | "duplicate";
   /** A short code for a failure the proxy answered itself. */
   error?: string;
 }

@@ -1,6 +1,7 @@
 /**
- * The proxy pipeline, in the order a request meets it: read the configuration, authenticate the
- * caller, check the route, read the body, get the token and forward, check K2's answer, answer.
+ * The proxy pipeline, in the order a request meets it: read the configuration, take K2's own
+ * callbacks (inbox/), authenticate the caller, serve the inbox's events, check the route, read the
+ * body, get the token and forward, check K2's answer, answer.
  */
 import { K2Client, k2CacheKey, KvTokenCache, NetworkError, TimeoutError, type FetchLike } from "../src/index.ts";
 import {
@@ -23,6 +24,8 @@ import { isAuthorizedCaller, keyDigest } from "./caller-auth.ts";
 import { ConfigError, readConfig, type Env, type ProxyConfig } from "./config.ts";
 import { requestHeadersForUpstream, responseHeadersForCaller } from "./forwarded-headers.ts";
 import { claimIdempotencyKey, KEYED_METHODS } from "./idempotency.ts";
+import { isEventsPath, readEvents } from "./inbox/events.ts";
+import { CALLBACK_PATH, receiveCallback } from "./inbox/receive.ts";
 import { locationForCaller, proxyOriginFor } from "./location.ts";
 import { consoleLogger, loggedPath, tokenSourceName, type Logger, type RequestLog } from "./log.ts";
 import { BodyNotAllowedError, BodyTimeoutError, BodyTooLargeError, readRequestBody } from "./request-body.ts";
@@ -142,10 +145,15 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
       return jsonAnswer(200, { status: "ok" });
     }
 
+    // K2 cannot send a proxy key: its results and webhooks are authenticated by their signature.
+    if (url.pathname === CALLBACK_PATH) return receiveCallback(request, env, state.config, entry);
+
     if (!(await isAuthorizedCaller(request.headers.get("authorization"), await state.keyDigests))) {
       entry.error = "unauthorized";
       return unauthorized();
     }
+
+    if (isEventsPath(url.pathname)) return readEvents(request, url, env, state.config, entry);
 
     const path = upstreamPath(request.url);
     if (!path) {
