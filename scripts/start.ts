@@ -37,6 +37,8 @@ if (devVars.K2_CLIENT_ID && devVars.K2_CLIENT_SECRET) {
     K2_BASE_URL: sandbox.url,
     K2_CLIENT_ID: DEV_CLIENT.clientId,
     K2_CLIENT_SECRET: DEV_CLIENT.clientSecret,
+    // The sandbox signs its results with this key, so that the inbox (/k2/callbacks) accepts them.
+    K2_API_KEY: DEV_API_KEY,
   });
 }
 // A caller key: the one from .dev.vars, else the fixed development key against the sandbox, else a
@@ -64,6 +66,9 @@ const wrangler = spawn(
     "--show-interactive-dev-session=false",
     "--env-file",
     envFile.path,
+    // KV, the Durable Objects (the inbox's events among them) and queues survive a restart.
+    "--persist-to",
+    ".wrangler/state",
   ],
   {
     stdio: ["ignore", "pipe", "inherit"],
@@ -102,7 +107,9 @@ wrangler.stdout.on("data", (chunk: string) => {
         `  curl -s http://localhost:${port}/healthz`,
         `  curl -si -X POST http://localhost:${port}/api/v2/incoming_payments \\`,
         `    -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\`,
-        `    -d '{"payment_channel":"M-PESA STK Push","till_number":"K000000","subscriber":{"first_name":"Jane","last_name":"Doe","phone_number":"+254712345678","email":"jane@example.com"},"amount":{"currency":"KES","value":"20"},"metadata":{},"_links":{"callback_url":"https://example.com/result"}}'`,
+        `    -d '{"payment_channel":"M-PESA STK Push","till_number":"K000000","subscriber":{"first_name":"Jane","last_name":"Doe","phone_number":"+254712345678","email":"jane@example.com"},"amount":{"currency":"KES","value":"20"},"metadata":{},"_links":{"callback_url":"http://127.0.0.1:${port}/k2/callbacks"}}'`,
+        "The payment ends about 2 s later and K2 posts the signed result to the proxy's inbox; list it:",
+        `  curl -s http://localhost:${port}/k2/events -H "Authorization: Bearer ${key}"`,
         "",
       ].join("\n"),
     );

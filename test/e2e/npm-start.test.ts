@@ -373,3 +373,58 @@ describe("npm start with K2 credentials in .dev.vars", () => {
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
   });
 });
+
+describe("the inbox's local loop under npm start", () => {
+  let started: Started | undefined;
+  const auth = { authorization: `Bearer ${DEV_PROXY_KEY}` };
+
+  afterAll(async () => {
+    await stopGroup(started);
+    if (started) rmSync(started.tmp, { recursive: true, force: true });
+  });
+
+  /** The inbox's events, read through the proxy with the development key. */
+  async function events(base: string): Promise<{ id: string; kind: string; type?: string; payload: any }[]> {
+    const answer = await fetch(`${base}/k2/events?limit=500`, { headers: auth });
+    expect(answer.status).toBe(200);
+    const all: { id: string; kind: string; type?: string; payload: any }[] = [];
+    let page = (await answer.json()) as { events: typeof all; next: string | null };
+    all.push(...page.events);
+    while (page.next) {
+      page = await (await fetch(`${base}/k2/events?limit=500&after=${page.next}`, { headers: auth })).json();
+      all.push(...page.events);
+    }
+    return all;
+  }
+
+  it("an STK push whose callback is the proxy's inbox ends there, verified, and is still there after a restart", async () => {
+    const sandboxPort = await freePort();
+    started = await npmStart(["--sandbox-port", String(sandboxPort)]);
+    const port = new URL(started.base).port;
+    const created = await fetch(`${started.base}/api/v2/incoming_payments`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ ...SAMPLE_STK_PUSH, _links: { callback_url: `http://127.0.0.1:${port}/k2/callbacks` } }),
+    });
+    expect(created.status).toBe(201);
+    const paymentId = created.headers.get("location")!.split("/").at(-1);
+
+    // The sandbox ends the payment after about 2 s and posts the signed result to /k2/callbacks.
+    let event: { id: string; kind: string; type?: string; payload: any } | undefined;
+    for (let attempt = 0; attempt < 100 && !event; attempt++) {
+      event = (await events(started.base)).find((e) => e.kind === "result" && e.payload?.data?.id === paymentId);
+      if (!event) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(event, started.output()).toBeDefined();
+    expect(event).toMatchObject({ type: "incoming_payment", payload: { data: { attributes: { status: "Success" } } } });
+    expect(started.output()).toMatch(/"path":"\/k2\/callbacks","status":200/);
+
+    // Local state persists: a new npm start, whose sandbox has another origin, still has the event.
+    await stopGroup(started);
+    rmSync(started.tmp, { recursive: true, force: true });
+    started = await npmStart([]);
+    const again = await fetch(`${started.base}/k2/events/${encodeURIComponent(event!.id)}`, { headers: auth });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ id: event!.id, kind: "result", type: "incoming_payment" });
+  }, 240_000);
+});
