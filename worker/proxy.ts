@@ -5,14 +5,11 @@
  */
 import { K2Client, k2CacheKey, KvTokenCache, NetworkError, TimeoutError, type FetchLike } from "../src/index.ts";
 import {
-  bodyNotAllowed,
   configurationError,
   internalError,
   jsonAnswer,
   methodNotAllowed,
   notFound,
-  payloadTooLarge,
-  requestBodyTimeout,
   unauthorized,
   upstreamOutcomeUnknown,
   upstreamTimeout,
@@ -28,7 +25,7 @@ import { isEventsPath, readEvents } from "./inbox/events.ts";
 import { CALLBACK_PATH, receiveCallback } from "./inbox/receive.ts";
 import { locationForCaller, proxyOriginFor } from "./location.ts";
 import { consoleLogger, loggedPath, tokenSourceName, type Logger, type RequestLog } from "./log.ts";
-import { BodyNotAllowedError, BodyTimeoutError, BodyTooLargeError, readRequestBody } from "./request-body.ts";
+import { bodyRefusal, readRequestBody } from "./request-body.ts";
 import { brokeredTokens, readOnlyCache } from "./token-broker.ts";
 import { answerBody, UpstreamTruncatedError } from "./upstream-answer.ts";
 import { apiVersion, upstreamPath } from "./upstream-path.ts";
@@ -214,23 +211,6 @@ export function createProxy(options: ProxyOptions = {}): (request: Request, env:
     log({ ...entry });
     return response;
   };
-}
-
-/** 413, 408 or 400 for a body the proxy will not forward; nothing has been sent to K2. */
-function bodyRefusal(error: unknown, entry: RequestLog): Response {
-  if (error instanceof BodyTooLargeError) {
-    entry.error = "payload_too_large";
-    return payloadTooLarge(error.limit);
-  }
-  if (error instanceof BodyTimeoutError) {
-    entry.error = "request_body_timeout";
-    return requestBodyTimeout(error.timeoutMs);
-  }
-  if (error instanceof BodyNotAllowedError) {
-    entry.error = "body_not_allowed";
-    return bodyNotAllowed(error.method);
-  }
-  throw error;
 }
 
 /** K2's answer for the caller, and what K2 did with the request as far as the proxy can tell. */

@@ -2,6 +2,8 @@
  * Reading the caller's body before anything is sent to K2: under a size limit and a deadline, and
  * only for methods that may carry one. Holding it whole also lets the body be replayed after a 401.
  */
+import { bodyNotAllowed, payloadTooLarge, requestBodyTimeout } from "./answers.ts";
+import type { RequestLog } from "./log.ts";
 
 export class BodyTooLargeError extends Error {
   override name = "BodyTooLargeError";
@@ -79,4 +81,21 @@ export async function readRequestBody(request: Request, rules: BodyRules): Promi
     offset += chunk.byteLength;
   }
   return body.buffer;
+}
+
+/** 413, 408 or 400 for a body that is refused; nothing has been sent on. Other errors are thrown again. */
+export function bodyRefusal(error: unknown, entry: RequestLog): Response {
+  if (error instanceof BodyTooLargeError) {
+    entry.error = "payload_too_large";
+    return payloadTooLarge(error.limit);
+  }
+  if (error instanceof BodyTimeoutError) {
+    entry.error = "request_body_timeout";
+    return requestBodyTimeout(error.timeoutMs);
+  }
+  if (error instanceof BodyNotAllowedError) {
+    entry.error = "body_not_allowed";
+    return bodyNotAllowed(error.method);
+  }
+  throw error;
 }

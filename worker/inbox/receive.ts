@@ -13,12 +13,10 @@ import {
   invalidSignature,
   jsonAnswer,
   methodNotAllowed,
-  payloadTooLarge,
-  requestBodyTimeout,
 } from "../answers.ts";
 import { ConfigError, readInboxConfig, type Env, type InboxConfig, type ProxyConfig } from "../config.ts";
 import type { RequestLog } from "../log.ts";
-import { BodyTimeoutError, BodyTooLargeError, readRequestBody } from "../request-body.ts";
+import { bodyRefusal, readRequestBody } from "../request-body.ts";
 import { newEvent } from "./identity.ts";
 import { inboxOf } from "./inbox.ts";
 
@@ -43,15 +41,7 @@ export async function receiveCallback(
       (await readRequestBody(request, { maxBytes: config.maxBodyBytes, timeoutMs: proxy.bodyTimeoutMs })) ??
       new ArrayBuffer(0);
   } catch (error) {
-    if (error instanceof BodyTooLargeError) {
-      entry.error = "payload_too_large";
-      return payloadTooLarge(error.limit);
-    }
-    if (error instanceof BodyTimeoutError) {
-      entry.error = "request_body_timeout";
-      return requestBodyTimeout(error.timeoutMs);
-    }
-    throw error;
+    return bodyRefusal(error, entry);
   }
 
   // parseWebhook checks the signature over the raw bytes before it parses anything.
