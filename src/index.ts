@@ -46,6 +46,7 @@ export type { KvNamespaceLike } from "./tokens/kv-token-cache.ts";
 
 export { K2Client } from "./k2/client.ts";
 export type { K2ClientOptions, K2Exchange, K2Token } from "./k2/client.ts";
+export { k2TokenSource, type K2TokenSourceOptions } from "./k2/token-source.ts";
 export { K2_BASE_URLS } from "./k2/base-urls.ts";
 export { k2CacheKey } from "./k2/cache-key.ts";
 export { K2ApiError, readK2Error } from "./k2/errors.ts";

@@ -4,13 +4,10 @@
  *
  * @module
  */
-import { InvalidInputError } from "../errors.ts";
 import { sendWithBearer } from "../oauth/bearer.ts";
-import { clientSecretPost, secretForms } from "../oauth/client-authentication.ts";
 import {
   type EndpointClient,
   introspectToken,
-  requestToken,
   revokeToken,
   type TokenIntrospection,
 } from "../oauth/token-endpoint.ts";
@@ -18,39 +15,26 @@ import type { TokenSet } from "../oauth/token-set.ts";
 import { CachedTokenSource } from "../tokens/cached-token-source.ts";
 import type { TokenCache } from "../tokens/token-cache.ts";
 import type { TokenOrigin, TokenSource } from "../tokens/token-source.ts";
-import { checkedOrigin, originGuard } from "../transport/origin.ts";
-import { redactor } from "../transport/redaction.ts";
-import { type CallOptions, createTransport, type TransportOptions } from "../transport/transport.ts";
-import { K2_BASE_URLS } from "./base-urls.ts";
+import { originGuard } from "../transport/origin.ts";
+import type { CallOptions } from "../transport/transport.ts";
 import { k2CacheKey } from "./cache-key.ts";
-import { k2ErrorDialect } from "./errors.ts";
 import { type K2TokenInfo, requestTokenInfo } from "./token-info.ts";
+import { endpointTokenSource, k2Endpoint, type K2TokenSourceOptions } from "./token-source.ts";
 
 /** Settings of a {@link K2Client}. */
-export interface K2ClientOptions extends TransportOptions {
-  clientId: string;
-  clientSecret: string;
-  /** `"sandbox"` (the default) or `"production"`; ignored when `baseUrl` is given. */
-  environment?: keyof typeof K2_BASE_URLS;
-  /**
-   * Another origin, such as a local K2-shaped server: `"http://127.0.0.1:9999"`. It must be https,
-   * except to localhost, and an origin only (no path).
-   */
-  baseUrl?: string;
+export interface K2ClientOptions extends K2TokenSourceOptions {
   /** Where tokens are shared (a `KvTokenCache`, a `MemoryTokenCache` several clients share). Default: none, this client's memory only. */
   cache?: TokenCache;
   /** Renew the token this many seconds before it expires. Default 60. */
   expirySkewSeconds?: number;
-  /** The clock, in epoch milliseconds; injectable for tests. */
-  now?: () => number;
   /** Told when the cache fails; the client then works from memory and the token endpoint. */
   onCacheError?: (error: unknown, operation: "get" | "set" | "delete") => void;
   /**
-   * Where new tokens come from, given K2's token endpoint as `direct`: return another source (a
-   * broker shared by many clients) that may fall back to `direct`. Its `getToken` is told the
-   * refused access token when a renewal follows a 401. Default: `direct`.
+   * Where new tokens come from: another source (a broker shared by many clients) that may wrap
+   * `k2TokenSource(options)`, K2's own endpoint. Its `getToken` is told the refused access token
+   * when a renewal follows a 401. Default: `k2TokenSource(options)`.
    */
-  tokenSource?: (direct: TokenSource) => TokenSource;
+  tokenSource?: TokenSource;
 }
 
 /** A K2 token: always has an expiry, since K2 tokens last an hour. */
@@ -64,9 +48,6 @@ export interface K2Exchange {
   /** Whether K2 refused the first token with a 401 and the request was sent again. */
   readonly replayed: boolean;
 }
-
-// K2 documents a one-hour lifetime; an answer without `expires_in` is taken to mean that.
-const K2_TOKEN_LIFETIME_SECONDS = 3600;
 
 /**
  * The Kopo Kopo client. Tokens are fetched once, shared by every concurrent caller, cached (in
@@ -88,34 +69,11 @@ export class K2Client {
   readonly #onOrigin: (target: string | URL) => string;
 
   constructor(options: K2ClientOptions) {
-    if (!options?.clientId) throw new InvalidInputError("clientId is required");
-    if (!options.clientSecret) throw new InvalidInputError("clientSecret is required");
-    this.baseUrl = k2Origin(options);
-    this.#onOrigin = originGuard(this.baseUrl);
-    // K2 takes the credentials in the form body (Doorkeeper's client_secret_post).
-    const endpoint: EndpointClient = {
-      transport: createTransport(options),
-      authenticate: clientSecretPost(options.clientId, options.clientSecret),
-      redact: redactor(() => secretForms(options.clientId, options.clientSecret)),
-      dialect: k2ErrorDialect,
-    };
-    const now = options.now ?? Date.now;
-    const tokenUrl = `${this.baseUrl}/oauth/token`;
-    const direct: TokenSource = {
-      getToken: (call) =>
-        requestToken(
-          endpoint,
-          tokenUrl,
-          { grant_type: "client_credentials" },
-          {
-            signal: call?.signal,
-            now,
-            defaultExpiresIn: K2_TOKEN_LIFETIME_SECONDS,
-          },
-        ),
-    };
+    const k2 = k2Endpoint(options);
+    this.baseUrl = k2.baseUrl;
+    this.#onOrigin = originGuard(k2.baseUrl);
     this.#tokens = new CachedTokenSource({
-      source: options.tokenSource?.(direct) ?? direct,
+      source: options.tokenSource ?? endpointTokenSource(k2, options.now),
       // Without a shared cache, this client's memory is the only tier, and no key is ever hashed.
       cache: options.cache,
       cacheKey: () => k2CacheKey(this.baseUrl, options.clientId),
@@ -123,7 +81,7 @@ export class K2Client {
       now: options.now,
       onCacheError: options.onCacheError,
     });
-    this.#endpoint = endpoint;
+    this.#endpoint = k2.endpoint;
   }
 
   /**
@@ -243,15 +201,6 @@ export class K2Client {
       replayed: true,
     };
   }
-}
-
-function k2Origin(options: K2ClientOptions): string {
-  if (options.baseUrl !== undefined) return checkedOrigin("baseUrl", options.baseUrl);
-  const environment = options.environment ?? "sandbox";
-  const origin = Object.hasOwn(K2_BASE_URLS, environment) ? K2_BASE_URLS[environment] : undefined;
-  if (!origin)
-    throw new InvalidInputError(`environment must be "sandbox" or "production", got ${JSON.stringify(environment)}`);
-  return origin;
 }
 
 /**
