@@ -1,8 +1,8 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
-import { DEV_API_KEY, DEV_CLIENT } from "./sandbox/credentials.js";
-import { FORWARD_TEST_SECRET, TEST_PROXY_KEYS } from "./test/worker/keys.js";
+import { DEV_API_KEY, DEV_CLIENT } from "./sandbox/credentials.ts";
+import { FORWARD_TEST_SECRET, TEST_PROXY_KEYS } from "./test/worker/support/keys.ts";
 
 export default defineConfig({
   test: {
@@ -15,8 +15,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: "node",
+          // The Worker's pure functions (`*.node.test.ts`) run here, in parallel; the rest of test/worker/ in workerd.
           include: ["test/**/*.test.ts"],
-          exclude: ["test/worker/**"],
+          exclude: ["test/worker/**/!(*.node).test.ts"],
           environment: "node",
         },
       },
@@ -50,9 +51,10 @@ export default defineConfig({
         test: {
           name: "workerd",
           include: ["test/worker/**/*.test.ts"],
+          exclude: ["test/worker/**/*.node.test.ts"],
           // Every file drives the one K2 sandbox (resets it, counts its requests): one file at a time.
           fileParallelism: false,
-          globalSetup: ["test/worker/global-setup.ts"],
+          globalSetup: ["test/worker/support/global-setup.ts"],
         },
       },
     ],

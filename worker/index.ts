@@ -1,21 +1,161 @@
 /**
- * The reference Worker: a K2 API proxy that holds the K2 secret, caches the token in memory and KV,
- * and forwards authenticated callers' /api/v1 and /api/v2 requests; and an inbox for K2's callbacks
- * and webhooks (inbox/). See proxy.ts for the request path and wrangler.toml for its settings.
+ * The Worker: every route it answers, in the order they are tried, and the features behind them, a
+ * folder each (docs/architecture.md):
+ *
+ * | route | who may call | feature |
+ * |---|---|---|
+ * | `POST /k2/callbacks` | K2 (its signature) | inbox/receive.ts |
+ * | `GET, HEAD /healthz` | anyone | here |
+ * | `GET, HEAD /k2/events`, `/k2/events/<id>` | a proxy key | inbox/events.ts |
+ * | `/api/v1/...`, `/api/v2/...` | a proxy key | proxy/handler.ts (with token-broker/, idempotency/) |
+ *
+ * Anything else is 401 without a proxy key and 404 with one. This file also writes the one log line
+ * of each request and answers a broken setting.
  */
-import type { Env } from "./config.ts";
-import { consumeInbox, type InboxMessage } from "./inbox/forward.ts";
-import { createProxy } from "./proxy.ts";
+import type { FetchLike } from "../src/index.ts";
+import { consumeDeliveries, type DeliveryMessage } from "./inbox/delivery.ts";
+import { EVENTS_PATH, readEvents } from "./inbox/events.ts";
+import { receiveCallback } from "./inbox/receive.ts";
+import type { InboxEnv } from "./inbox/settings.ts";
+import { createProxy } from "./proxy/handler.ts";
+import { proxySettings, type ProxyEnv } from "./proxy/settings.ts";
+import { authenticate, type Caller } from "./shared/callers.ts";
+import { loggedPath, writeLog, type Logger, type RequestLog } from "./shared/log.ts";
+import {
+  configurationError,
+  errorCodeOf,
+  internalError,
+  jsonResponse,
+  notFound,
+  unauthorized,
+} from "./shared/responses.ts";
+import { ConfigError } from "./shared/settings.ts";
+
+export { IdempotencyKeys } from "./idempotency/object.ts";
+export { K2Inbox } from "./inbox/object.ts";
+export { TokenBroker } from "./token-broker/object.ts";
+
+/** Every binding and variable the Worker reads: each feature's own slice, together (see wrangler.toml). */
+export type Env = ProxyEnv & InboxEnv;
+
+interface Route {
+  matches: (pathname: string, method: string) => boolean;
+  /** `k2`: K2's signature, checked by the handler; `anyone`; `caller`: a proxy key. */
+  access: "k2" | "anyone" | "caller";
+  handle: (
+    request: Request,
+    env: Env,
+    at: { url: URL; caller: Caller | undefined; log: RequestLog },
+  ) => Promise<Response> | Response;
+}
+
+export interface WorkerOptions {
+  /** Where log lines go. Default: one JSON line on `console.log`. */
+  log?: Logger;
+  /** The `fetch` used to reach K2. Default: the global one. */
+  fetch?: FetchLike;
+}
+
+/**
+ * The Worker's `fetch` with its own isolate state (token in memory, checked settings). The Worker
+ * makes one per isolate; tests make several to play several isolates.
+ */
+export function createWorker(options: WorkerOptions = {}): (request: Request, env: Env) => Promise<Response> {
+  const log = options.log ?? writeLog;
+  const reported = new Set<string>();
+  const reportOnce = (key: string, line: Record<string, unknown>) => {
+    if (reported.has(key)) return;
+    reported.add(key);
+    log({ level: "error", ...line });
+  };
+  const proxy = createProxy({ reportOnce, fetch: options.fetch });
+
+  const routes: Route[] = [
+    {
+      matches: (pathname) => pathname === "/k2/callbacks",
+      access: "k2",
+      handle: (request, env, { log }) => receiveCallback(request, env, log),
+    },
+    {
+      matches: (pathname, method) => pathname === "/healthz" && (method === "GET" || method === "HEAD"),
+      access: "anyone",
+      handle: () => jsonResponse(200, { status: "ok" }),
+    },
+    {
+      matches: (pathname) => pathname === EVENTS_PATH || pathname.startsWith(`${EVENTS_PATH}/`),
+      access: "caller",
+      handle: (request, env, { url }) => readEvents(request, url, env),
+    },
+    {
+      matches: (pathname) => pathname.startsWith("/api/"),
+      access: "caller",
+      handle: (request, env, { url, caller, log }) => proxy(request, env, { url, caller: caller!, log }),
+    },
+  ];
+
+  async function route(request: Request, env: Env, url: URL, entry: RequestLog): Promise<Response> {
+    const found = routes.find((candidate) => candidate.matches(url.pathname, request.method));
+    if (found?.access === "k2") return found.handle(request, env, { url, caller: undefined, log: entry });
+    // Every other route needs the whole proxy configuration: a misconfigured Worker is not healthy.
+    proxySettings(env);
+    if (found?.access === "anyone") return found.handle(request, env, { url, caller: undefined, log: entry });
+    const caller = await authenticate(request, env);
+    if (!caller) return unauthorized();
+    return found ? found.handle(request, env, { url, caller, log: entry }) : notFound();
+  }
+
+  return async (request, env) => {
+    const startedAt = Date.now();
+    const url = new URL(request.url);
+    const entry: RequestLog = {
+      requestId: requestIdFor(request),
+      method: request.method,
+      path: loggedPath(url),
+      status: 0,
+      durationMs: 0,
+    };
+    let response: Response;
+    try {
+      response = await route(request, env, url, entry);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        reportOnce(`config-${error.message}`, {
+          event: "configuration_error",
+          setting: error.setting,
+          message: error.message,
+        });
+        response = configurationError(error.setting, error.message);
+      } else {
+        log({
+          level: "error",
+          event: "internal_error",
+          requestId: entry.requestId,
+          message: error instanceof Error ? error.name : "unknown",
+        });
+        response = internalError();
+      }
+    }
+    response.headers.set("x-request-id", entry.requestId);
+    entry.status = response.status;
+    const error = errorCodeOf(response);
+    if (error !== undefined) entry.error = error;
+    entry.durationMs = Date.now() - startedAt;
+    log({ ...entry });
+    return response;
+  };
+}
+
+/** The caller's request id when it is a plain token, else a new one. */
+function requestIdFor(request: Request): string {
+  const given = request.headers.get("x-request-id");
+  return given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : crypto.randomUUID();
+}
 
 // Module scope lives as long as the isolate: the token stays warm in memory between requests.
-const proxy = createProxy();
-
-export { IdempotencyKeys } from "./idempotency.ts";
-export { K2Inbox } from "./inbox/inbox.ts";
-export { TokenBroker } from "./token-broker.ts";
+const handle = createWorker();
 
 export default {
-  fetch: (request, env) => proxy(request, env),
-  // Forwarding K2's events to FORWARD_URL, and marking dead those the queue gave up on (inbox/forward.ts).
-  queue: (batch, env) => consumeInbox(batch, env),
-} satisfies ExportedHandler<Env, InboxMessage>;
+  fetch: (request, env) => handle(request, env),
+  // Delivering K2's events to FORWARD_URL, and marking dead those the queue gave up on (inbox/delivery.ts).
+  queue: (batch, env) => consumeDeliveries(batch, env),
+} satisfies ExportedHandler<Env, DeliveryMessage>;

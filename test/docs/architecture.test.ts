@@ -56,3 +56,82 @@ describe("the layers of src/", () => {
     );
   });
 });
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const WORKER = join(ROOT, "worker");
+
+/** The feature a Worker file belongs to: its folder under worker/ (`shared`, or `.` for index.ts). */
+const featureOf = (file: string): string => {
+  const parts = relative(WORKER, file).split(/[\\/]/);
+  return parts.length > 1 ? parts[0]! : ".";
+};
+
+describe("the Worker's features", () => {
+  const sources = files(WORKER);
+  const features = [...new Set(sources.map(featureOf))].filter((name) => name !== "." && name !== "shared");
+
+  it("has a folder per feature, each listed in docs/architecture.md", () => {
+    expect(features.sort()).toEqual(["idempotency", "inbox", "proxy", "token-broker"]);
+    const page = readFileSync(join(ROOT, "docs", "architecture.md"), "utf8");
+    for (const folder of [...features, "shared"]) expect(page).toContain(`worker/${folder}/`);
+  });
+
+  it("uses another feature only through its client.ts, never its internals", () => {
+    const crossings = sources.flatMap((file) =>
+      importsOf(file)
+        .filter((target) => target.startsWith(WORKER + "/") || target.startsWith(WORKER + "\\"))
+        .filter((target) => {
+          const from = featureOf(file);
+          const to = featureOf(target);
+          if (from === "." || to === from || to === "shared") return false;
+          return from === "shared" || !target.endsWith(`${to}/client.ts`);
+        })
+        .map((target) => `${relative(WORKER, file)} -> ${relative(WORKER, target)}`),
+    );
+    expect(crossings).toEqual([]);
+  });
+
+  it("keeps each Durable Object (object.ts) to its own folder, the shared pieces and the library", () => {
+    const objects = sources.filter((file) => file.endsWith("object.ts"));
+    expect(objects.map((file) => featureOf(file)).sort()).toEqual(["idempotency", "inbox", "token-broker"]);
+    const reaches = objects.flatMap((file) =>
+      importsOf(file)
+        .filter((target) => target.startsWith(WORKER) && ![featureOf(file), "shared"].includes(featureOf(target)))
+        .map((target) => `${relative(WORKER, file)} -> ${relative(WORKER, target)}`),
+    );
+    expect(reaches).toEqual([]);
+  });
+
+  it("reaches the library through its entries, and the origin guard", () => {
+    const allowed = ["index.ts", join("api", "index.ts"), join("transport", "origin.ts")];
+    const deep = sources.flatMap((file) =>
+      importsOf(file)
+        .filter((target) => target.startsWith(SRC) && !allowed.includes(relative(SRC, target)))
+        .map((target) => `${relative(WORKER, file)} -> ${relative(ROOT, target)}`),
+    );
+    expect(deep).toEqual([]);
+  });
+
+  it("shows every route in worker/index.ts, and docs/architecture.md names each", () => {
+    const index = readFileSync(join(WORKER, "index.ts"), "utf8");
+    const page = readFileSync(join(ROOT, "docs", "architecture.md"), "utf8");
+    for (const route of ["/k2/callbacks", "/healthz", "/k2/events", "/api/v1/", "/api/v2/"]) {
+      expect(index, route).toContain(route);
+      expect(page, route).toContain(route);
+    }
+  });
+});
+
+describe("the test folders", () => {
+  it("are each listed in docs/architecture.md", () => {
+    const page = readFileSync(join(ROOT, "docs", "architecture.md"), "utf8");
+    const folders = (dir: string): string[] =>
+      readdirSync(dir)
+        .filter((name) => statSync(join(dir, name)).isDirectory())
+        .flatMap((name) => [join(dir, name), ...folders(join(dir, name))]);
+    const missing = folders(join(ROOT, "test"))
+      .map((dir) => `${relative(ROOT, dir).split(/[\\/]/).join("/")}/`)
+      .filter((folder) => !page.includes(`(../${folder})`));
+    expect(missing).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 /**
- * Forwarding: with FORWARD_URL set, every new event goes through a Cloudflare Queue to the backend,
+ * Delivery to the backend (the settings call it forwarding): with FORWARD_URL set, every new event
+ * goes through a Cloudflare Queue to the backend,
  * signed with FORWARD_SECRET (`X-K2-Edge-Signature`, `signEdgeEvent`), so that the backend never
  * holds K2's API key. The queue retries a failed delivery with a growing delay; after its
  * `max_retries` it moves the message to the dead-letter queue, whose consumer marks the event `dead`.
@@ -10,21 +11,23 @@
  * crash between the backend's answer and the ack sends it again): the backend deduplicates on `id`.
  */
 import { signEdgeEvent } from "../../src/index.ts";
-import { ConfigError, readInboxConfig, type Env } from "../config.ts";
-import type { StoredEvent } from "./inbox.ts";
+import { writeLog } from "../shared/log.ts";
+import { ConfigError } from "../shared/settings.ts";
+import type { StoredEvent } from "./object.ts";
+import { inboxSettings, type Forwarding, type InboxEnv } from "./settings.ts";
 
 /** The queue names wrangler.toml gives the inbox's queue and its dead-letter queue (keep them in step). */
 export const INBOX_QUEUE_NAME = "k2-connect-edge-inbox";
 export const DEAD_LETTER_QUEUE_NAME = "k2-connect-edge-inbox-dead";
 
 /** What a queue message carries: which inbox (the Durable Object's id) and which event. */
-export interface InboxMessage {
+export interface DeliveryMessage {
   inbox: string;
   id: string;
 }
 
 /** The body POSTed to FORWARD_URL. */
-export interface ForwardedEvent {
+export interface DeliveredEvent {
   id: string;
   kind: string;
   topic: string | null;
@@ -34,31 +37,29 @@ export interface ForwardedEvent {
 }
 
 /** How long the backend may take to answer one delivery. */
-const FORWARD_TIMEOUT_MS = 10_000;
+const DELIVERY_TIMEOUT_MS = 10_000;
 
 /** The largest delay a queue retry may ask for (12 hours). */
 const MAX_DELAY_SECONDS = 43_200;
 
-const log = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
-
 /** The Worker's `queue` handler, for the inbox's queue and its dead-letter queue. */
-export async function consumeInbox(batch: MessageBatch<InboxMessage>, env: Env): Promise<void> {
+export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, env: InboxEnv): Promise<void> {
   if (batch.queue === DEAD_LETTER_QUEUE_NAME) {
     await Promise.all(batch.messages.map((message) => markDead(message, env)));
     return;
   }
   if (batch.queue !== INBOX_QUEUE_NAME) {
     // A queue renamed in wrangler.toml but not here: kept (retried) rather than guessed at.
-    log({ level: "error", event: "inbox_unknown_queue", queue: batch.queue.slice(0, 100) });
+    writeLog({ level: "error", event: "inbox_unknown_queue", queue: batch.queue.slice(0, 100) });
     batch.retryAll({ delaySeconds: MAX_DELAY_SECONDS / 12 });
     return;
   }
-  let forward: NonNullable<ReturnType<typeof readInboxConfig>["forward"]> | undefined;
+  let forward: Forwarding | undefined;
   try {
-    forward = readInboxConfig(env).forward;
+    forward = inboxSettings(env).forward;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    log({ level: "error", event: "configuration_error", setting: error.setting, message: error.message });
+    writeLog({ level: "error", event: "configuration_error", setting: error.setting, message: error.message });
   }
   if (!forward) {
     // Forwarding was switched off or broken after these were queued: retried, and in the end dead.
@@ -68,11 +69,7 @@ export async function consumeInbox(batch: MessageBatch<InboxMessage>, env: Env):
   await Promise.all(batch.messages.map((message) => deliver(message, env, forward)));
 }
 
-async function deliver(
-  message: Message<InboxMessage>,
-  env: Env,
-  forward: { url: string; secret: string; retryDelaySeconds: number },
-): Promise<void> {
+async function deliver(message: Message<DeliveryMessage>, env: InboxEnv, forward: Forwarding): Promise<void> {
   const inbox = inboxById(env, message.body);
   if (!inbox) return message.ack(); // not a message this Worker wrote: nothing to deliver
   const retry = () => message.retry({ delaySeconds: backoff(message.attempts, forward.retryDelaySeconds) });
@@ -86,7 +83,7 @@ async function deliver(
   // Gone past retention, or settled by an earlier copy of this message.
   if (!stored || stored.delivery === "delivered" || stored.delivery === "dead") return message.ack();
 
-  const body = JSON.stringify(forwardedEvent(stored));
+  const body = JSON.stringify(deliveredEvent(stored));
   let status: number | null = null;
   try {
     const response = await fetch(forward.url, {
@@ -97,7 +94,7 @@ async function deliver(
         "x-k2-edge-signature": await signEdgeEvent(body, forward.secret),
       },
       redirect: "manual",
-      signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     });
     status = response.status;
     await response.body?.cancel();
@@ -105,30 +102,30 @@ async function deliver(
     // Unreachable or too slow: no status to record.
   }
   const delivered = status !== null && status >= 200 && status < 300;
-  log({ event: "inbox_forward", id: stored.id, attempt: message.attempts, status, delivered });
+  writeLog({ event: "inbox_forward", id: stored.id, attempt: message.attempts, status, delivered });
   try {
     await inbox.attempted(stored.id, delivered, status);
   } catch {
     // The state is behind, but the delivery stands: acking (or retrying) as the backend answered is right.
-    log({ level: "error", event: "inbox_state_not_updated", id: stored.id });
+    writeLog({ level: "error", event: "inbox_state_not_updated", id: stored.id });
   }
   if (delivered) message.ack();
   else retry();
 }
 
-async function markDead(message: Message<InboxMessage>, env: Env): Promise<void> {
+async function markDead(message: Message<DeliveryMessage>, env: InboxEnv): Promise<void> {
   const inbox = inboxById(env, message.body);
   if (!inbox) return message.ack();
   try {
     await inbox.dead(message.body.id);
-    log({ level: "error", event: "inbox_forward_dead", id: message.body.id, attempts: message.attempts });
+    writeLog({ level: "error", event: "inbox_forward_dead", id: message.body.id, attempts: message.attempts });
     message.ack();
   } catch {
     message.retry({ delaySeconds: backoff(message.attempts, 30) });
   }
 }
 
-export function forwardedEvent(stored: StoredEvent): ForwardedEvent {
+export function deliveredEvent(stored: StoredEvent): DeliveredEvent {
   return {
     id: stored.id,
     kind: stored.kind,
@@ -145,7 +142,7 @@ export function backoff(attempts: number, firstDelaySeconds: number): number {
 }
 
 /** The event's inbox, or `undefined` for a message this Worker did not write. */
-function inboxById(env: Env, body: InboxMessage) {
+function inboxById(env: InboxEnv, body: DeliveryMessage) {
   const namespace = env.INBOX;
   // Unbound, the message is not lost: the throw has the queue retry it.
   if (!namespace) throw new ConfigError("INBOX", "INBOX must be bound to the K2Inbox Durable Object");

@@ -4,11 +4,11 @@
  * `next` is the cursor after the last one listed, to pass as `after`, and `null` when the page is
  * empty (nothing newer yet: ask again later with the same cursor).
  */
-import { eventNotFound, invalidQuery, jsonAnswer, methodNotAllowed } from "../answers.ts";
-import type { Env, ProxyConfig } from "../config.ts";
-import type { RequestLog } from "../log.ts";
-import { inboxOf, type StoredEvent } from "./inbox.ts";
-import { inboxConfigOrAnswer } from "./receive.ts";
+import { jsonResponse, methodNotAllowed, refusal } from "../shared/responses.ts";
+import { inboxOf } from "./client.ts";
+import type { StoredEvent } from "./object.ts";
+import { inboxSettingsOrRefusal } from "./receive.ts";
+import type { InboxEnv } from "./settings.ts";
 
 export const EVENTS_PATH = "/k2/events";
 
@@ -33,44 +33,30 @@ export interface InboxEvent {
   payload: unknown;
 }
 
-export function isEventsPath(pathname: string): boolean {
-  return pathname === EVENTS_PATH || pathname.startsWith(`${EVENTS_PATH}/`);
-}
-
-export async function readEvents(
-  request: Request,
-  url: URL,
-  env: Env,
-  proxy: ProxyConfig,
-  entry: RequestLog,
-): Promise<Response> {
-  const config = inboxConfigOrAnswer(env, entry);
-  if (config instanceof Response) return config;
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    entry.error = "method_not_allowed";
-    return methodNotAllowed(["GET", "HEAD"]);
-  }
-  const inbox = await inboxOf(config.namespace, proxy.clientId);
+export async function readEvents(request: Request, url: URL, env: InboxEnv): Promise<Response> {
+  const settings = inboxSettingsOrRefusal(env);
+  if (settings instanceof Response) return settings;
+  if (request.method !== "GET" && request.method !== "HEAD") return methodNotAllowed(["GET", "HEAD"]);
+  const inbox = await inboxOf(settings.namespace, settings.clientId);
 
   if (url.pathname !== EVENTS_PATH) {
     const id = url.pathname.slice(EVENTS_PATH.length + 1);
     const stored = /^[0-9a-f]{32}$/.test(id) ? await inbox.get(id) : null;
-    if (!stored) {
-      entry.error = "not_found";
-      return eventNotFound();
-    }
-    return jsonAnswer(200, { ...publicEvent(stored) });
+    if (!stored) return refusal(404, "not_found", "No such event (events are kept for INBOX_RETENTION_DAYS)");
+    return jsonResponse(200, { ...publicEvent(stored) });
   }
 
   const after = wholeNumber(url.searchParams.get("after"), 0);
   const limit = wholeNumber(url.searchParams.get("limit"), DEFAULT_LIMIT);
-  if (after === undefined || limit === undefined || limit < 1 || limit > MAX_LIMIT) {
-    entry.error = "invalid_query";
-    return invalidQuery(`after must be a cursor from a previous page; limit a whole number from 1 to ${MAX_LIMIT}`);
-  }
+  if (after === undefined || limit === undefined || limit < 1 || limit > MAX_LIMIT)
+    return refusal(
+      400,
+      "invalid_query",
+      `after must be a cursor from a previous page; limit a whole number from 1 to ${MAX_LIMIT}`,
+    );
   const rows = await inbox.list(after, limit);
   const next = rows.length > 0 ? String(rows[rows.length - 1]!.seq) : null;
-  return jsonAnswer(200, { events: rows.map(publicEvent), next });
+  return jsonResponse(200, { events: rows.map(publicEvent), next });
 }
 
 export function publicEvent(row: StoredEvent): InboxEvent {

@@ -7,7 +7,8 @@
  * - a Daraja payload (a subscription with `enable_daraja_payload`): its `TransID`.
  */
 import type { K2Notification } from "../../src/api/index.ts";
-import type { NewEvent } from "./inbox.ts";
+import { sha256Hex } from "../shared/sha256.ts";
+import type { NewEvent } from "./object.ts";
 
 export function identityOf(notification: K2Notification): string {
   switch (notification.kind) {
@@ -27,10 +28,8 @@ export function identityOf(notification: K2Notification): string {
 
 /** The event as the inbox keeps it; its id is a digest of its identity (32 hex digits). */
 export async function newEvent(notification: K2Notification, payload: string): Promise<NewEvent> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(identityOf(notification)));
-  const id = Array.from(new Uint8Array(digest).slice(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("");
   return {
-    id,
+    id: (await sha256Hex(identityOf(notification))).slice(0, 32),
     kind: notification.kind,
     topic: "topic" in notification ? notification.topic : null,
     type: "type" in notification ? notification.type : null,

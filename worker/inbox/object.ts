@@ -14,8 +14,10 @@
  * and the forwarding state. Never a header, a signature or a key.
  */
 import { DurableObject } from "cloudflare:workers";
-import { ConfigError, retentionMs, type Env } from "../config.ts";
-import type { InboxMessage } from "./forward.ts";
+import { writeLog } from "../shared/log.ts";
+import { ConfigError } from "../shared/settings.ts";
+import type { DeliveryMessage } from "./delivery.ts";
+import { retentionMs, type InboxEnv } from "./settings.ts";
 
 export type DeliveryState = "none" | "pending" | "delivered" | "dead";
 
@@ -70,11 +72,11 @@ CREATE INDEX IF NOT EXISTS events_by_age ON events (received_at);
 const COLUMNS = "seq, id, kind, topic, type, received_at, payload, delivery, attempts, last_attempt_at, last_status";
 
 /** One K2 application's events. */
-export class K2Inbox extends DurableObject<Env> {
+export class K2Inbox extends DurableObject<InboxEnv> {
   /** Events whose queue send is under way: a concurrent duplicate must not send them again. */
   #sending = new Set<string>();
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: InboxEnv) {
     super(ctx, env);
     ctx.storage.sql.exec(SCHEMA);
   }
@@ -156,17 +158,15 @@ export class K2Inbox extends DurableObject<Env> {
     }
     this.#sending.add(id);
     try {
-      await queue.send({ inbox: this.ctx.id.toString(), id } satisfies InboxMessage, { contentType: "json" });
+      await queue.send({ inbox: this.ctx.id.toString(), id } satisfies DeliveryMessage, { contentType: "json" });
       this.ctx.storage.sql.exec("UPDATE events SET queued = 1 WHERE id = ?", id);
     } catch (error) {
       // The event is kept and stays unqueued: K2's next delivery of it or the alarm sends it again.
-      console.log(
-        JSON.stringify({
-          level: "error",
-          event: "inbox_enqueue_failed",
-          message: error instanceof Error ? error.name : "unknown",
-        }),
-      );
+      writeLog({
+        level: "error",
+        event: "inbox_enqueue_failed",
+        message: error instanceof Error ? error.name : "unknown",
+      });
       await this.#retrySoon();
     } finally {
       this.#sending.delete(id);
@@ -184,8 +184,11 @@ export class K2Inbox extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const oldest = sql.exec<{ at: number | null }>("SELECT MIN(received_at) AS at FROM events").one().at;
     const owed = sql.exec("SELECT 1 FROM events WHERE delivery = 'pending' AND queued = 0 LIMIT 1").toArray().length;
-    const keepMs = this.#retentionMs() ?? 30 * 24 * 60 * 60 * 1000;
-    const times = [oldest === null ? undefined : oldest + keepMs, owed ? Date.now() + REQUEUE_AFTER_MS : undefined];
+    const keepMs = this.#retentionMs();
+    const times = [
+      oldest === null || keepMs === undefined ? undefined : oldest + keepMs,
+      owed ? Date.now() + REQUEUE_AFTER_MS : undefined,
+    ];
     const next = Math.min(...times.filter((time): time is number => time !== undefined));
     if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
     else await this.ctx.storage.deleteAlarm();
@@ -200,18 +203,4 @@ export class K2Inbox extends DurableObject<Env> {
       throw error;
     }
   }
-}
-
-/**
- * The inbox of the K2 application the proxy is configured for, named by a hash of its client id
- * (no identifier in the name). Not by the K2 origin too: the local sandbox's origin changes from
- * one `npm start` to the next, and its events must still be there.
- */
-export async function inboxOf(
-  namespace: NonNullable<Env["INBOX"]>,
-  clientId: string,
-): Promise<DurableObjectStub<K2Inbox>> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`k2-inbox\n${clientId}`));
-  const name = Array.from(new Uint8Array(digest).slice(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("");
-  return namespace.get(namespace.idFromName(name));
 }

@@ -6,78 +6,61 @@
  * to deliver it again, which is safe, since a duplicate is recognised and not stored twice.
  */
 import { K2WebhookError, parseWebhook, type K2Notification } from "../../src/api/index.ts";
-import {
-  inboxNotConfigured,
-  inboxUnavailable,
-  invalidEvent,
-  invalidSignature,
-  jsonAnswer,
-  methodNotAllowed,
-} from "../answers.ts";
-import { ConfigError, readInboxConfig, type Env, type InboxConfig, type ProxyConfig } from "../config.ts";
-import type { RequestLog } from "../log.ts";
-import { bodyRefusal, readRequestBody } from "../request-body.ts";
+import type { RequestLog } from "../shared/log.ts";
+import { bodyRefusal, bodyTimeoutMs, readRequestBody } from "../shared/request-body.ts";
+import { configurationError, jsonResponse, methodNotAllowed, refusal } from "../shared/responses.ts";
+import { ConfigError } from "../shared/settings.ts";
+import { inboxOf } from "./client.ts";
 import { newEvent } from "./identity.ts";
-import { inboxOf } from "./inbox.ts";
+import { inboxSettings, type InboxEnv, type InboxSettings } from "./settings.ts";
 
-export const CALLBACK_PATH = "/k2/callbacks";
-
-export async function receiveCallback(
-  request: Request,
-  env: Env,
-  proxy: ProxyConfig,
-  entry: RequestLog,
-): Promise<Response> {
-  const config = inboxConfigOrAnswer(env, entry);
-  if (config instanceof Response) return config;
-  if (request.method !== "POST") {
-    entry.error = "method_not_allowed";
-    return methodNotAllowed(["POST"]);
-  }
+export async function receiveCallback(request: Request, env: InboxEnv, log: RequestLog): Promise<Response> {
+  const settings = inboxSettingsOrRefusal(env);
+  if (settings instanceof Response) return settings;
+  if (request.method !== "POST") return methodNotAllowed(["POST"]);
 
   let body: ArrayBuffer;
   try {
     body =
-      (await readRequestBody(request, { maxBytes: config.maxBodyBytes, timeoutMs: proxy.bodyTimeoutMs })) ??
+      (await readRequestBody(request, { maxBytes: settings.maxBodyBytes, timeoutMs: bodyTimeoutMs(env) })) ??
       new ArrayBuffer(0);
   } catch (error) {
-    return bodyRefusal(error, entry);
+    return bodyRefusal(error);
   }
 
   // parseWebhook checks the signature over the raw bytes before it parses anything.
   let notification: K2Notification;
   try {
-    notification = await parseWebhook(body, request.headers.get("x-kopokopo-signature"), config.apiKey);
+    notification = await parseWebhook(body, request.headers.get("x-kopokopo-signature"), settings.apiKey);
   } catch (error) {
     if (!(error instanceof K2WebhookError)) throw error;
-    if (error.reason === "signature") {
-      entry.error = "invalid_signature";
-      return invalidSignature();
-    }
-    entry.error = "invalid_event";
-    return invalidEvent(error.message);
+    if (error.reason === "signature")
+      return refusal(401, "invalid_signature", "X-KopoKopo-Signature does not match the body; nothing was stored");
+    return refusal(400, "invalid_event", `${error.message}; nothing was stored`);
   }
 
   const event = await newEvent(notification, new TextDecoder().decode(body).replace(/^\uFEFF/, ""));
   let duplicate: boolean;
   try {
-    const inbox = await inboxOf(config.namespace, proxy.clientId);
-    ({ duplicate } = await inbox.record(event, config.forward !== undefined));
+    const inbox = await inboxOf(settings.namespace, settings.clientId);
+    ({ duplicate } = await inbox.record(event, settings.forward !== undefined));
   } catch {
-    entry.error = "inbox_unavailable";
-    return inboxUnavailable();
+    // Nothing was kept, so K2's next delivery of it is accepted.
+    return refusal(503, "inbox_unavailable", "The event could not be stored; nothing was kept, deliver it again");
   }
-  entry.inbox = duplicate ? "duplicate" : "stored";
-  return jsonAnswer(200, { status: duplicate ? "duplicate" : "stored", id: event.id });
+  log.inbox = duplicate ? "duplicate" : "stored";
+  return jsonResponse(200, { status: duplicate ? "duplicate" : "stored", id: event.id });
 }
 
-/** The inbox's settings, or the 503 that names the one missing or malformed. */
-export function inboxConfigOrAnswer(env: Env, entry: RequestLog): InboxConfig | Response {
+/**
+ * The inbox's settings, or a 503 naming the one missing or malformed: a 5xx, so that K2 delivers
+ * again once it is set.
+ */
+export function inboxSettingsOrRefusal(env: InboxEnv): InboxSettings | Response {
   try {
-    return readInboxConfig(env);
+    return inboxSettings(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    entry.error = "configuration_error";
-    return inboxNotConfigured(error.setting, error.message);
+    return configurationError(error.setting, error.message, 503);
   }
 }

@@ -1,8 +1,7 @@
 /**
- * One JSON line per request, and never a token, key or secret: only the fields named here.
+ * The Worker's one log writer: a JSON line per request (written by worker/index.ts alone) and per
+ * event of its Durable Objects and queue consumer, never holding a token, key or secret.
  */
-import type { TokenOrigin } from "../src/index.ts";
-
 export interface RequestLog {
   requestId: string;
   method: string;
@@ -15,21 +14,18 @@ export interface RequestLog {
   tokenSource?: "memory" | "kv" | "fetched";
   /** Whether K2 refused the token with a 401 and the request was replayed with a new one. */
   replayed?: boolean;
-  /** What the idempotency store decided for a request with an `Idempotency-Key` (idempotency.ts). */
+  /** What the idempotency store decided for a request with an `Idempotency-Key` (idempotency/). */
   idempotency?: string;
   /** What the inbox did with a callback or webhook from K2: `stored`, or `duplicate` of a kept one. */
   inbox?: "stored" | "duplicate";
-  /** A short code for a failure the proxy answered itself. */
+  /** The code of a refusal the edge answered itself (read from the refusal). */
   error?: string;
 }
 
 export type Logger = (line: Record<string, unknown>) => void;
 
-export const consoleLogger: Logger = (line) => console.log(JSON.stringify(line));
-
-export function tokenSourceName(origin: TokenOrigin): NonNullable<RequestLog["tokenSource"]> {
-  return origin === "cache" ? "kv" : origin;
-}
+/** The writer everything uses unless a test hands the Worker its own. */
+export const writeLog: Logger = (line) => console.log(JSON.stringify(line));
 
 /** At most 200 characters of the path: enough to debug, bounded for hostile input. */
 export function loggedPath(url: URL): string {

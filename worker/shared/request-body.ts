@@ -2,8 +2,19 @@
  * Reading the caller's body before anything is sent to K2: under a size limit and a deadline, and
  * only for methods that may carry one. Holding it whole also lets the body be replayed after a 401.
  */
-import { bodyNotAllowed, payloadTooLarge, requestBodyTimeout } from "./answers.ts";
-import type { RequestLog } from "./log.ts";
+import { refusal } from "./responses.ts";
+import { settingsOf, wholeNumber } from "./settings.ts";
+
+/** The body setting every feature that reads a body shares. */
+export interface BodyEnv {
+  /** How long a request body may take to arrive in full, in milliseconds. Default 5 000. */
+  BODY_TIMEOUT_MS?: string;
+}
+
+const readBodyTimeout = (env: BodyEnv) => wholeNumber(env.BODY_TIMEOUT_MS, "BODY_TIMEOUT_MS", 5_000);
+
+/** `BODY_TIMEOUT_MS`, checked once per isolate. */
+export const bodyTimeoutMs = (env: BodyEnv): number => settingsOf(env, readBodyTimeout);
 
 export class BodyTooLargeError extends Error {
   override name = "BodyTooLargeError";
@@ -84,18 +95,12 @@ export async function readRequestBody(request: Request, rules: BodyRules): Promi
 }
 
 /** 413, 408 or 400 for a body that is refused; nothing has been sent on. Other errors are thrown again. */
-export function bodyRefusal(error: unknown, entry: RequestLog): Response {
-  if (error instanceof BodyTooLargeError) {
-    entry.error = "payload_too_large";
-    return payloadTooLarge(error.limit);
-  }
-  if (error instanceof BodyTimeoutError) {
-    entry.error = "request_body_timeout";
-    return requestBodyTimeout(error.timeoutMs);
-  }
-  if (error instanceof BodyNotAllowedError) {
-    entry.error = "body_not_allowed";
-    return bodyNotAllowed(error.method);
-  }
+export function bodyRefusal(error: unknown): Response {
+  if (error instanceof BodyTooLargeError)
+    return refusal(413, "payload_too_large", `Request bodies are limited to ${error.limit} bytes`);
+  if (error instanceof BodyTimeoutError)
+    return refusal(408, "request_body_timeout", `The request body did not arrive in full within ${error.timeoutMs} ms`);
+  if (error instanceof BodyNotAllowedError)
+    return refusal(400, "body_not_allowed", `A ${error.method} request cannot carry a body; nothing was sent to K2`);
   throw error;
 }

@@ -1,18 +1,21 @@
 /**
- * The proxy's own answers: JSON errors that say what happened and name no secret.
+ * The edge's own responses: JSON that says what happened and names no secret. A refusal carries its
+ * error code with it, so the one place that writes the request's log line reads it from there.
  *
- * Each refusal carries its text twice: in `message` (the proxy's first field, kept for existing
+ * Each refusal carries its text twice: in `message` (the edge's first field, kept for existing
  * readers) and in `error_description`, where OAuth and K2-dialect readers look for it.
  */
 
-export function jsonAnswer(status: number, body: Record<string, unknown>, headers: HeadersInit = {}): Response {
-  const answer = new Response(JSON.stringify(body), { status, headers });
-  answer.headers.set("content-type", "application/json; charset=utf-8");
-  answer.headers.set("cache-control", "no-store");
-  return answer;
+const errorCodes = new WeakMap<Response, string>();
+
+export function jsonResponse(status: number, body: Record<string, unknown>, headers: HeadersInit = {}): Response {
+  const response = new Response(JSON.stringify(body), { status, headers });
+  response.headers.set("content-type", "application/json; charset=utf-8");
+  response.headers.set("cache-control", "no-store");
+  return response;
 }
 
-/** One of the proxy's refusals: `{ error, message, error_description, ...extra }`. */
+/** One of the edge's refusals: `{ error, message, error_description, ...extra }`. */
 export function refusal(
   status: number,
   error: string,
@@ -20,7 +23,18 @@ export function refusal(
   extra: Record<string, unknown> = {},
   headers: HeadersInit = {},
 ): Response {
-  return jsonAnswer(status, { error, ...extra, message, error_description: message }, headers);
+  return withErrorCode(jsonResponse(status, { error, ...extra, message, error_description: message }, headers), error);
+}
+
+/** The error code of a refusal the edge made (or of a response rebuilt from one). */
+export function errorCodeOf(response: Response): string | undefined {
+  return errorCodes.get(response);
+}
+
+/** `response` carrying `code` for the log line. */
+export function withErrorCode(response: Response, code: string | undefined): Response {
+  if (code !== undefined) errorCodes.set(response, code);
+  return response;
 }
 
 export const unauthorized = () =>
@@ -37,57 +51,12 @@ export const notFound = () => refusal(404, "not_found", "Only /api/v1/... and /a
 export const methodNotAllowed = (allowed: readonly string[]) =>
   refusal(405, "method_not_allowed", `Allowed: ${allowed.join(", ")}`, {}, { allow: allowed.join(", ") });
 
-export const bodyNotAllowed = (method: string) =>
-  refusal(400, "body_not_allowed", `A ${method} request cannot carry a body; nothing was sent to K2`);
-
-export const requestBodyTimeout = (timeoutMs: number) =>
-  refusal(408, "request_body_timeout", `The request body did not arrive in full within ${timeoutMs} ms`);
-
-export const payloadTooLarge = (limit: number) =>
-  refusal(413, "payload_too_large", `Request bodies are limited to ${limit} bytes`);
-
-export const configurationError = (setting: string, message: string) =>
-  refusal(500, "configuration_error", message, { setting });
+/** A setting is missing or malformed: 500, or 503 where the sender should try again once it is fixed. */
+export const configurationError = (setting: string, message: string, status: 500 | 503 = 500) =>
+  refusal(status, "configuration_error", message, { setting });
 
 export const internalError = () => refusal(500, "internal_error", "The proxy failed; see its logs");
 
-export const upstreamUnreachable = () => refusal(502, "upstream_unreachable", "K2 could not be reached");
-
-/**
- * A POST or PATCH was sent and no complete answer came back: K2 may have acted on it. 502 when the
- * connection broke, 504 when the deadline passed.
- */
-export const upstreamOutcomeUnknown = (status: 502 | 504) =>
-  refusal(
-    status,
-    "upstream_outcome_unknown",
-    "The request was sent to K2 but no complete answer came back, so K2 may have acted on it. Check its status " +
-      "(or wait for K2's callback) before resending; an Idempotency-Key makes a resend safe",
-  );
-
+/** K2's answer was cut short: it had the request, and what it said is lost. */
 export const upstreamTruncated = () =>
   refusal(502, "upstream_truncated", "K2's answer ended before the length it announced; it was not passed on");
-
-export const upstreamTokenError = (name: string) =>
-  refusal(502, "upstream_token_error", `K2 did not grant a token (${name})`);
-
-export const upstreamTimeout = (timeoutMs: number) =>
-  refusal(504, "upstream_timeout", `K2 did not answer within ${timeoutMs} ms`);
-
-/** The inbox (inbox/) is not configured: a 5xx, so that K2 delivers again once it is. */
-export const inboxNotConfigured = (setting: string, message: string) =>
-  refusal(503, "configuration_error", message, { setting });
-
-export const invalidSignature = () =>
-  refusal(401, "invalid_signature", "X-KopoKopo-Signature does not match the body; nothing was stored");
-
-export const invalidEvent = (message: string) => refusal(400, "invalid_event", `${message}; nothing was stored`);
-
-/** The event could not be written: nothing was kept, so K2's next delivery of it is accepted. */
-export const inboxUnavailable = () =>
-  refusal(503, "inbox_unavailable", "The event could not be stored; nothing was kept, deliver it again");
-
-export const eventNotFound = () =>
-  refusal(404, "not_found", "No such event (events are kept for INBOX_RETENTION_DAYS)");
-
-export const invalidQuery = (message: string) => refusal(400, "invalid_query", message);

@@ -1,7 +1,7 @@
 /**
  * The token broker: one Durable Object per K2 origin and client (named by `k2CacheKey`, a hash, so
  * no identifier or secret names it), the only caller of K2's token endpoint and the only writer of
- * the token in KV, plus the isolate's side of it (`brokeredTokens`, `readOnlyCache`).
+ * the token in KV. Isolates reach it through client.ts.
  *
  * Why both: KV is an eventually consistent cache (up to about 60 s between locations, one write per
  * second per key) that every isolate reads cheaply, but it cannot make cold isolates agree on who
@@ -13,16 +13,14 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   CachedTokenSource,
-  K2Client,
-  KvTokenCache,
   k2CacheKey,
+  k2TokenSource,
+  KvTokenCache,
   type TokenCache,
-  type TokenRequestOptions,
   type TokenSet,
-  type TokenSource,
-} from "../src/index.ts";
-import { readConfig, type Env } from "./config.ts";
-import { consoleLogger } from "./log.ts";
+} from "../../src/index.ts";
+import { k2Settings, type K2Env } from "../shared/k2-settings.ts";
+import { writeLog } from "../shared/log.ts";
 
 /** What an isolate asks: the token of the application named `key`, renewed if `refused` is current. */
 export interface BrokerRequest {
@@ -41,7 +39,7 @@ export type BrokerAnswer = { token: TokenSet } | { token?: undefined; failure: s
  */
 const BROKER_EXPIRY_SKEW_SECONDS = 120;
 
-export class TokenBroker extends DurableObject<Env> {
+export class TokenBroker extends DurableObject<K2Env> {
   #tokens: Promise<{ key: string; tokens: CachedTokenSource }> | undefined;
 
   /**
@@ -64,24 +62,21 @@ export class TokenBroker extends DurableObject<Env> {
   }
 
   async #build(): Promise<{ key: string; tokens: CachedTokenSource }> {
-    // The same settings as the Worker's, from the same env: no credential is ever sent to, or stored by, the broker.
-    const config = readConfig(this.env);
-    let direct: TokenSource | undefined;
-    new K2Client({
-      clientId: config.clientId,
-      clientSecret: config.clientSecret,
-      baseUrl: config.k2Origin,
-      timeoutMs: config.upstreamTimeoutMs,
-      tokenSource: (k2) => (direct = k2),
-    });
-    const key = await k2CacheKey(config.k2Origin, config.clientId);
+    // The K2 settings of the Worker's own env: no credential is ever sent to, or stored by, the broker.
+    const k2 = k2Settings(this.env);
+    const key = await k2CacheKey(k2.k2Origin, k2.clientId);
     const tokens = new CachedTokenSource({
-      source: direct!,
-      cache: brokerCache(this.ctx.storage, new KvTokenCache(config.tokenCache)),
+      source: k2TokenSource({
+        clientId: k2.clientId,
+        clientSecret: k2.clientSecret,
+        baseUrl: k2.k2Origin,
+        timeoutMs: k2.upstreamTimeoutMs,
+      }),
+      cache: brokerCache(this.ctx.storage, new KvTokenCache(k2.tokenCache)),
       cacheKey: key,
       expirySkewSeconds: BROKER_EXPIRY_SKEW_SECONDS,
       onCacheError: (error, operation) =>
-        consoleLogger({
+        writeLog({
           level: "error",
           event: "broker_cache_error",
           operation,
@@ -109,53 +104,4 @@ function brokerCache(storage: DurableObjectStorage, kv: TokenCache): TokenCache 
     },
     delete: (key) => storage.delete(key).then(() => undefined),
   };
-}
-
-/** The isolate's side of the broker. */
-export interface BrokeredTokensOptions {
-  namespace: DurableObjectNamespace;
-  /** `k2CacheKey(origin, clientId)`: names the broker and is checked by it. */
-  key: Promise<string>;
-  /** How long to wait on the broker before getting a token from K2 directly. */
-  timeoutMs: number;
-  /** Told why the broker was passed over (the proxy logs it once per isolate). */
-  onFallback: (reason: string) => void;
-}
-
-/**
- * A `K2ClientOptions.tokenSource`: new tokens come from the broker, and from K2 directly (today's
- * path) when the broker fails or does not answer within `timeoutMs`.
- */
-export function brokeredTokens(options: BrokeredTokensOptions): (direct: TokenSource) => TokenSource {
-  return (direct) => ({
-    async getToken(call?: TokenRequestOptions): Promise<TokenSet> {
-      try {
-        const key = await options.key;
-        const stub = options.namespace.get(options.namespace.idFromName(key)) as DurableObjectStub<TokenBroker>;
-        const answer = await withDeadline(stub.token({ key, refused: call?.refused }), options.timeoutMs);
-        if (answer.token) return answer.token;
-        options.onFallback(answer.failure);
-      } catch (error) {
-        options.onFallback(
-          error instanceof BrokerTimeout ? "timeout" : error instanceof Error ? error.name : "unknown",
-        );
-      }
-      return direct.getToken(call);
-    },
-  });
-}
-
-/** KV as this isolate reads it while a broker is bound: the broker is its one writer. */
-export function readOnlyCache(cache: TokenCache): TokenCache {
-  return { get: (key) => cache.get(key), set: async () => {}, delete: async () => {} };
-}
-
-class BrokerTimeout extends Error {}
-
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  const signal = AbortSignal.timeout(ms);
-  const deadline = new Promise<never>((_, reject) =>
-    signal.addEventListener("abort", () => reject(new BrokerTimeout()), { once: true }),
-  );
-  return Promise.race([work, deadline]);
 }

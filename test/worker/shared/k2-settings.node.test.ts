@@ -3,16 +3,23 @@
  * shared table of hostile URLs is refused, naming the setting and never its value.
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError, readConfig } from "../../worker/config.js";
-import { HOSTILE_BASES } from "../support/hostile-urls.js";
-import { baseEnv } from "./harness.js";
+import { k2Settings, type K2Env } from "../../../worker/shared/k2-settings.ts";
+import { ConfigError } from "../../../worker/shared/settings.ts";
+import { HOSTILE_BASES } from "../../support/hostile-urls.ts";
+
+/** A whole K2 configuration: only K2_BASE_URL changes between the cases. */
+const baseEnv: K2Env = {
+  K2_CLIENT_ID: "client-id",
+  K2_CLIENT_SECRET: "client-secret",
+  TOKEN_CACHE: { get: async () => null, put: async () => {} } as unknown as KVNamespace,
+};
 
 describe("K2_BASE_URL", () => {
   for (const row of HOSTILE_BASES) {
     it(`refuses ${JSON.stringify(row.url)} (${row.why})`, () => {
       let error: unknown;
       try {
-        readConfig({ ...baseEnv, K2_BASE_URL: row.url });
+        k2Settings({ ...baseEnv, K2_BASE_URL: row.url });
       } catch (caught) {
         error = caught;
       }
@@ -23,8 +30,8 @@ describe("K2_BASE_URL", () => {
   }
 
   it("takes the sandbox's loopback origin and K2's https origins", () => {
-    expect(readConfig({ ...baseEnv, K2_BASE_URL: "http://127.0.0.1:8788" }).k2Origin).toBe("http://127.0.0.1:8788");
-    expect(readConfig({ ...baseEnv, K2_BASE_URL: "https://api.kopokopo.com" }).k2Origin).toBe(
+    expect(k2Settings({ ...baseEnv, K2_BASE_URL: "http://127.0.0.1:8788" }).k2Origin).toBe("http://127.0.0.1:8788");
+    expect(k2Settings({ ...baseEnv, K2_BASE_URL: "https://api.kopokopo.com" }).k2Origin).toBe(
       "https://api.kopokopo.com",
     );
   });

@@ -7,7 +7,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
-import { K2Sandbox } from "../../sandbox/server.js";
+import { K2Sandbox } from "../../../sandbox/server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -4,12 +4,14 @@
  */
 import { evictDurableObject, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createStkPush, type K2Connection, type StkPushRequest } from "../../src/api/index.js";
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import { keyScopeName, type IdempotencyKeys } from "../../worker/idempotency.js";
-import { baseEnv, isolate, KEY, proxyRequest, stkPush } from "./harness.js";
-import { TEST_PROXY_KEYS } from "./keys.js";
-import { upstream } from "./sandbox-control.js";
+import { createStkPush, type K2Connection, type StkPushRequest } from "../../../src/api/index.ts";
+import { DEV_CLIENT } from "../../../sandbox/credentials.ts";
+import { keyScopeName } from "../../../worker/idempotency/client.ts";
+import type { IdempotencyKeys } from "../../../worker/idempotency/object.ts";
+import { sha256Hex } from "../../../worker/shared/sha256.ts";
+import { baseEnv, isolate, KEY, proxyRequest, stkPush } from "../support/harness.ts";
+import { TEST_PROXY_KEYS } from "../support/keys.ts";
+import { upstream } from "../support/sandbox-control.ts";
 
 const PATH = "/api/v2/incoming_payments";
 const namespace = baseEnv.IDEMPOTENCY!;
@@ -27,7 +29,7 @@ const freshKey = () => `order-${crypto.randomUUID()}`;
 const sent = async () => (await upstream.requestsTo(PATH)).length;
 
 async function objectFor(idempotencyKey: string, proxyKey: string = KEY) {
-  return namespace.get(namespace.idFromName(await keyScopeName(`Bearer ${proxyKey}`, idempotencyKey)));
+  return namespace.get(namespace.idFromName(await keyScopeName(await sha256Hex(proxyKey), idempotencyKey)));
 }
 
 /** Everything the key's object has stored, as text (an ArrayBuffer body decoded). */

@@ -1,6 +1,6 @@
 /** The K2 sandbox's remote control, for tests running inside workerd. */
 import { inject } from "vitest";
-import type { Fault, RecordedRequest, SettableOptions } from "../../sandbox/server.js";
+import type { Fault, RecordedRequest, SettableOptions } from "../../../sandbox/server.ts";
 
 export const sandboxUrl = (): string => inject("k2SandboxUrl");
 

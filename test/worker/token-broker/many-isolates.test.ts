@@ -1,15 +1,23 @@
 /**
- * Many isolates at once, in workerd: N proxies (`createProxy()` each, with their own memory) share
+ * Many isolates at once, in workerd: N proxies (`createWorker()` each, with their own memory) share
  * one KV and, when bound, one token broker, all cold at the same moment, against the sandbox with
  * and without Doorkeeper's revoke-previous-token mode. Each run's figures go in the test's meta,
  * where `npm run bench` (bench/sections/isolates.ts) reads them.
  */
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { k2CacheKey } from "../../src/index.js";
-import { baseEnv, countedKv, isolate, pollingBody, proxyRequest, TOKEN_BROKER } from "./harness.js";
-import type { IsolatesRun } from "./isolates-run.js";
-import { upstream } from "./sandbox-control.js";
+import { k2CacheKey } from "../../../src/index.ts";
+import {
+  baseEnv,
+  countedKv,
+  emptyTokenCache,
+  isolate,
+  pollingBody,
+  proxyRequest,
+  TOKEN_BROKER,
+} from "../support/harness.ts";
+import type { IsolatesRun } from "./isolates-run.ts";
+import { upstream } from "../support/sandbox-control.ts";
 
 const tokenKey = () => k2CacheKey(baseEnv.K2_BASE_URL, baseEnv.K2_CLIENT_ID);
 
@@ -18,7 +26,7 @@ beforeEach(async () => {
     state.storage.deleteAll(),
   );
   await abortAllDurableObjects();
-  for (const { name } of (await baseEnv.TOKEN_CACHE.list()).keys) await baseEnv.TOKEN_CACHE.delete(name);
+  await emptyTokenCache();
   await upstream.reset(); // also turns the revoke-previous mode off again
 });
 

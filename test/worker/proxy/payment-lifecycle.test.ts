@@ -5,10 +5,10 @@
  */
 import { inject } from "vitest";
 import { describe, expect, it } from "vitest";
-import { DEV_API_KEY } from "../../sandbox/credentials.js";
-import { parseWebhook } from "../../src/api/index.js";
-import type { ReceivedCallback } from "./global-setup.js";
-import { baseEnv, isolate, proxyRequest, stkPush } from "./harness.js";
+import { DEV_API_KEY } from "../../../sandbox/credentials.ts";
+import { parseWebhook } from "../../../src/api/index.ts";
+import type { ReceivedCallback } from "../support/global-setup.ts";
+import { baseEnv, isolate, proxyRequest, stkPush } from "../support/harness.ts";
 
 const receiverUrl = () => inject("callbackReceiverUrl");
 

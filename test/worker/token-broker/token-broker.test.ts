@@ -5,11 +5,11 @@
  */
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { k2CacheKey, type TokenSet } from "../../src/index.js";
-import type { Env } from "../../worker/config.js";
-import type { TokenBroker } from "../../worker/token-broker.js";
-import { baseEnv, countedKv, isolate, pollingBody, proxyRequest, TOKEN_BROKER } from "./harness.js";
-import { upstream } from "./sandbox-control.js";
+import { k2CacheKey, type TokenSet } from "../../../src/index.ts";
+import type { Env } from "../../../worker/index.ts";
+import type { TokenBroker } from "../../../worker/token-broker/object.ts";
+import { baseEnv, countedKv, emptyTokenCache, isolate, poll, TOKEN_BROKER } from "../support/harness.ts";
+import { upstream } from "../support/sandbox-control.ts";
 
 const brokerEnv: Env & typeof baseEnv = { ...baseEnv, TOKEN_BROKER };
 
@@ -17,7 +17,7 @@ beforeEach(async () => {
   // Each test starts with a cold broker (no instance in memory, nothing stored) and an empty KV.
   await runInDurableObject(await brokerStub(), (_, state) => state.storage.deleteAll());
   await abortAllDurableObjects();
-  for (const { name } of (await baseEnv.TOKEN_CACHE.list()).keys) await baseEnv.TOKEN_CACHE.delete(name);
+  await emptyTokenCache();
   await upstream.reset();
 });
 
@@ -27,13 +27,6 @@ async function brokerToken(request: { key: string; refused?: string }): Promise<
   if (!answer.token) throw new Error(answer.failure);
   return answer.token;
 }
-
-const post = () =>
-  proxyRequest("/api/v2/polling", {
-    method: "POST",
-    body: JSON.stringify(pollingBody),
-    headers: { "content-type": "application/json" },
-  });
 
 const tokenKey = () => k2CacheKey(baseEnv.K2_BASE_URL, baseEnv.K2_CLIENT_ID);
 
@@ -46,11 +39,11 @@ async function bearersSent(): Promise<string[]> {
 }
 
 /** A TOKEN_BROKER binding whose broker fails with `token`: a broker down, or one that never answers. */
-function failingBroker(token: () => Promise<never>): DurableObjectNamespace {
+function failingBroker(token: () => Promise<never>): DurableObjectNamespace<TokenBroker> {
   return {
     idFromName: (name: string) => TOKEN_BROKER.idFromName(name),
     get: () => ({ token }),
-  } as unknown as DurableObjectNamespace;
+  } as unknown as DurableObjectNamespace<TokenBroker>;
 }
 
 describe("the token broker", () => {
@@ -59,7 +52,7 @@ describe("the token broker", () => {
     const env = { ...brokerEnv, TOKEN_CACHE: kv };
     const isolates = Array.from({ length: 20 }, () => isolate());
 
-    const responses = await Promise.all(isolates.map(({ proxy }) => proxy(post(), env)));
+    const responses = await Promise.all(isolates.map(({ proxy }) => proxy(poll(), env)));
 
     expect(responses.map((response) => response.status)).toEqual(Array(20).fill(201));
     expect(await upstream.requestsTo("/oauth/token")).toHaveLength(1);
@@ -71,10 +64,10 @@ describe("the token broker", () => {
 
   it("serves a warm isolate from memory, a cold one from KV, without asking the broker again", async () => {
     const first = isolate();
-    expect((await first.proxy(post(), brokerEnv)).status).toBe(201);
-    expect((await first.proxy(post(), brokerEnv)).status).toBe(201);
+    expect((await first.proxy(poll(), brokerEnv)).status).toBe(201);
+    expect((await first.proxy(poll(), brokerEnv)).status).toBe(201);
     const second = isolate();
-    expect((await second.proxy(post(), brokerEnv)).status).toBe(201);
+    expect((await second.proxy(poll(), brokerEnv)).status).toBe(201);
 
     expect(first.logs.map((line) => line.tokenSource)).toEqual(["fetched", "memory"]);
     expect(second.logs[0]!.tokenSource).toBe("kv");
@@ -102,11 +95,11 @@ describe("the token broker", () => {
     const { kv, calls } = countedKv();
     const env = { ...brokerEnv, TOKEN_CACHE: kv };
     const isolates = Array.from({ length: 50 }, () => isolate());
-    await Promise.all(isolates.map(({ proxy }) => proxy(post(), env)));
+    await Promise.all(isolates.map(({ proxy }) => proxy(poll(), env)));
     await upstream.revokeTokens();
     await upstream.reset();
 
-    const responses = await Promise.all(isolates.map(({ proxy }) => proxy(post(), env)));
+    const responses = await Promise.all(isolates.map(({ proxy }) => proxy(poll(), env)));
 
     expect(responses.map((response) => response.status)).toEqual(Array(50).fill(201));
     expect(isolates.every(({ logs }) => logs[1]!.replayed === true)).toBe(true);
@@ -126,7 +119,7 @@ describe("the token broker", () => {
 
   it("adopts a fresh token already in KV rather than fetch one (as when first bound)", async () => {
     const isolated = isolate();
-    expect((await isolated.proxy(post(), baseEnv)).status).toBe(201);
+    expect((await isolated.proxy(poll(), baseEnv)).status).toBe(201);
     const inKv = await baseEnv.TOKEN_CACHE.get<TokenSet>(await tokenKey(), "json");
 
     expect((await brokerToken({ key: await tokenKey() })).accessToken).toBe(inKv!.accessToken);
@@ -148,9 +141,9 @@ describe("the token broker", () => {
     const env = { ...brokerEnv, TOKEN_CACHE: kv, TOKEN_BROKER: failingBroker(token), BROKER_TIMEOUT_MS: "50" };
     const { proxy, logs } = isolate();
 
-    expect((await proxy(post(), env)).status).toBe(201);
+    expect((await proxy(poll(), env)).status).toBe(201);
     await upstream.expireTokens(); // the next request meets a 401 and renews: the broker is asked again
-    expect((await proxy(post(), env)).status).toBe(201);
+    expect((await proxy(poll(), env)).status).toBe(201);
 
     const fallbacks = logs.filter((line) => line.event === "broker_fallback");
     expect(fallbacks).toEqual([{ level: "error", event: "broker_fallback", reason }]);
@@ -166,7 +159,7 @@ describe("without a broker bound", () => {
     const env = { ...baseEnv, TOKEN_CACHE: kv };
     const { proxy, logs } = isolate();
 
-    expect((await proxy(post(), env)).status).toBe(201);
+    expect((await proxy(poll(), env)).status).toBe(201);
 
     expect(env.TOKEN_BROKER).toBeUndefined();
     expect(logs[0]!.tokenSource).toBe("fetched");

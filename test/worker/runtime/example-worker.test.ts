@@ -3,10 +3,10 @@
  * Worker a newcomer copies answers through K2 and shares its token through KV.
  */
 import { beforeAll, expect, it } from "vitest";
-import worker from "../../examples/worker.ts";
-import { k2CacheKey, type TokenSet } from "../../src/index.js";
-import { baseEnv } from "./harness.js";
-import { sandboxUrl, upstream } from "./sandbox-control.js";
+import worker from "../../../examples/worker.ts";
+import { k2CacheKey, type TokenSet } from "../../../src/index.ts";
+import { baseEnv } from "../support/harness.ts";
+import { sandboxUrl, upstream } from "../support/sandbox-control.ts";
 
 const pay = (body: unknown): Request =>
   new Request("https://example.workers.dev/pay", { method: "POST", body: JSON.stringify(body) });

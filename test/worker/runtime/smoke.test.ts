@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { pollingBody } from "./harness.js";
-import { TEST_PROXY_KEYS } from "./keys.js";
-import { upstream } from "./sandbox-control.js";
+import { pollingBody } from "../support/harness.ts";
+import { TEST_PROXY_KEYS } from "../support/keys.ts";
+import { upstream } from "../support/sandbox-control.ts";
 
 it("forwards through the real Worker entry", async () => {
   await upstream.reset();

@@ -14,14 +14,14 @@ import {
 } from "cloudflare:test";
 import { inject } from "vitest";
 import { beforeEach, describe, expect, it } from "vitest";
-import { DEV_API_KEY } from "../../sandbox/credentials.js";
-import { verifyEdgeSignature } from "../../src/index.js";
-import type { InboxEvent } from "../../worker/inbox/events.js";
-import { DEAD_LETTER_QUEUE_NAME, INBOX_QUEUE_NAME, type InboxMessage } from "../../worker/inbox/forward.js";
-import type { K2Inbox } from "../../worker/inbox/inbox.js";
-import worker from "../../worker/index.js";
-import type { ForwardedDelivery } from "./global-setup.js";
-import { baseEnv, isolate } from "./harness.js";
+import { DEV_API_KEY } from "../../../sandbox/credentials.ts";
+import { verifyEdgeSignature } from "../../../src/index.ts";
+import type { InboxEvent } from "../../../worker/inbox/events.ts";
+import { DEAD_LETTER_QUEUE_NAME, INBOX_QUEUE_NAME, type DeliveryMessage } from "../../../worker/inbox/delivery.ts";
+import type { K2Inbox } from "../../../worker/inbox/object.ts";
+import worker from "../../../worker/index.ts";
+import type { ForwardedDelivery } from "../support/global-setup.ts";
+import { baseEnv, isolate } from "../support/harness.ts";
 import {
   callback,
   emptyInbox,
@@ -31,8 +31,8 @@ import {
   readEvent,
   storedRows,
   webhook,
-} from "./inbox-helpers.js";
-import { FORWARD_TEST_SECRET, TEST_PROXY_KEYS } from "./keys.js";
+} from "../support/inbox-helpers.ts";
+import { FORWARD_TEST_SECRET, TEST_PROXY_KEYS } from "../support/keys.ts";
 
 const backend = () => inject("forwardReceiverUrl");
 
@@ -181,7 +181,7 @@ describe("the enqueue: nothing is lost when the queue cannot be reached", () => 
 
 describe("the queue consumer, driven batch by batch", () => {
   /** A kept event (forwarding off, so no real queue message) and the message that would name it. */
-  async function keptEvent(): Promise<{ message: InboxMessage; webhookId: string }> {
+  async function keptEvent(): Promise<{ message: DeliveryMessage; webhookId: string }> {
     const { id, webhookId } = await receive(keepOnlyEnv);
     const stub = await inboxStub();
     return { message: { inbox: stub.id.toString(), id }, webhookId };
@@ -191,8 +191,8 @@ describe("the queue consumer, driven batch by batch", () => {
    * One batch of one message through the Worker's queue handler. The plugin's result says whether it
    * was acked or retried, not with what delay, so the message's `retry` is watched for that.
    */
-  async function run(queue: string, message: InboxMessage, attempts: number, env: typeof baseEnv) {
-    const batch = createMessageBatch<InboxMessage>(queue, [
+  async function run(queue: string, message: DeliveryMessage, attempts: number, env: typeof baseEnv) {
+    const batch = createMessageBatch<DeliveryMessage>(queue, [
       { id: `message-${attempts}`, timestamp: new Date(), attempts, body: message },
     ]);
     const delays: (number | undefined)[] = [];

@@ -1,13 +1,14 @@
 /** Driving the inbox (worker/inbox/): K2-shaped bodies signed as K2 signs them, the stored rows, waits. */
 import { runInDurableObject } from "cloudflare:test";
 import { inject } from "vitest";
-import { DEV_API_KEY } from "../../sandbox/credentials.js";
-import { signWebhook } from "../../src/index.js";
-import { readConfig } from "../../worker/config.js";
-import type { InboxEvent } from "../../worker/inbox/events.js";
-import { inboxOf, type K2Inbox } from "../../worker/inbox/inbox.js";
-import type { ReceivedCallback } from "./global-setup.js";
-import { baseEnv, KEY, proxyRequest } from "./harness.js";
+import { DEV_API_KEY } from "../../../sandbox/credentials.ts";
+import { signWebhook } from "../../../src/index.ts";
+import type { InboxEvent } from "../../../worker/inbox/events.ts";
+import { inboxOf } from "../../../worker/inbox/client.ts";
+import type { K2Inbox } from "../../../worker/inbox/object.ts";
+import { k2Settings } from "../../../worker/shared/k2-settings.ts";
+import type { ReceivedCallback } from "./global-setup.ts";
+import { baseEnv, KEY, proxyRequest } from "./harness.ts";
 
 /** The test Worker's env with forwarding off: events are only kept. */
 export const keepOnlyEnv = { ...baseEnv, FORWARD_URL: undefined, FORWARD_SECRET: undefined };
@@ -68,7 +69,7 @@ export async function callback(body: string, signature?: string | null): Promise
 
 /** The inbox the proxy under test writes to. */
 export async function inboxStub(): Promise<DurableObjectStub<K2Inbox>> {
-  return inboxOf(baseEnv.INBOX!, readConfig(baseEnv).clientId);
+  return inboxOf(baseEnv.INBOX!, k2Settings(baseEnv).clientId);
 }
 
 /** Every stored row, every column. */

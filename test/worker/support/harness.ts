@@ -1,8 +1,7 @@
 /** Helpers for driving the proxy inside workerd: fresh isolates, counted KV, captured logs. */
 import { env as workerEnv } from "cloudflare:workers";
-import type { Env } from "../../worker/config.js";
-import { createProxy } from "../../worker/proxy.js";
-import { TEST_PROXY_KEYS } from "./keys.js";
+import { createWorker, type Env } from "../../../worker/index.ts";
+import { TEST_PROXY_KEYS } from "./keys.ts";
 
 /**
  * The test Worker's env without the token broker: the proxy's KV-only path, as it runs unbound.
@@ -13,10 +12,15 @@ export const baseEnv = { ...workerEnv, TOKEN_BROKER: undefined } as unknown as R
 > &
   Env;
 
-/** The broker wrangler.toml binds (worker/token-broker.ts). */
+/** The broker wrangler.toml binds (worker/token-broker/). */
 export const TOKEN_BROKER = (workerEnv as unknown as Env).TOKEN_BROKER!;
 
 export const KEY = TEST_PROXY_KEYS[0];
+
+/** Empties the real KV namespace, so that a test starts without a shared token. */
+export async function emptyTokenCache(): Promise<void> {
+  for (const { name } of (await baseEnv.TOKEN_CACHE.list()).keys) await baseEnv.TOKEN_CACHE.delete(name);
+}
 
 export interface KvCalls {
   get: string[];
@@ -47,19 +51,43 @@ export function countedKv(kv: KVNamespace = baseEnv.TOKEN_CACHE): { kv: KVNamesp
 
 /** A new isolate: its own memory, logs captured as parsed lines. */
 export function isolate(): {
-  proxy: ReturnType<typeof createProxy>;
+  proxy: ReturnType<typeof createWorker>;
   logs: Record<string, unknown>[];
   rawLogs: string[];
 } {
   const logs: Record<string, unknown>[] = [];
   const rawLogs: string[] = [];
-  const proxy = createProxy({
+  const proxy = createWorker({
     log: (line) => {
       rawLogs.push(JSON.stringify(line));
       logs.push(line);
     },
   });
   return { proxy, logs, rawLogs };
+}
+
+/** A polling request K2 accepts, with any init on top. */
+export const poll = (init: RequestInit & { key?: string | null } = {}) =>
+  proxyRequest("/api/v2/polling", {
+    method: "POST",
+    body: JSON.stringify(pollingBody),
+    ...init,
+    headers: { "content-type": "application/json", ...(init.headers as Record<string, string>) },
+  });
+
+/**
+ * A request whose method reads GET or HEAD while it carries a body: what workerd hands the Worker
+ * for `curl -X GET -d ...`, which the Request constructor itself refuses to build.
+ */
+export function bodyCarrying(method: "GET" | "HEAD", path: string, body: string, headers: HeadersInit = {}): Request {
+  class WithBody extends Request {
+    override get method() {
+      return method;
+    }
+  }
+  const withKey = new Headers(headers);
+  withKey.set("authorization", `Bearer ${KEY}`);
+  return new WithBody(`https://proxy.example${path}`, { method: "POST", body, headers: withKey });
 }
 
 export function proxyRequest(path: string, init: RequestInit & { key?: string | null } = {}): Request {
@@ -70,4 +98,5 @@ export function proxyRequest(path: string, init: RequestInit & { key?: string | 
 }
 
 // K2 refuses a polling body of `{}`, and so does the sandbox: tests send one it accepts.
-export { SAMPLE_POLLING as pollingBody, SAMPLE_STK_PUSH as stkPush } from "../../sandbox/samples.js";
+export { SAMPLE_POLLING as pollingBody, SAMPLE_STK_PUSH as stkPush } from "../../../sandbox/samples.ts";
+import { SAMPLE_POLLING as pollingBody } from "../../../sandbox/samples.ts";

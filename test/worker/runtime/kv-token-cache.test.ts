@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { KvTokenCache, type TokenSet } from "../../src/index.js";
-import { baseEnv } from "./harness.js";
+import { KvTokenCache, type TokenSet } from "../../../src/index.ts";
+import { baseEnv } from "../support/harness.ts";
 
 const token = {
   accessToken: "kv-test-token",

@@ -1,12 +1,20 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { baseEnv, countedKv, isolate, KEY, pollingBody, proxyRequest, stkPush } from "./harness.js";
-import { TEST_PROXY_KEYS } from "./keys.js";
-import { sandboxUrl, upstream } from "./sandbox-control.js";
+import {
+  baseEnv,
+  countedKv,
+  emptyTokenCache,
+  isolate,
+  pollingBody,
+  proxyRequest,
+  stkPush,
+} from "../support/harness.ts";
+import { TEST_PROXY_KEYS } from "../support/keys.ts";
+import { sandboxUrl, upstream } from "../support/sandbox-control.ts";
 
 beforeEach(async () => {
   await upstream.reset();
   // Storage is per test file, not per test: start each test with an empty token tier.
-  for (const { name } of (await baseEnv.TOKEN_CACHE.list()).keys) await baseEnv.TOKEN_CACHE.delete(name);
+  await emptyTokenCache();
 });
 
 const post = (path: string, body: unknown, init: RequestInit & { key?: string | null } = {}) =>
@@ -155,57 +163,6 @@ describe("the request path", () => {
     expect(redirected.status).toBe(302);
     expect(redirected.headers.get("location")).toBe("https://evil.example/steal");
     expect(await upstream.requestsTo("/api/v1/payments")).toHaveLength(2); // the redirect was not followed
-  });
-
-  it("forwards method, query, body and content headers, and nothing of the caller's identity", async () => {
-    const { proxy } = isolate();
-    const subscription =
-      '{"event_type":"buygoods_transaction_received","url":"https://example.com/hook","scope":"company"}';
-    const response = await proxy(
-      proxyRequest("/api/v2/webhook_subscriptions?page=2&filter=a%20b", {
-        method: "POST",
-        body: subscription,
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json",
-          "idempotency-key": "abc-123",
-          cookie: "session=secret-cookie",
-          "x-forwarded-for": "203.0.113.9",
-          "x-forwarded-host": "evil.example",
-          "cf-connecting-ip": "203.0.113.9",
-          forwarded: "for=203.0.113.9",
-          connection: "keep-alive, x-drop-me",
-          "x-drop-me": "1",
-          "x-request-id": "caller-id-42",
-        },
-      }),
-      baseEnv,
-    );
-    expect(response.status).toBe(201);
-    const [forwarded] = await upstream.requestsTo("/api/v2/webhook_subscriptions");
-    expect(forwarded.method).toBe("POST");
-    expect(forwarded.path).toBe("/api/v2/webhook_subscriptions?page=2&filter=a%20b");
-    expect(forwarded.body).toBe(subscription);
-    expect(forwarded.headers).toMatchObject({
-      "content-type": "application/json",
-      accept: "application/json",
-      "x-request-id": "caller-id-42",
-    });
-    expect(forwarded.headers.authorization).toMatch(/^Bearer /);
-    expect(forwarded.headers.authorization).not.toContain(KEY);
-    expect(new URL(sandboxUrl()).host).toBe(forwarded.headers.host);
-    for (const name of [
-      "cookie",
-      "x-forwarded-for",
-      "x-forwarded-host",
-      "cf-connecting-ip",
-      "forwarded",
-      "x-drop-me",
-      "idempotency-key", // the proxy's own (worker/idempotency.ts)
-    ]) {
-      expect(forwarded.headers[name], name).toBeUndefined();
-    }
-    expect(response.headers.get("x-request-id")).toBe("caller-id-42");
   });
 
   it("passes K2's errors back as K2 sent them", async () => {

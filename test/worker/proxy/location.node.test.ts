@@ -3,7 +3,7 @@
  * which `PUBLIC_ORIGIN` it refuses): a caller following a Location sends its proxy key along.
  */
 import { expect, it } from "vitest";
-import { namesK2Host } from "../../worker/location.js";
+import { namesK2Host } from "../../../worker/proxy/location.ts";
 
 it("counts every spelling of K2's host as K2: any scheme or port on a network, any loopback name", () => {
   const production = "https://api.kopokopo.com";

@@ -6,11 +6,11 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { inject } from "vitest";
 import { beforeEach, describe, expect, it } from "vitest";
-import { DEV_API_KEY, DEV_CLIENT } from "../../sandbox/credentials.js";
-import { signWebhook } from "../../src/index.js";
-import type { InboxEvent } from "../../worker/inbox/events.js";
-import type { K2Inbox } from "../../worker/inbox/inbox.js";
-import { isolate, KEY, proxyRequest, stkPush } from "./harness.js";
+import { DEV_API_KEY, DEV_CLIENT } from "../../../sandbox/credentials.ts";
+import { signWebhook } from "../../../src/index.ts";
+import type { InboxEvent } from "../../../worker/inbox/events.ts";
+import type { K2Inbox } from "../../../worker/inbox/object.ts";
+import { isolate, KEY, proxyRequest, stkPush } from "../support/harness.ts";
 import {
   callback,
   emptyInbox,
@@ -21,9 +21,9 @@ import {
   sandboxDeliveryTo,
   storedRows,
   webhook,
-} from "./inbox-helpers.js";
-import { FORWARD_TEST_SECRET, TEST_PROXY_KEYS } from "./keys.js";
-import { upstream } from "./sandbox-control.js";
+} from "../support/inbox-helpers.ts";
+import { FORWARD_TEST_SECRET, TEST_PROXY_KEYS } from "../support/keys.ts";
+import { upstream } from "../support/sandbox-control.ts";
 
 const env = keepOnlyEnv;
 

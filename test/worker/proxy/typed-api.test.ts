@@ -10,10 +10,10 @@ import {
   parseWebhook,
   type K2Connection,
   type StkPushRequest,
-} from "../../src/api/index.js";
-import { InvalidInputError, signWebhook } from "../../src/index.js";
-import { baseEnv, isolate, proxyRequest, stkPush } from "./harness.js";
-import { sandboxUrl, upstream } from "./sandbox-control.js";
+} from "../../../src/api/index.ts";
+import { InvalidInputError, signWebhook } from "../../../src/index.ts";
+import { baseEnv, isolate, proxyRequest, stkPush } from "../support/harness.ts";
+import { sandboxUrl, upstream } from "../support/sandbox-control.ts";
 
 const request = stkPush as StkPushRequest;
 

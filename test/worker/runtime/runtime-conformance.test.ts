@@ -3,9 +3,9 @@
  * conformance checks as Node, Deno, Bun and Chromium, against the K2 sandbox.
  */
 import { expect, it } from "vitest";
-import * as pkg from "../../dist/index.js";
-import { runConformance } from "../runtimes/conformance.mjs";
-import { sandboxUrl } from "./sandbox-control.js";
+import * as pkg from "../../../dist/index.js";
+import { runConformance } from "../../runtimes/conformance.mjs";
+import { sandboxUrl } from "../support/sandbox-control.ts";
 
 it("workerd runs the conformance checks on the built bundle", async () => {
   const results = await runConformance(pkg, sandboxUrl());

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, isolate, KEY } from "./harness.js";
-import { TEST_PROXY_KEYS } from "./keys.js";
-import { sandboxUrl, upstream } from "./sandbox-control.js";
+import { baseEnv, isolate, KEY } from "../support/harness.ts";
+import { TEST_PROXY_KEYS } from "../support/keys.ts";
+import { upstream } from "../support/sandbox-control.ts";
 
 interface Hostile {
   name: string;
@@ -168,50 +168,5 @@ describe("hostile requests", () => {
 
   it("let nothing reach K2: no API call, no token request, no other path", () => {
     expect(recorded).toEqual([]);
-  });
-});
-
-describe("allowed requests carrying tricks", () => {
-  it("reach only the sandbox, on the allowed path, with hostile headers dropped", async () => {
-    await upstream.reset();
-    const { proxy } = isolate();
-    const requests = [
-      new Request("https://proxy.example/api/v1/incoming_payments?next=//evil.example/x&u=https://evil.example", {
-        method: "POST",
-        body: "{}",
-        headers: {
-          authorization: valid,
-          "x-forwarded-host": "evil.example",
-          "x-forwarded-proto": "http",
-          host: "evil.example",
-        },
-      }),
-      new Request("https://proxy.example/api/v2/./polling", {
-        method: "POST",
-        body: "{}",
-        headers: { authorization: valid },
-      }),
-      new Request("https://proxy.example/api/v2/polling#/../../oauth/token", {
-        method: "POST",
-        body: "{}",
-        headers: { authorization: valid },
-      }),
-    ];
-    for (const request of requests) expect((await proxy(request, baseEnv)).status).toBeLessThan(500);
-
-    const recorded = await upstream.requests();
-    const allowed = /^\/(oauth\/token|api\/v[12](\/[A-Za-z0-9_-]+)+)(\?.*)?$/;
-    for (const request of recorded) {
-      expect(request.path).toMatch(allowed);
-      expect(request.headers.host).toBe(new URL(sandboxUrl()).host);
-      expect(request.headers["x-forwarded-host"]).toBeUndefined();
-      expect(request.headers["x-forwarded-proto"]).toBeUndefined();
-    }
-    expect(recorded.map((r) => r.path)).toEqual([
-      "/oauth/token",
-      "/api/v1/incoming_payments?next=//evil.example/x&u=https://evil.example",
-      "/api/v2/polling",
-      "/api/v2/polling",
-    ]);
   });
 });
