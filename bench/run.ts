@@ -1,24 +1,24 @@
 /**
  * `npm run bench`: every benchmark in one run on this machine, each in a fresh Node
- * process, then bench/results.json, bench/results.md and the SVG charts (see report.ts).
+ * process, then bench/results.json, bench/results.md and the SVG charts (see report.ts). What the
+ * figures mean is in docs/benchmarks.md.
  * `npm run build` runs first (the package script), so "ours" is the dist/ a user would install.
  *
  * BENCH_QUICK=1 runs fewer rounds, to check the machinery quickly; its numbers are not for
  * publishing. BENCH_ONLY=<section>[,<section>...] (size, warm, memory, roundTrip, herd, proxy,
- * proxyWorkerd, isolates) runs only those and takes the others from the last bench/results.json.
+ * isolates) runs only those and takes the others from the last bench/results.json.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { runSection } from "./lib/child.js";
-import { writeReport, type BenchResults } from "./report.js";
-import type { ColdHerdInput, ColdHerdResult } from "./sections/cold-herd.js";
-import type { IsolatesInput, IsolatesResult } from "./sections/isolates.js";
-import type { MemoryInput, MemoryResult } from "./sections/memory.js";
-import type { ProxyInput, ProxyResult } from "./sections/proxy.js";
-import type { ProxyWorkerdInput, ProxyWorkerdResult } from "./sections/proxy-workerd.js";
-import type { RoundTripInput, RoundTripResult } from "./sections/round-trip.js";
-import type { SizeResult } from "./sections/size.js";
-import type { WarmTokenInput, WarmTokenResult } from "./sections/warm-token.js";
+import { runSection } from "./lib/child.ts";
+import { writeReport, type BenchResults } from "./report.ts";
+import type { ColdHerdInput, ColdHerdResult } from "./sections/cold-herd.ts";
+import type { IsolatesInput, IsolatesResult } from "./sections/isolates.ts";
+import type { MemoryInput, MemoryResult } from "./sections/memory.ts";
+import type { ProxyInput, ProxyResult } from "./sections/proxy.ts";
+import type { RoundTripInput, RoundTripResult } from "./sections/round-trip.ts";
+import type { SizeResult } from "./sections/size.ts";
+import type { WarmTokenInput, WarmTokenResult } from "./sections/warm-token.ts";
 
 const quick = process.env.BENCH_QUICK === "1";
 const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
@@ -120,36 +120,17 @@ const herd = await sectionResult("herd", async () => {
   return rows;
 });
 const proxy = await sectionResult("proxy", () =>
-  timed("proxy under wrangler dev", () =>
+  timed("proxy cost in workerd", () =>
     runSection<ProxyInput, ProxyResult>(
       section("proxy"),
-      {
-        levels: [1, 10, 50],
-        durationSeconds: quick ? 2 : 3,
-        rounds: quick ? 2 : 4,
-        warmupSeconds: 2,
-        maxRequestsPerRun: 100_000,
-        quiet: true,
-      },
-      480_000,
-    ),
-  ),
-);
-const proxyWorkerd = await sectionResult("proxyWorkerd", () =>
-  timed("proxy cost in workerd", () =>
-    runSection<ProxyWorkerdInput, ProxyWorkerdResult>(
-      section("proxy-workerd"),
       {
         levels: [1, 8, 32, 64],
         durationSeconds: quick ? 2 : 5,
         rounds: quick ? 1 : 4,
         warmupSeconds: 2,
         maxRequestsPerRun: 200_000,
-        pin: process.env.BENCH_PIN === "1",
-        quiet: true,
-        probeLevel: 32,
       },
-      900_000,
+      600_000,
     ),
   ),
 );
@@ -162,16 +143,9 @@ const results: BenchResults = {
   quick,
   machine,
   versions: Object.fromEntries(
-    [
-      "k2-connect-edge",
-      "k2-connect-node",
-      "simple-oauth2",
-      "oauth4webapi",
-      "autocannon",
-      "esbuild",
-      "wrangler",
-      "workerd",
-    ].map((pkg) => [pkg, version(pkg)]),
+    ["k2-connect-edge", "k2-connect-node", "simple-oauth2", "oauth4webapi", "autocannon", "esbuild", "workerd"].map(
+      (pkg) => [pkg, version(pkg)],
+    ),
   ),
   size,
   warm,
@@ -179,11 +153,8 @@ const results: BenchResults = {
   roundTrip,
   herd,
   proxy,
-  proxyWorkerd,
   isolates,
 };
-writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
-const summary = writeReport(results);
-console.log(
-  `\nWrote bench/results.json, bench/results.md, bench/size.svg, bench/herd.svg.\n\nSummary (README, between the bench markers):\n\n${summary}`,
-);
+// One line: the file is for machines (BENCH_ONLY, the report); results.md is for people.
+writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify(results)}\n`);
+console.log(`\n${writeReport(results)}\n\nWrote bench/results.json, bench/results.md, bench/size.svg, bench/herd.svg.`);

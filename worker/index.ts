@@ -10,6 +10,7 @@ import { createProxy } from "./proxy.ts";
 // Module scope lives as long as the isolate: the token stays warm in memory between requests.
 const proxy = createProxy();
 
+export type { Env } from "./config.ts";
 export { IdempotencyKeys } from "./idempotency.ts";
 export { K2Inbox } from "./inbox/inbox.ts";
 export { TokenBroker } from "./token-broker.ts";

@@ -3,10 +3,10 @@
  * counters, and a restart that drops every open connection.
  */
 import type { ChildProcess } from "node:child_process";
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import { SAMPLE_STK_PUSH } from "../../sandbox/samples.js";
-import { forkTs } from "./child.js";
-import type { SandboxCommand, SandboxCounts } from "./sandbox-process.js";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { SAMPLE_STK_PUSH } from "../../sandbox/samples.ts";
+import { forkTs } from "../../harness/ts-child.ts";
+import type { SandboxCommand, SandboxCounts } from "./sandbox-process.ts";
 
 export { DEV_CLIENT };
 export type { SandboxCounts };

@@ -7,8 +7,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { startVitest } from "vitest/node";
-import type { IsolatesRun } from "../../test/worker/isolates-run.js";
-import { serveSection } from "../lib/child.js";
+import type { IsolatesRun } from "../../harness/isolates-run.ts";
+import { serveSection } from "../lib/child.ts";
 
 export type { IsolatesRun };
 

@@ -1,7 +1,7 @@
 /**
  * The soak report as Markdown (bench/soak-results.md), from a SoakReport.
  */
-import type { SoakReport } from "./soak.js";
+import type { SoakReport } from "../../harness/soak/soak.ts";
 
 const n = (value: number) => value.toLocaleString("en-US");
 const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)} ms` : "n/a");
@@ -63,7 +63,7 @@ export function soakMarkdown(r: SoakReport): string {
   return [
     "# Soak",
     "",
-    `Written by \`npm run soak\` (bench/soak/run.ts) on ${r.generatedAt.slice(0, 19).replace("T", " ")} UTC: Node ${r.machine.node}, workerd ${r.machine.workerd} through Miniflare ${r.machine.miniflare} (no inspector). ` +
+    `Written by \`npm run soak\` (bench/soak/run.ts) on ${r.generatedAt.slice(0, 19).replace("T", " ")} UTC: Node ${r.machine.node}, workerd ${r.machine.workerd} (\`workerd serve\`, no inspector). ` +
       `${o.connections} connections, ${o.durationSeconds} s (at most ${n(o.maxRequests)} requests) of \`POST /api/v2/incoming_payments\` STK pushes, each with its own reference; ` +
       `the proxy's upstream deadline (UPSTREAM_TIMEOUT_MS) ${o.upstreamTimeoutMs} ms, the driver's own ${o.clientTimeoutMs} ms. Everything on 127.0.0.1. See docs/benchmarks.md#soak for the method.`,
     "",
@@ -152,7 +152,7 @@ export function soakMarkdown(r: SoakReport): string {
     "",
     "## Memory over time",
     "",
-    `workerd's resident memory (the process Miniflare started, /proc/<pid>/status) and the Node driver's used heap (which also holds Miniflare's Node side; the sandbox and the tap run in another process, whose heap was ${mib(r.memory.k2SideHeapBytes)} at the end). ` +
+    `workerd's resident memory (/proc/<pid>/status) and the Node driver's used heap (the sandbox and the tap run in another process, whose heap was ${mib(r.memory.k2SideHeapBytes)} at the end). ` +
       `workerd ${mib(first?.workerdRssBytes ?? Number.NaN)} at the start, ${mib(last?.workerdRssBytes ?? Number.NaN)} at the end, at most ${mib(workerdMax)}; ` +
       `driver heap ${mib(first?.driverHeapBytes ?? Number.NaN)} at the start, ${mib(last?.driverHeapBytes ?? Number.NaN)} at the end, at most ${mib(driverMax)}.`,
     "",

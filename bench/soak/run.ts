@@ -1,5 +1,5 @@
 /**
- * `npm run soak`: the proxy Worker in workerd under load while faults run (see soak.ts), then
+ * `npm run soak`: the proxy Worker in workerd under load while faults run (harness/soak/soak.ts), then
  * bench/soak-results.md and bench/soak-results.json. Loopback only, bounded in time and in
  * requests, and it stops by itself.
  *
@@ -16,8 +16,8 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { soakChecks, soakMarkdown } from "./report.js";
-import { FAULT_NAMES, runSoak, type FaultName } from "./soak.js";
+import { FAULT_NAMES, runSoak, type FaultName } from "../../harness/soak/soak.ts";
+import { soakChecks, soakMarkdown } from "./report.ts";
 
 const { values } = parseArgs({
   options: {
@@ -76,7 +76,8 @@ const report = await runSoak({
   progress: (line) => console.log(`soak: ${line}`),
 });
 const markdown = soakMarkdown(report);
-writeFileSync(`${out}.json`, `${JSON.stringify(report, null, 2)}\n`);
+// One line: the JSON is for machines comparing runs; the Markdown is for people.
+writeFileSync(`${out}.json`, `${JSON.stringify(report)}\n`);
 writeFileSync(`${out}.md`, markdown);
 console.log(`\n${markdown}\nWrote ${out}.md and ${out}.json.`);
 const failed = soakChecks(report).filter((check) => !check.ok);

@@ -8,7 +8,7 @@ import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { k2CacheKey } from "../../src/index.js";
 import { baseEnv, countedKv, isolate, pollingBody, proxyRequest, TOKEN_BROKER } from "./harness.js";
-import type { IsolatesRun } from "./isolates-run.js";
+import type { IsolatesRun } from "../../harness/isolates-run.ts";
 import { upstream } from "./sandbox-control.js";
 
 const tokenKey = () => k2CacheKey(baseEnv.K2_BASE_URL, baseEnv.K2_CLIENT_ID);

@@ -4,9 +4,9 @@
  * the final record.
  */
 import type { ChildProcess } from "node:child_process";
-import type { Fault } from "../../sandbox/server.js";
-import { forkTs } from "../lib/child.js";
-import type { K2Command, K2Mark, K2Summary } from "./k2-protocol.js";
+import type { Fault } from "../../sandbox/server.ts";
+import { forkTs } from "../ts-child.ts";
+import type { K2Command, K2Mark, K2Summary } from "./k2-protocol.ts";
 
 type Command = K2Command["command"];
 
