@@ -9,12 +9,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { barChart } from "./chart.ts";
 import type { ColdHerdResult } from "./sections/cold-herd.ts";
-import type { IsolatesResult } from "./sections/isolates.ts";
+import type { IsolatesResult } from "../harness/many-isolates.ts";
 import type { MemoryResult } from "./sections/memory.ts";
 import type { ProxyResult } from "./sections/proxy.ts";
 import type { RoundTripResult } from "./sections/round-trip.ts";
 import type { SizeResult } from "./sections/size.ts";
 import type { WarmTokenResult } from "./sections/warm-token.ts";
+import { table } from "../harness/markdown-table.ts";
 import { bytes, fmt, ratio } from "./lib/stats.ts";
 
 export interface BenchResults {
@@ -43,14 +44,6 @@ const pct = (value: number) => `${Math.round(value * 100)}%`;
 const signed = (value: number, digits: number) => `${value >= 0 ? "+" : ""}${fmt(value, digits)}`;
 const n = (value: number) => value.toLocaleString("en-US");
 const mib = (value: number) => `${fmt(value / 2 ** 20, 3)} MiB`;
-
-function table(head: string[], rows: Array<Array<string | number>>): string {
-  return [
-    `| ${head.join(" | ")} |`,
-    `|${head.map(() => "---").join("|")}|`,
-    ...rows.map((row) => `| ${row.join(" | ")} |`),
-  ].join("\n");
-}
 
 /** The proxy's counts over its whole run: token requests, KV reads (inferred from the log) and errors. */
 function proxyCounts(p: ProxyResult): { kvReads: string; kvMax: number; errors: number } {
@@ -183,46 +176,20 @@ function proxySection(p: ProxyResult): string[] {
     `## Proxy cost in workerd (${p.workerd}; ${p.rounds} rounds × ${p.durationSeconds} s per level; tree ${p.tree})`,
     "",
     table(
-      [
-        "connections",
-        "Worker",
-        "requests/s",
-        "× pass-through",
-        "p50 ms",
-        "p99 ms",
-        "added p50 ms",
-        "added p99 ms",
-        "CPU ms/request",
-        "added CPU ms/request",
-        "errors + non-2xx",
-      ],
+      "connections|Worker|requests/s|× pass-through|p50 ms|p99 ms|added p50 ms|added p99 ms|CPU ms/request|added CPU ms/request|errors + non-2xx",
       rows,
     ),
     "",
-    table(
-      ["whole run of the proxy", ""],
-      [
-        ["requests logged", n(p.log.lines)],
-        [
-          "statuses",
-          Object.entries(p.log.statuses)
-            .map(([status, count]) => `${status} × ${n(count)}`)
-            .join(", "),
-        ],
-        [
-          "token sources",
-          Object.entries(p.log.tokenSources)
-            .map(([source, count]) => `${source} ${n(count)}`)
-            .join(", "),
-        ],
-        ["replayed after a 401", p.log.replayed],
-        ["token requests at the sandbox", p.tokenRequests],
-        ["KV reads (inferred from the log)", counts.kvReads],
-        ["error events", JSON.stringify(p.log.errorEvents)],
-        ["workerd idle CPU, ms per second", fmt(p.idleCpuMsPerSecond, 2)],
-        ["workerd resident memory: after warm-up, at the end", `${mib(p.rss.afterWarmup)}, ${mib(p.rss.end)}`],
-      ],
-    ),
+    table("whole run of the proxy|", [
+      ["requests logged", n(p.log.lines)],
+      ["statuses; token sources", `${JSON.stringify(p.log.statuses)}; ${JSON.stringify(p.log.tokenSources)}`],
+      ["replayed after a 401", p.log.replayed],
+      ["token requests at the sandbox", p.tokenRequests],
+      ["KV reads (inferred from the log)", counts.kvReads],
+      ["error events", JSON.stringify(p.log.errorEvents)],
+      ["workerd idle CPU, ms per second", fmt(p.idleCpuMsPerSecond, 2)],
+      ["workerd resident memory: after warm-up, at the end", `${mib(p.rss.afterWarmup)}, ${mib(p.rss.end)}`],
+    ]),
     "",
   ];
 }
@@ -248,45 +215,36 @@ function resultsMarkdown(r: BenchResults): string {
     "## Verdicts",
     "",
     table(
-      ["", "target", "result", ""],
+      "|target|result|",
       verdicts(r).map((v) => [v.what, v.target, v.result, v.met ? "met" : "**missed**"]),
     ),
     "",
     `## Warm token (${n(w.callsPerRound)} calls × ${w.rounds} rounds)`,
     "",
-    table(
-      ["loop body", "ns per call (median)", "× baseline"],
+    table("loop body|ns per call (median)|× baseline", [
+      ["`await resolved` (baseline)", fmt(w.baselineNs), ratio(1)],
       [
-        ["`await resolved` (baseline)", fmt(w.baselineNs), ratio(1)],
-        [
-          "**`await k2.getAccessToken()`**",
-          fmt(w.oursNs),
-          `${ratio(w.ratio)} (rounds: ${ratio(w.ratioSpread.min)}–${ratio(w.ratioSpread.max)})`,
-        ],
-        ["oauth4webapi + hand-rolled cache (`Date.now()` check)", fmt(w.handRolledNs), ratio(w.handRolledRatio)],
-        [
-          "model: `await Promise.resolve(token)`",
-          fmt(w.stepsNs.freshPromise),
-          ratio(w.stepsNs.freshPromise / w.baselineNs),
-        ],
-        [
-          "model: `Date.now()` check + `await Promise.resolve(token)`",
-          fmt(w.stepsNs.clockAndFreshPromise),
-          ratio(w.stepsNs.clockAndFreshPromise / w.baselineNs),
-        ],
+        "**`await k2.getAccessToken()`**",
+        fmt(w.oursNs),
+        `${ratio(w.ratio)} (rounds: ${ratio(w.ratioSpread.min)}–${ratio(w.ratioSpread.max)})`,
       ],
-    ),
+      ["oauth4webapi + hand-rolled cache (`Date.now()` check)", fmt(w.handRolledNs), ratio(w.handRolledRatio)],
+      [
+        "model: `await Promise.resolve(token)`",
+        fmt(w.stepsNs.freshPromise),
+        ratio(w.stepsNs.freshPromise / w.baselineNs),
+      ],
+      [
+        "model: `Date.now()` check + `await Promise.resolve(token)`",
+        fmt(w.stepsNs.clockAndFreshPromise),
+        ratio(w.stepsNs.clockAndFreshPromise / w.baselineNs),
+      ],
+    ]),
     "",
     `## Cold herd (${n(r.herd[0]!.callers)} concurrent first calls, ${r.herd[0]!.rounds.length} rounds)`,
     "",
     table(
-      [
-        "client",
-        "token requests (per round)",
-        "ms until every caller has an answer (median, range)",
-        "errors",
-        "distinct tokens",
-      ],
+      "client|token requests (per round)|ms until every caller has an answer (median, range)|errors|distinct tokens",
       r.herd.map((row) => [
         row.id === "ours" ? `**${row.label}**` : row.label,
         row.rounds.map((round) => n(round.tokenRequests)).join(", "),
@@ -303,7 +261,7 @@ function resultsMarkdown(r: BenchResults): string {
     `## Token round trip (${r.roundTrip.requestsPerRound} requests × ${r.roundTrip.rounds} rounds per client)`,
     "",
     table(
-      ["client", "µs per token (median)", "rounds' range, µs", "× hand-written", "ours ÷ this"],
+      "client|µs per token (median)|rounds' range, µs|× hand-written|ours ÷ this",
       r.roundTrip.rows.map((row) => [
         row.id === "ours" ? `**${row.label}**: renewal (\`tokens.invalidate()\` + \`getAccessToken()\`)` : row.label,
         fmt(row.us),
@@ -316,7 +274,7 @@ function resultsMarkdown(r: BenchResults): string {
     `## Size ("get a K2 token", esbuild ${r.size.esbuild}, min+gzip -9)`,
     "",
     table(
-      ["program", "minified", "min+gzip", "files bundled"],
+      "program|minified|min+gzip|files bundled",
       r.size.rows.map((row) => [
         row.id === "ours" ? `**${row.label}**` : row.label,
         bytes(row.minified),
@@ -331,7 +289,7 @@ function resultsMarkdown(r: BenchResults): string {
     "## Many isolates: KV alone against the token broker",
     "",
     table(
-      ["revoke-previous", "isolates", "path", "token requests", "caller-visible 401s", "replays", "isolate KV writes"],
+      "revoke-previous|isolates|path|token requests|caller-visible 401s|replays|isolate KV writes",
       isolates.map((run) => [
         run.revokePrevious ? "on" : "off",
         run.isolates,
@@ -346,16 +304,13 @@ function resultsMarkdown(r: BenchResults): string {
     ...(r.isolates.failed.length > 0 ? [`Failed checks: ${r.isolates.failed.join("; ")}.`, ""] : []),
     `## Memory (Node, ${n(r.memory.calls)} warm calls per round)`,
     "",
-    table(
-      ["heap growth per round", "median per call", "flat (< 1 B per call)"],
+    table("heap growth per round|median per call|flat (< 1 B per call)", [
       [
-        [
-          r.memory.growth.map((b) => bytes(b)).join(", "),
-          `${fmt(r.memory.bytesPerCall, 2)} B`,
-          r.memory.flat ? "yes" : "**no**",
-        ],
+        r.memory.growth.map((b) => bytes(b)).join(", "),
+        `${fmt(r.memory.bytesPerCall, 2)} B`,
+        r.memory.flat ? "yes" : "**no**",
       ],
-    ),
+    ]),
     "",
   ].join("\n");
 }
@@ -420,7 +375,7 @@ export function writeReport(r: BenchResults): string {
   writeFileSync(here("herd.svg"), drawn.herd);
   writeFileSync(here("results.md"), resultsMarkdown(r));
   return table(
-    ["", "result", ""],
+    "|result|",
     verdicts(r).map((v) => [v.what, v.result, v.met ? "met" : "MISSED"]),
   );
 }

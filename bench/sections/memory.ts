@@ -6,7 +6,7 @@
  */
 import { OURS } from "../contenders.ts";
 import { serveSection } from "../lib/child.ts";
-import { SandboxProcess } from "../lib/sandbox.ts";
+import { SandboxProcess } from "../../harness/sandbox.ts";
 import { median } from "../lib/stats.ts";
 
 export interface MemoryInput {

@@ -20,7 +20,9 @@ import autocannon from "autocannon";
 import { readProxyLog, type ProxyLogTally } from "../../harness/proxy-log.ts";
 import { WORKERD, Workerd, bundleWorker, deployedSettings } from "../../harness/workerd.ts";
 import { serveSection } from "../lib/child.ts";
-import { DEV_CLIENT, SandboxProcess, upstreamFixture } from "../lib/sandbox.ts";
+import { SandboxProcess } from "../../harness/sandbox.ts";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { SAMPLE_STK_PUSH } from "../../sandbox/samples.ts";
 import { median } from "../lib/stats.ts";
 
 export type CostWorkerName = "proxy" | "passthrough";
@@ -161,6 +163,30 @@ function sourceTree(): string {
   } catch {
     return "unknown";
   }
+}
+
+/**
+ * Sets up the upstream for the proxy benchmarks: a resource to read through the Workers, and the
+ * pass-through's fixed bearer token. Its callback goes to a closed loopback port, so nothing leaves
+ * the machine.
+ */
+async function upstreamFixture(origin: string): Promise<{ path: string; authorization: string }> {
+  const form = new URLSearchParams({
+    client_id: DEV_CLIENT.clientId,
+    client_secret: DEV_CLIENT.clientSecret,
+    grant_type: "client_credentials",
+  });
+  const token = (
+    (await (await fetch(`${origin}/oauth/token`, { method: "POST", body: form })).json()) as { access_token: string }
+  ).access_token;
+  const authorization = `Bearer ${token}`;
+  const created = await fetch(`${origin}/api/v2/incoming_payments`, {
+    method: "POST",
+    headers: { authorization, "content-type": "application/json" },
+    body: JSON.stringify({ ...SAMPLE_STK_PUSH, _links: { callback_url: "http://127.0.0.1:9/result" } }),
+  });
+  if (created.status !== 201) throw new Error(`the sandbox did not create the fixture: ${created.status}`);
+  return { path: new URL(created.headers.get("location")!).pathname, authorization };
 }
 
 serveSection<ProxyInput, ProxyResult>(async (input) => {

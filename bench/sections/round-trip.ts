@@ -7,7 +7,7 @@
  */
 import { type Contender, contender, type TokenGetter } from "../contenders.ts";
 import { serveSection } from "../lib/child.ts";
-import { SandboxProcess } from "../lib/sandbox.ts";
+import { SandboxProcess } from "../../harness/sandbox.ts";
 import { median, spread } from "../lib/stats.ts";
 
 export interface RoundTripInput {

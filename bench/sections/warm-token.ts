@@ -6,7 +6,7 @@
  */
 import { OAUTH4WEBAPI, OURS } from "../contenders.ts";
 import { serveSection } from "../lib/child.ts";
-import { SandboxProcess } from "../lib/sandbox.ts";
+import { SandboxProcess } from "../../harness/sandbox.ts";
 import { median, spread } from "../lib/stats.ts";
 
 export interface WarmTokenInput {

@@ -5,7 +5,7 @@
  * The sandbox records every request; the record is drained into counters every 250 ms so that a
  * long load run does not grow this process's heap (and slow the upstream down as it goes).
  */
-import { K2Sandbox } from "../../sandbox/server.ts";
+import { K2Sandbox } from "../sandbox/server.ts";
 
 export type SandboxCommand = { id: number; command: "restart" | "counts" | "stop" };
 export interface SandboxCounts {
