@@ -9,7 +9,7 @@ import createK2 from "k2-connect-node";
 import * as oauth from "oauth4webapi";
 import { ClientCredentials } from "simple-oauth2";
 import { K2Client, OAuth2Client } from "../dist/index.js";
-import { DEV_CLIENT } from "../sandbox/credentials.js";
+import { DEV_CLIENT } from "../sandbox/credentials.ts";
 
 export type TokenGetter = () => Promise<string>;
 

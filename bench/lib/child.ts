@@ -3,17 +3,8 @@
  * sockets and heap cannot colour another's numbers. The runner sends the process its input and
  * gets one JSON result back over IPC.
  */
-import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-
-/** Starts a TypeScript module in a Node child with tsx (and `gc()` exposed), IPC open. */
-export function forkTs(moduleUrl: URL, args: string[] = []): ChildProcess {
-  return fork(fileURLToPath(moduleUrl), args, {
-    execArgv: ["--import", "tsx", "--expose-gc"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
-}
+import { forkTs } from "../../harness/ts-child.ts";
 
 /**
  * Runs a section module (one that calls {@link serveSection}) with `input` and resolves with its

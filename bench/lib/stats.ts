@@ -1,6 +1,6 @@
 /**
- * The few statistics the benchmarks report: medians over rounds, percentiles, and number formats
- * that read the same in the table, the README and the charts.
+ * The few statistics the benchmarks report: medians over rounds, and number formats that read
+ * the same in results.md and the charts.
  */
 
 /** The median (the mean of the two middle values for an even count). */

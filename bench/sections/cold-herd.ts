@@ -4,10 +4,10 @@
  * a token. Each round restarts the server (new port, every kept-alive connection closed) and makes
  * a fresh client, so every round starts cold. One library per process.
  */
-import { contender } from "../contenders.js";
-import { serveSection } from "../lib/child.js";
-import { SandboxProcess } from "../lib/sandbox.js";
-import { median, spread } from "../lib/stats.js";
+import { contender } from "../contenders.ts";
+import { serveSection } from "../lib/child.ts";
+import { SandboxProcess } from "../../harness/sandbox.ts";
+import { median, spread } from "../lib/stats.ts";
 
 export interface ColdHerdInput {
   contender: string;

@@ -1,49 +1,7 @@
-/**
- * Many isolates: the simulation in test/worker/many-isolates.test.ts (N proxies with their own
- * memory, one KV, one token broker, all cold at once, against the K2 sandbox with and without
- * Doorkeeper's revoke-previous-token mode), run inside workerd by vitest's own API with the
- * `workerd` project of vitest.config.ts. Each run's figures come back in its test's meta. Bounded:
- * eight runs of at most 100 requests each, loopback only.
- */
-import { fileURLToPath } from "node:url";
-import { startVitest } from "vitest/node";
-import type { IsolatesRun } from "../../test/worker/isolates-run.js";
-import { serveSection } from "../lib/child.js";
-
-export type { IsolatesRun };
+/** Many isolates in workerd: harness/many-isolates.ts, in a process of its own like every section. */
+import { runManyIsolates, type IsolatesResult } from "../../harness/many-isolates.ts";
+import { serveSection } from "../lib/child.ts";
 
 export type IsolatesInput = Record<string, never>;
 
-export interface IsolatesResult {
-  runs: IsolatesRun[];
-  /** Tests of the simulation that failed (their targets missed): empty when every target held. */
-  failed: string[];
-}
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-async function run(): Promise<IsolatesResult> {
-  const vitest = await startVitest("test", ["test/worker/many-isolates.test.ts"], {
-    root: ROOT,
-    project: "workerd",
-    watch: false,
-    reporters: ["dot"],
-  });
-  try {
-    const runs: IsolatesRun[] = [];
-    const failed: string[] = [];
-    for (const module of vitest.state.getTestModules()) {
-      for (const test of module.children.allTests()) {
-        const meta = test.meta().isolatesRun;
-        if (meta) runs.push(meta);
-        if (test.result().state === "failed") failed.push(test.fullName);
-      }
-    }
-    if (runs.length === 0) throw new Error("the simulation reported no runs");
-    return { runs, failed };
-  } finally {
-    await vitest.close();
-  }
-}
-
-serveSection<IsolatesInput, IsolatesResult>(run);
+serveSection<IsolatesInput, IsolatesResult>(runManyIsolates);

@@ -4,10 +4,10 @@
  * inline caches, which are not growth). Flat means the calls retain nothing: the median growth is
  * under one byte per call (a leak of even one small object per call is tens of bytes).
  */
-import { OURS } from "../contenders.js";
-import { serveSection } from "../lib/child.js";
-import { SandboxProcess } from "../lib/sandbox.js";
-import { median } from "../lib/stats.js";
+import { OURS } from "../contenders.ts";
+import { serveSection } from "../lib/child.ts";
+import { SandboxProcess } from "../../harness/sandbox.ts";
+import { median } from "../lib/stats.ts";
 
 export interface MemoryInput {
   calls: number;

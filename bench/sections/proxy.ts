@@ -1,35 +1,31 @@
 /**
- * Proxy: requests per second and latency through the reference Worker under `wrangler dev`,
- * against the pass-through Worker (bench/passthrough-worker.ts), both forwarding to the same K2
- * sandbox (in its own process). autocannon drives each at several concurrency levels, every run
- * bounded in time and in requests; rounds rotate the order of the Workers and the throughput ratio
- * to the pass-through is taken per round.
+ * Proxy cost in workerd: the reference Worker (worker/index.ts) and the pass-through Worker
+ * (bench/passthrough-worker.ts, the least a proxy can do) served by one `workerd serve`
+ * (harness/workerd.ts), both forwarding to the same K2 sandbox in its own process. The proxy runs
+ * with its log line on, as a deployed Worker's `console.log` goes to the runtime.
  *
- * A third Worker, the same proxy with its log line off (bench/quiet-proxy-worker.ts), runs
- * alongside as a diagnostic: the gap between it and the real one is what the log line costs.
+ * Per concurrency level and round, autocannon drives each Worker in turn (rotating order, bounded in
+ * time and in requests), and the workerd process's CPU time is read before and after the run: its
+ * delta divided by the requests answered is the CPU per request, the unit Workers bill and limit.
+ * Only the loaded Worker is busy during a run, so the delta is its own. The pass-through's CPU per
+ * request is what any Worker forwarding a request costs; the proxy's minus it is what the proxy adds.
  *
- * The proxy is bundled once at the start into a temporary directory and run from there with a copy
- * of wrangler.toml, so that edits to src/ or worker/ while the benchmark runs cannot reload it
- * mid-run. Each Worker gets fresh local storage, so the run starts with no token in KV.
- *
- * Counted over the whole run of the proxy: token requests (at the sandbox, by client id), KV reads
- * (from the proxy's `tokenSource` log lines, see kvReads below), answers that were not 2xx, and
- * the isolate's heap after GC, after the warm-up and after each round.
+ * Latency comes from autocannon's per-response times: its own histogram rounds to whole
+ * milliseconds, too coarse for the sub-millisecond differences measured here.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import type { EventEmitter } from "node:events";
 import { fileURLToPath } from "node:url";
-import autocannon, { type Result } from "autocannon";
-import { build } from "esbuild";
-import { serveSection } from "../lib/child.js";
-import { QUIET_CLIENT } from "../lib/clients.js";
-import { readProxyLog } from "../lib/proxy-log.js";
-import { DEV_CLIENT, SandboxProcess, upstreamFixture } from "../lib/sandbox.js";
-import { median } from "../lib/stats.js";
-import { WranglerDev } from "../lib/wrangler.js";
+import autocannon from "autocannon";
+import { readProxyLog, type ProxyLogTally } from "../../harness/proxy-log.ts";
+import { WORKERD, Workerd, bundleWorker, deployedSettings } from "../../harness/workerd.ts";
+import { serveSection } from "../lib/child.ts";
+import { SandboxProcess } from "../../harness/sandbox.ts";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { SAMPLE_STK_PUSH } from "../../sandbox/samples.ts";
+import { median } from "../lib/stats.ts";
 
-export type WorkerName = "ours" | "quiet" | "passthrough";
+export type CostWorkerName = "proxy" | "passthrough";
 
 export interface ProxyInput {
   levels: number[];
@@ -38,70 +34,72 @@ export interface ProxyInput {
   warmupSeconds: number;
   /** Upper bound on the requests of one load run, whatever its duration. */
   maxRequestsPerRun: number;
-  /** Run the diagnostic Worker without the log line too. */
-  quiet: boolean;
 }
 
-export interface LoadRun {
+export interface CostRun {
   rps: number;
   p50: number;
-  p90: number;
   p99: number;
-  ok: number;
+  /** Requests answered (any status) in the run. */
+  requests: number;
+  /** Errors, timeouts and non-2xx answers. */
   failed: number;
+  /** workerd CPU time over the run, milliseconds. */
+  cpuMs: number;
+  cpuMsPerRequest: number;
 }
 
-export interface WorkerAtLevel {
-  runs: LoadRun[];
-  /** Median requests per second over rounds. */
+export interface CostAtLevel {
+  runs: CostRun[];
+  /** Medians over rounds. */
   rps: number;
+  p50: number;
+  p99: number;
+  cpuMsPerRequest: number;
   /** Median over rounds of this / pass-through requests per second (same round). */
   ratio: number;
-  /** Median latency percentiles over rounds, milliseconds. */
-  latency: { p50: number; p90: number; p99: number };
-  /** Errors, timeouts and non-2xx answers, all rounds. */
+  /** Median over rounds of this minus the pass-through (same round): latency ms, CPU ms per request. */
+  addedP50: number;
+  addedP99: number;
+  addedCpuMsPerRequest: number;
   failed: number;
-}
-
-export interface ProxyLevel {
-  connections: number;
-  workers: Partial<Record<WorkerName, WorkerAtLevel>>;
-}
-
-export interface WorkerHeap {
-  /** Used heap of the isolate after GC, bytes: after the warm-up, then after each round. */
-  afterWarmup: number;
-  byRound: number[];
-  /** Requests served in each round. */
-  requestsByRound: number[];
 }
 
 export interface ProxyResult {
-  levels: ProxyLevel[];
+  workerd: string;
+  levels: Array<{ connections: number; workers: Record<CostWorkerName, CostAtLevel> }>;
   durationSeconds: number;
   rounds: number;
-  wrangler: string;
-  /** Requests the proxy logged over the whole run, by token source. */
-  tokenSources: Record<string, number>;
-  /** Requests the proxy logged, by status. */
-  statuses: Record<string, number>;
-  loggedRequests: number;
-  replayed: number;
-  /** Error lines the proxy logged (configuration, KV, internal). */
-  errorLines: string[];
-  /** Token requests the sandbox received from the proxy (and from the quiet variant) over the whole run. */
+  /** workerd's CPU while idle, milliseconds per second (background the runs' deltas include). */
+  idleCpuMsPerSecond: number;
+  /** Resident memory of the workerd process (both Workers), bytes: after the warm-up and at the end. */
+  rss: { afterWarmup: number; end: number };
+  /** The proxy's log lines over the whole run. */
+  log: ProxyLogTally;
+  /** Token requests the sandbox received from the proxy over the whole run. */
   tokenRequests: number;
-  quietTokenRequests: number | null;
-  /** Reads of the KV token cache, inferred from the log; min and max when the log leaves room. */
-  kvReads: { min: number; max: number };
-  heap: Partial<Record<WorkerName, WorkerHeap>>;
+  /** What the source tree was when bundled: the commit, and whether worker/ or src/ had uncommitted changes. */
+  tree: string;
 }
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PROXY_KEY = "k2-edge-bench-proxy-key-0123456789";
 
-function load(url: string, connections: number, durationSeconds: number, maxRequests: number): Promise<LoadRun> {
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+function load(
+  url: string,
+  connections: number,
+  durationSeconds: number,
+  maxRequests: number,
+  workerd: Workerd,
+): Promise<CostRun> {
   return new Promise((resolve, reject) => {
+    const times: number[] = [];
+    const cpuBefore = workerd.cpuMs();
     const instance = autocannon(
       {
         url,
@@ -111,163 +109,169 @@ function load(url: string, connections: number, durationSeconds: number, maxRequ
         timeout: 10,
         headers: { authorization: `Bearer ${PROXY_KEY}` },
       },
-      (error, result: Result) => {
+      (error, result) => {
+        const cpuMs = workerd.cpuMs() - cpuBefore;
         clearTimeout(watchdog);
         if (error) return reject(error);
+        const sorted = Float64Array.from(times).sort();
+        const requests = result["2xx"] + result.non2xx;
         resolve({
           rps: result.requests.average,
-          p50: result.latency.p50,
-          p90: result.latency.p90,
-          p99: result.latency.p99,
-          ok: result["2xx"],
+          p50: percentile(sorted, 0.5),
+          p99: percentile(sorted, 0.99),
+          requests,
           failed: result.errors + result.timeouts + result.non2xx,
+          cpuMs,
+          cpuMsPerRequest: requests > 0 ? cpuMs / requests : Number.NaN,
         });
       },
     );
+    // autocannon's types leave out that the instance is an EventEmitter.
+    (instance as unknown as EventEmitter).on("response", (_client, _status, _bytes, responseTime: number) => {
+      times.push(responseTime);
+    });
     // Bounded even if autocannon's own timer misbehaves.
     const watchdog = setTimeout(() => instance.stop(), (durationSeconds + 15) * 1000);
   });
 }
 
-/** A Worker entry bundled into `dir` as it is now, with a copy of wrangler.toml pointing at it. */
-async function snapshotWorker(entry: string, dir: string): Promise<string> {
-  mkdirSync(dir, { recursive: true });
-  await build({
-    entryPoints: [entry],
-    outfile: join(dir, "worker.js"),
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
-    target: "es2022",
-    logLevel: "silent",
-  });
-  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
-  const config = join(dir, "wrangler.toml");
-  writeFileSync(config, toml.replace(/^main\s*=.*$/m, 'main = "worker.js"'));
-  return config;
-}
-
-function atLevel(runs: LoadRun[], passthrough: LoadRun[]): WorkerAtLevel {
+function atLevel(runs: CostRun[], passthrough: CostRun[]): CostAtLevel {
+  const perRound = (pick: (run: CostRun, base: CostRun) => number) =>
+    median(runs.map((run, round) => pick(run, passthrough[round]!)));
   return {
     runs,
     rps: median(runs.map((run) => run.rps)),
-    ratio: median(runs.map((run, round) => run.rps / passthrough[round]!.rps)),
-    latency: {
-      p50: median(runs.map((run) => run.p50)),
-      p90: median(runs.map((run) => run.p90)),
-      p99: median(runs.map((run) => run.p99)),
-    },
+    p50: median(runs.map((run) => run.p50)),
+    p99: median(runs.map((run) => run.p99)),
+    cpuMsPerRequest: median(runs.map((run) => run.cpuMsPerRequest)),
+    ratio: perRound((run, base) => run.rps / base.rps),
+    addedP50: perRound((run, base) => run.p50 - base.p50),
+    addedP99: perRound((run, base) => run.p99 - base.p99),
+    addedCpuMsPerRequest: perRound((run, base) => run.cpuMsPerRequest - base.cpuMsPerRequest),
     failed: runs.reduce((sum, run) => sum + run.failed, 0),
   };
 }
 
+function sourceTree(): string {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "worker", "src"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    return dirty.trim() ? `${commit} with uncommitted changes in worker/ or src/` : commit;
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * Sets up the upstream for the proxy benchmarks: a resource to read through the Workers, and the
+ * pass-through's fixed bearer token. Its callback goes to a closed loopback port, so nothing leaves
+ * the machine.
+ */
+async function upstreamFixture(origin: string): Promise<{ path: string; authorization: string }> {
+  const form = new URLSearchParams({
+    client_id: DEV_CLIENT.clientId,
+    client_secret: DEV_CLIENT.clientSecret,
+    grant_type: "client_credentials",
+  });
+  const token = (
+    (await (await fetch(`${origin}/oauth/token`, { method: "POST", body: form })).json()) as { access_token: string }
+  ).access_token;
+  const authorization = `Bearer ${token}`;
+  const created = await fetch(`${origin}/api/v2/incoming_payments`, {
+    method: "POST",
+    headers: { authorization, "content-type": "application/json" },
+    body: JSON.stringify({ ...SAMPLE_STK_PUSH, _links: { callback_url: "http://127.0.0.1:9/result" } }),
+  });
+  if (created.status !== 201) throw new Error(`the sandbox did not create the fixture: ${created.status}`);
+  return { path: new URL(created.headers.get("location")!).pathname, authorization };
+}
+
 serveSection<ProxyInput, ProxyResult>(async (input) => {
-  const dir = mkdtempSync(join(tmpdir(), "k2-edge-bench-"));
   const sandbox = await SandboxProcess.start();
-  const started: Partial<Record<WorkerName, WranglerDev>> = {};
-  const stopAll = () => Promise.all(Object.values(started).map((worker) => worker.stop()));
+  let workerd: Workerd | undefined;
   try {
     const fixture = await upstreamFixture(sandbox.url);
-    const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(
-      readFileSync(join(ROOT, "wrangler.toml"), "utf8"),
-    )?.[1];
-    if (!compatibilityDate) throw new Error("no compatibility_date in wrangler.toml");
+    const settings = deployedSettings();
+    const tree = sourceTree();
+    // Bundled once, as they are now: edits to src/ or worker/ during the run cannot change what is measured.
+    workerd = await Workerd.start({
+      compatibilityDate: settings.compatibilityDate,
+      workers: [
+        {
+          name: "proxy",
+          script: await bundleWorker(`${ROOT}worker/index.ts`),
+          vars: { ...settings.vars, K2_BASE_URL: sandbox.url },
+          secrets: {
+            K2_CLIENT_ID: DEV_CLIENT.clientId,
+            K2_CLIENT_SECRET: DEV_CLIENT.clientSecret,
+            PROXY_KEYS: PROXY_KEY,
+          },
+          kv: [settings.kvBinding],
+        },
+        {
+          name: "passthrough",
+          script: await bundleWorker(`${ROOT}bench/passthrough-worker.ts`),
+          vars: { UPSTREAM_ORIGIN: sandbox.url },
+          secrets: { UPSTREAM_AUTHORIZATION: fixture.authorization },
+        },
+      ],
+    });
+    const names: CostWorkerName[] = ["proxy", "passthrough"];
+    const target = (name: CostWorkerName) => `${workerd!.urls[name]}${fixture.path}`;
     const before = await sandbox.counts();
-    const proxyVars = (client: { clientId: string; clientSecret: string }) => ({
-      K2_BASE_URL: sandbox.url,
-      K2_CLIENT_ID: client.clientId,
-      K2_CLIENT_SECRET: client.clientSecret,
-      PROXY_KEYS: PROXY_KEY,
-    });
-    // One at a time: three wrangler start-ups at once would starve a 2-core machine.
-    started.ours = await WranglerDev.start({
-      config: await snapshotWorker(join(ROOT, "worker/index.ts"), join(dir, "ours")),
-      logFile: join(dir, "ours.log"),
-      persistTo: join(dir, "ours-state"),
-      cwd: ROOT,
-      vars: proxyVars(DEV_CLIENT),
-    });
-    if (input.quiet) {
-      started.quiet = await WranglerDev.start({
-        config: await snapshotWorker(join(ROOT, "bench/quiet-proxy-worker.ts"), join(dir, "quiet")),
-        logFile: join(dir, "quiet.log"),
-        persistTo: join(dir, "quiet-state"),
-        cwd: ROOT,
-        vars: proxyVars(QUIET_CLIENT),
-      });
-    }
-    started.passthrough = await WranglerDev.start({
-      config: join(ROOT, "bench/passthrough.wrangler.toml"),
-      logFile: join(dir, "passthrough.log"),
-      persistTo: join(dir, "passthrough-state"),
-      compatibilityDate,
-      cwd: ROOT,
-      vars: { UPSTREAM_ORIGIN: sandbox.url, UPSTREAM_AUTHORIZATION: fixture.authorization },
-    });
-    const names = Object.keys(started) as WorkerName[];
-    const target = (name: WorkerName) => `${started[name]!.url}${fixture.path}`;
     for (const name of names) {
       const answer = await fetch(target(name), { headers: { authorization: `Bearer ${PROXY_KEY}` } });
       if (answer.status !== 200) throw new Error(`${name}: ${answer.status} ${await answer.text()}`);
     }
 
     const top = Math.max(...input.levels);
-    for (const name of names) await load(target(name), top, input.warmupSeconds, input.maxRequestsPerRun);
-    const heap: Partial<Record<WorkerName, WorkerHeap>> = {};
-    for (const name of names)
-      heap[name] = { afterWarmup: await started[name]!.heapAfterGc(), byRound: [], requestsByRound: [] };
+    for (const name of names) await load(target(name), top, input.warmupSeconds, input.maxRequestsPerRun, workerd);
+    const rssAfterWarmup = workerd.rssBytes();
+    const idleBefore = workerd.cpuMs();
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const idleCpuMsPerSecond = (workerd.cpuMs() - idleBefore) / 2;
 
-    const runs = new Map(input.levels.map((level) => [level, new Map(names.map((name) => [name, [] as LoadRun[]]))]));
+    const runs = new Map(input.levels.map((level) => [level, new Map(names.map((name) => [name, [] as CostRun[]]))]));
     for (let round = 0; round < input.rounds; round++) {
-      for (const name of names) heap[name]!.requestsByRound.push(0);
       for (const level of input.levels) {
         // Rotate which Worker goes first, so that none always meets a cooler machine.
         const order = names.map((_, k) => names[(round + k) % names.length]!);
         for (const name of order) {
-          const run = await load(target(name), level, input.durationSeconds, input.maxRequestsPerRun);
+          const run = await load(target(name), level, input.durationSeconds, input.maxRequestsPerRun, workerd);
           runs.get(level)!.get(name)!.push(run);
-          heap[name]!.requestsByRound[round]! += run.ok + run.failed;
         }
       }
-      for (const name of names) heap[name]!.byRound.push(await started[name]!.heapAfterGc());
     }
     const after = await sandbox.counts();
-    await stopAll();
-
-    const log = readProxyLog(started.ours.output());
-    const byClient = (id: string) => (after.tokenByClient[id] ?? 0) - (before.tokenByClient[id] ?? 0);
-    const tokenRequests = byClient(DEV_CLIENT.clientId);
-    // Each renewal reads KV once (CachedTokenSource: memory, then KV, then the token endpoint), and
-    // every caller waiting on that renewal logs its origin. So: one read per token request, one per
-    // 401 replay (it checks KV before dropping the token), and at least one, at most one per line,
-    // when lines say "kv".
-    const kvServed = log.tokenSources.kv ?? 0;
-    const levels: ProxyLevel[] = input.levels.map((level) => {
-      const byName = runs.get(level)!;
-      const passthrough = byName.get("passthrough")!;
-      return {
-        connections: level,
-        workers: Object.fromEntries(names.map((name) => [name, atLevel(byName.get(name)!, passthrough)])),
-      };
-    });
+    const rssEnd = workerd.rssBytes();
+    const log = readProxyLog(workerd.output());
     return {
-      levels,
+      workerd: execFileSync(WORKERD, ["--version"], { encoding: "utf8" }).trim(),
+      levels: input.levels.map((level) => {
+        const byName = runs.get(level)!;
+        const passthrough = byName.get("passthrough")!;
+        return {
+          connections: level,
+          workers: {
+            proxy: atLevel(byName.get("proxy")!, passthrough),
+            passthrough: atLevel(passthrough, passthrough),
+          },
+        };
+      }),
       durationSeconds: input.durationSeconds,
       rounds: input.rounds,
-      wrangler: /wrangler\s+(\d+\.\d+\.\d+)/.exec(started.ours.output())?.[1] ?? "unknown",
-      ...log,
-      tokenRequests,
-      quietTokenRequests: input.quiet ? byClient(QUIET_CLIENT.clientId) : null,
-      kvReads: {
-        min: tokenRequests + log.replayed + (kvServed > 0 ? 1 : 0),
-        max: tokenRequests + log.replayed + kvServed,
-      },
-      heap,
+      idleCpuMsPerSecond,
+      rss: { afterWarmup: rssAfterWarmup, end: rssEnd },
+      log,
+      // The pass-through never asks for a token: every one counted between the marks is the proxy's.
+      tokenRequests: after.token - before.token,
+      tree,
     };
   } finally {
-    await stopAll();
+    await workerd?.stop();
     await sandbox.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 });

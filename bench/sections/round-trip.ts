@@ -5,10 +5,10 @@
  * median of its requests in that round; the ratio to the hand-written call is taken per round and
  * its median reported.
  */
-import { type Contender, contender, type TokenGetter } from "../contenders.js";
-import { serveSection } from "../lib/child.js";
-import { SandboxProcess } from "../lib/sandbox.js";
-import { median, spread } from "../lib/stats.js";
+import { type Contender, contender, type TokenGetter } from "../contenders.ts";
+import { serveSection } from "../lib/child.ts";
+import { SandboxProcess } from "../../harness/sandbox.ts";
+import { median, spread } from "../lib/stats.ts";
 
 export interface RoundTripInput {
   contenders: string[];

@@ -6,7 +6,7 @@
 import { gzipSync } from "node:zlib";
 import { build, type Plugin } from "esbuild";
 import { fileURLToPath } from "node:url";
-import { serveSection } from "../lib/child.js";
+import { serveSection } from "../lib/child.ts";
 
 export interface SizeRow {
   id: string;

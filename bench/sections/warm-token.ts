@@ -4,10 +4,10 @@
  * same loop shape. Rounds alternate the two so that drift affects both alike; the ratio is taken
  * per round and its median reported.
  */
-import { OAUTH4WEBAPI, OURS } from "../contenders.js";
-import { serveSection } from "../lib/child.js";
-import { SandboxProcess } from "../lib/sandbox.js";
-import { median, spread } from "../lib/stats.js";
+import { OAUTH4WEBAPI, OURS } from "../contenders.ts";
+import { serveSection } from "../lib/child.ts";
+import { SandboxProcess } from "../../harness/sandbox.ts";
+import { median, spread } from "../lib/stats.ts";
 
 export interface WarmTokenInput {
   callsPerRound: number;

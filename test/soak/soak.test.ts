@@ -1,11 +1,11 @@
 /**
- * The soak (bench/soak/soak.ts) in short: the proxy in real workerd under a few seconds of STK push
+ * The soak (harness/soak/soak.ts) in short: the proxy in real workerd under a few seconds of STK push
  * POSTs while every fault of the schedule runs once. It checks what must hold in any soak: K2
  * never receives a payment twice except for the proxy's one replay after a 401, every request gets
  * an answer, and every fault really happened. No timing is asserted: speed lives in the benchmarks.
  */
 import { describe, expect, it } from "vitest";
-import { FAULT_NAMES, runSoak } from "../../bench/soak/soak.js";
+import { FAULT_NAMES, runSoak } from "../../harness/soak/soak.ts";
 
 describe("soak, short form", () => {
   it("survives every fault once without duplicates or unanswered requests", async () => {

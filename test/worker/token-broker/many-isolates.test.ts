@@ -16,7 +16,7 @@ import {
   proxyRequest,
   TOKEN_BROKER,
 } from "../support/harness.ts";
-import type { IsolatesRun } from "./isolates-run.ts";
+import type { IsolatesRun } from "../../../harness/isolates-run.ts";
 import { upstream } from "../support/sandbox-control.ts";
 
 const tokenKey = () => k2CacheKey(baseEnv.K2_BASE_URL, baseEnv.K2_CLIENT_ID);

@@ -2,7 +2,7 @@
  * What the soak's K2 side (k2-process.ts) and its handle (k2.ts) exchange: paths, outcome codes,
  * commands and the record. No side effects, so the driver can import it.
  */
-import type { Fault } from "../../sandbox/server.js";
+import type { Fault } from "../../sandbox/server.ts";
 
 export const TOKEN_PATH = "/oauth/token";
 export const API_PATH = "/api/v2/incoming_payments";

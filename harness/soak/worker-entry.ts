@@ -5,8 +5,7 @@
  * reads the counts with `GET /__soak/kv`. Those two routes are answered here and never reach the
  * proxy. Soak only: never deployed.
  */
-import type { Env } from "../../worker/config.js";
-import worker from "../../worker/index.js";
+import worker, { type Env } from "../../worker/index.ts";
 
 type Operation = "get" | "put" | "delete";
 

@@ -1,21 +1,24 @@
 /**
- * Workers in `workerd serve` itself, with no wrangler, no Miniflare and no inspector between the
- * load and the Worker: a generated Cap'n Proto text config, one socket per Worker on 127.0.0.1
- * (ports reported back on a control pipe), outbound fetch allowed to loopback only, secrets read
- * by workerd from its environment (`fromEnvironment` bindings: never in the config file or on a
- * command line), and a small in-memory KV service for `kvNamespace` bindings.
+ * Workers in `workerd serve` itself, the one way tests and benchmarks run the real Worker: no
+ * wrangler, no Miniflare and no inspector between the load and the Worker. A generated Cap'n Proto
+ * text config, one socket per Worker on 127.0.0.1 (ports reported back on a control pipe),
+ * outbound fetch allowed to loopback only, secrets read by workerd from its environment
+ * (`fromEnvironment` bindings: never in the config file or on a command line), and a small
+ * in-memory KV service for `kvNamespace` bindings.
  *
- * The process's CPU time (utime + stime of all its threads, from /proc/<pid>/stat) and resident
- * memory are readable at any time, so a benchmark can charge a load run's CPU to the Worker it
- * loaded.
+ * The process's CPU time and resident memory are readable at any time, so that a benchmark can
+ * charge a load run's CPU to the Worker it loaded; the Workers' console output goes to a file,
+ * so that reading hundreds of thousands of log lines costs the load side nothing while it runs.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
-const WORKERD = fileURLToPath(new URL("../../node_modules/workerd/bin/workerd", import.meta.url));
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+export const WORKERD = join(ROOT, "node_modules/workerd/bin/workerd");
 
 export interface WorkerdWorker {
   /** Service and socket name: letters, digits and dashes. */
@@ -33,12 +36,18 @@ export interface WorkerdWorker {
 export interface WorkerdOptions {
   workers: WorkerdWorker[];
   compatibilityDate: string;
-  /** A directory of its own for the config and the bundles. */
-  dir: string;
-  /** Where workerd's stdout and stderr (the Workers' console output) go. */
-  logFile: string;
-  /** CPUs to pin workerd to (taskset), e.g. [1]. */
-  cpus?: number[];
+}
+
+/** What wrangler.toml deploys: the compatibility date, the KV binding's name and `[vars]`. */
+export function deployedSettings(): { compatibilityDate: string; kvBinding: string; vars: Record<string, string> } {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
+  const kvBinding = /\[\[kv_namespaces\]\][^[]*?binding\s*=\s*"([^"]+)"/.exec(toml)?.[1];
+  if (!compatibilityDate || !kvBinding) throw new Error("wrangler.toml has no compatibility_date or KV binding");
+  const vars: Record<string, string> = {};
+  const section = /^\[vars\]\s*$([\s\S]*?)(?=^\[)/m.exec(toml)?.[1] ?? "";
+  for (const match of section.matchAll(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"/gm)) vars[match[1]!] = match[2]!;
+  return { compatibilityDate, kvBinding, vars };
 }
 
 /**
@@ -75,7 +84,7 @@ export default {
 };
 `;
 
-/** Bundles a Worker entry as workerd runs it (the same options as the proxy benchmark's snapshot). */
+/** Bundles a Worker entry as workerd runs it. */
 export async function bundleWorker(entry: string): Promise<string> {
   const out = await build({
     entryPoints: [entry],
@@ -131,7 +140,7 @@ function config(options: WorkerdOptions, envNames: Map<string, string>): string 
 }
 
 /** /proc/<pid>/stat: user + system CPU time of the whole process (all threads), in milliseconds. */
-export function processCpuMs(pid: number): number {
+function processCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // Fields 14 and 15 of stat(5), counted from 1 with pid and comm as 1 and 2: utime, stime, in ticks.
@@ -139,21 +148,15 @@ export function processCpuMs(pid: number): number {
   return (ticks * 1000) / CLOCK_TICKS;
 }
 
-/** Resident set size of a process, bytes (VmRSS). */
-export function processRssBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return match ? Number(match[1]) * 1024 : Number.NaN;
-}
-
 // USER_HZ: 100 on every Linux the benchmarks have met; `getconf CLK_TCK` to check.
 const CLOCK_TICKS = 100;
 
 /**
- * One workerd process serving the given Workers.
+ * One workerd process serving the given Workers, from a directory of its own that stop() removes.
  *
  * @example
  * ```ts
- * const workerd = await Workerd.start({ workers: [{ name: "proxy", script }], compatibilityDate, dir, logFile });
+ * const workerd = await Workerd.start({ workers: [{ name: "proxy", script }], compatibilityDate });
  * const before = workerd.cpuMs();
  * // ... load workerd.urls.proxy ...
  * const used = workerd.cpuMs() - before;
@@ -164,42 +167,40 @@ export class Workerd {
   readonly urls: Record<string, string>;
   readonly pid: number;
   readonly #child: ChildProcess;
-  readonly #logFile: string;
+  readonly #dir: string;
 
-  private constructor(child: ChildProcess, urls: Record<string, string>, logFile: string) {
+  private constructor(child: ChildProcess, urls: Record<string, string>, dir: string) {
     this.#child = child;
     this.pid = child.pid!;
     this.urls = urls;
-    this.#logFile = logFile;
+    this.#dir = dir;
   }
 
   static async start(options: WorkerdOptions, readyTimeoutMs = 30_000): Promise<Workerd> {
+    const dir = mkdtempSync(join(tmpdir(), "k2-edge-workerd-"));
     const env: Record<string, string> = {};
     const envNames = new Map<string, string>();
     for (const worker of options.workers) {
-      writeFileSync(join(options.dir, `${worker.name}.js`), worker.script);
+      writeFileSync(join(dir, `${worker.name}.js`), worker.script);
       for (const [name, value] of Object.entries(worker.secrets ?? {})) {
-        const variable = `BENCH_SECRET_${envNames.size}`;
+        const variable = `WORKERD_SECRET_${envNames.size}`;
         envNames.set(`${worker.name}:${name}`, variable);
         env[variable] = value;
       }
     }
-    writeFileSync(join(options.dir, "kv.js"), KV_WORKER);
-    const configFile = join(options.dir, "workerd.capnp");
+    writeFileSync(join(dir, "kv.js"), KV_WORKER);
+    const configFile = join(dir, "workerd.capnp");
     writeFileSync(configFile, config(options, envNames));
-    const log = openSync(options.logFile, "w");
-    const args = ["serve", "--control-fd=3", configFile];
-    const [command, commandArgs] = options.cpus?.length
-      ? ["taskset", ["-c", options.cpus.join(","), WORKERD, ...args]]
-      : [WORKERD, args];
+    const logFile = join(dir, "workerd.log");
+    const log = openSync(logFile, "w");
     // Its own process group, so that stop() ends it whatever it has started; secrets in its environment only.
-    const child = spawn(command, commandArgs as string[], {
+    const child = spawn(WORKERD, ["serve", "--control-fd=3", configFile], {
       detached: true,
       stdio: ["ignore", log, log, "pipe"],
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TZ: "UTC", ...env },
     });
     closeSync(log);
-    const urls: Record<string, string> = {};
+    const workerd = new Workerd(child, {}, dir);
     const wanted = new Set(options.workers.map((worker) => worker.name));
     const control = child.stdio[3] as NodeJS.ReadableStream;
     try {
@@ -217,7 +218,7 @@ export class Workerd {
             buffered = buffered.slice(newline + 1);
             const message = JSON.parse(line) as { event?: string; socket?: string; port?: number };
             if (message.event === "listen" && message.socket && message.port) {
-              urls[message.socket] = `http://127.0.0.1:${message.port}`;
+              workerd.urls[message.socket] = `http://127.0.0.1:${message.port}`;
               wanted.delete(message.socket);
               if (wanted.size === 0) {
                 clearTimeout(timer);
@@ -228,15 +229,14 @@ export class Workerd {
         });
         child.once("exit", (code) => {
           clearTimeout(timer);
-          reject(new Error(`workerd exited (${code}):\n${readFileSync(options.logFile, "utf8").slice(-2000)}`));
+          reject(new Error(`workerd exited (${code}):\n${workerd.output().slice(-2000)}`));
         });
       });
     } catch (error) {
-      await stopGroup(child);
+      await workerd.stop();
       throw error;
     }
-    // taskset execs workerd in place, so the child's pid is workerd's.
-    return new Workerd(child, urls, options.logFile);
+    return workerd;
   }
 
   /** CPU time used so far by the workerd process, milliseconds. */
@@ -244,35 +244,47 @@ export class Workerd {
     return processCpuMs(this.pid);
   }
 
+  /** Resident set size, bytes (VmRSS); NaN once the process is gone. */
   rssBytes(): number {
-    return processRssBytes(this.pid);
+    try {
+      const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${this.pid}/status`, "utf8"));
+      return match ? Number(match[1]) * 1024 : Number.NaN;
+    } catch {
+      return Number.NaN;
+    }
   }
 
   /** Everything the Workers have printed so far. */
   output(): string {
-    return readFileSync(this.#logFile, "utf8");
-  }
-
-  stop(): Promise<void> {
-    return stopGroup(this.#child);
-  }
-}
-
-async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => {
     try {
-      process.kill(-child.pid!, "SIGKILL");
+      return readFileSync(join(this.#dir, "workerd.log"), "utf8");
+    } catch {
+      return "";
+    }
+  }
+
+  /** At once, whatever it is doing (a hard timeout's last resort); stop() still cleans up after. */
+  kill(): void {
+    try {
+      process.kill(-this.pid, "SIGKILL");
     } catch {
       // already gone
     }
-  }, 3000);
-  await exited;
-  clearTimeout(timer);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      try {
+        process.kill(-this.pid, "SIGTERM");
+        const timer = setTimeout(() => this.kill(), 3000);
+        await exited;
+        clearTimeout(timer);
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
 }

@@ -1,10 +1,10 @@
 /**
- * The soak: the proxy Worker in real workerd (Miniflare's API, no inspector), bundled by esbuild
- * from bench/soak/worker-entry.ts (worker/index.ts behind a KV on/off switch), with a real KV
- * namespace bound as in wrangler.toml, driven by N keep-alive connections of STK push POSTs for T
- * seconds (or until a request cap), while a fault schedule runs against the K2 side (k2-process.ts:
- * the sandbox behind a recording tap) and the KV switch. Everything listens on 127.0.0.1, every
- * wait is bounded, and everything started is stopped in a finally; a hard timeout kills it all.
+ * The soak: the proxy Worker in real workerd (harness/workerd.ts, no inspector), bundled by esbuild
+ * from worker-entry.ts (worker/index.ts behind a KV on/off switch), with the settings and KV binding
+ * of wrangler.toml, driven by N keep-alive connections of STK push POSTs for T seconds (or until a
+ * request cap), while a fault schedule runs against the K2 side (k2-process.ts: the sandbox behind
+ * a recording tap) and the KV switch. Everything listens on 127.0.0.1, every wait is bounded, and
+ * everything started is stopped in a finally; a hard timeout kills it all.
  *
  * What it counts and why (see SoakReport): every request the driver sent and what came back; every
  * request K2 received (from the tap), by the payment reference in the body, to find references K2
@@ -13,17 +13,16 @@
  * caller got a 5xx, a broken answer or nothing, but K2 did or may have received the payment);
  * token requests; latency; the workerd process's resident memory and the driver's heap over time.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { Agent, request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
-import { Miniflare, NoOpLog, convertV4MiniflareOptions } from "miniflare";
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import type { Fault } from "../../sandbox/server.js";
-import { bundleWorker, processRssBytes } from "../lib/workerd.js";
-import { K2Side } from "./k2.js";
-import { ABANDONED, API_PATH, DROPPED, PENDING, TOKEN_PATH, TRUNCATED, type K2Summary } from "./k2-protocol.js";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import type { Fault } from "../../sandbox/server.ts";
+import { readProxyLog, type ProxyLogTally } from "../proxy-log.ts";
+import { WORKERD, Workerd, bundleWorker, deployedSettings } from "../workerd.ts";
+import { K2Side } from "./k2.ts";
+import { ABANDONED, API_PATH, DROPPED, PENDING, TOKEN_PATH, TRUNCATED, type K2Summary } from "./k2-protocol.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** The soak's caller key: a fixed development value, like sandbox/credentials.ts's (never a real secret). */
 const SOAK_PROXY_KEY = "k2-edge-soak-proxy-key-0123456789";
 
@@ -76,7 +75,7 @@ export interface FaultRecord {
 export interface SoakReport {
   generatedAt: string;
   options: Omit<SoakOptions, "progress"> & { clientTimeoutMs: number; faultGapMs: number };
-  machine: { node: string; workerd: string; miniflare: string };
+  machine: { node: string; workerd: string };
   loadSeconds: number;
   sent: number;
   /** Requests that got an HTTP answer (a status line), including those whose body then broke off. */
@@ -117,13 +116,7 @@ export interface SoakReport {
   };
   faults: FaultRecord[];
   kv: { calls: Record<string, number>; thrown: Record<string, number> };
-  proxyLog: {
-    lines: number;
-    replayed: number;
-    tokenSources: Record<string, number>;
-    errorEvents: Record<string, number>;
-    other: string[];
-  };
+  proxyLog: ProxyLogTally;
   callbacksReceived: number;
   revokeAvailable: boolean;
   sandboxSaw: Record<string, number>;
@@ -154,38 +147,6 @@ const EXPECTED: Record<FaultName, string> = {
   "api-truncate": "502 upstream_truncated (hardened Worker) or K2's status with a broken body, for one caller",
   "api-hang": "504 upstream_outcome_unknown for one caller (K2 had the request)",
 };
-
-/** compatibility_date, the KV binding name and [vars] from wrangler.toml, as deployed. */
-function wranglerSettings(): { compatibilityDate: string; kvBinding: string; vars: Record<string, string> } {
-  const toml = readFileSync(`${ROOT}wrangler.toml`, "utf8");
-  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-  const kvBinding = /\[\[kv_namespaces\]\][^[]*?binding\s*=\s*"([^"]+)"/.exec(toml)?.[1];
-  if (!compatibilityDate || !kvBinding) throw new Error("wrangler.toml has no compatibility_date or KV binding");
-  const vars: Record<string, string> = {};
-  const section = /^\[vars\]\s*$([\s\S]*?)(?=^\[)/m.exec(toml)?.[1] ?? "";
-  for (const match of section.matchAll(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"/gm)) vars[match[1]!] = match[2]!;
-  return { compatibilityDate, kvBinding, vars };
-}
-
-/** The workerd process Miniflare started: a child of this process. */
-function findWorkerdPid(): number | undefined {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === process.pid && comm.startsWith("workerd")) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
-
-function version(pkg: string): string {
-  return (JSON.parse(readFileSync(`${ROOT}node_modules/${pkg}/package.json`, "utf8")) as { version: string }).version;
-}
 
 /** Outcomes of the requests sent, column by column (index = sequence number). */
 class Outcomes {
@@ -256,20 +217,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const stop = new AbortController();
   const timers: Array<ReturnType<typeof setInterval>> = [];
   let k2: K2Side | undefined;
-  let mf: Miniflare | undefined;
-  let workerdPid: number | undefined;
+  let workerd: Workerd | undefined;
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
 
   const killAll = () => {
     stop.abort();
     k2?.kill();
-    if (workerdPid !== undefined) {
-      try {
-        process.kill(workerdPid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
+    workerd?.kill();
   };
   let hardTimer: ReturnType<typeof setTimeout> | undefined;
   const hardTimeout = new Promise<never>((_, reject) => {
@@ -280,64 +234,32 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   });
 
   const work = async (): Promise<SoakReport> => {
-    const settings = wranglerSettings();
+    const settings = deployedSettings();
     const [script, side] = await Promise.all([
       bundleWorker(fileURLToPath(new URL("./worker-entry.ts", import.meta.url))),
       K2Side.start(),
     ]);
     k2 = side;
-    const proxyLog = {
-      lines: 0,
-      replayed: 0,
-      tokenSources: {} as Record<string, number>,
-      errorEvents: {} as Record<string, number>,
-      other: [] as string[],
-    };
-    mf = new Miniflare(
-      convertV4MiniflareOptions({
-        modules: true,
-        script,
-        compatibilityDate: settings.compatibilityDate,
-        kvNamespaces: { [settings.kvBinding]: "soak-token-cache" },
-        // Secrets as bindings, handed to workerd in its config on stdin: never on a command line.
-        bindings: {
-          ...settings.vars,
-          K2_BASE_URL: side.tapUrl,
-          K2_CLIENT_ID: DEV_CLIENT.clientId,
-          K2_CLIENT_SECRET: DEV_CLIENT.clientSecret,
-          PROXY_KEYS: SOAK_PROXY_KEY,
-          UPSTREAM_TIMEOUT_MS: String(options.upstreamTimeoutMs),
+    workerd = await Workerd.start({
+      compatibilityDate: settings.compatibilityDate,
+      workers: [
+        {
+          name: "proxy",
+          script,
+          vars: { ...settings.vars, K2_BASE_URL: side.tapUrl, UPSTREAM_TIMEOUT_MS: String(options.upstreamTimeoutMs) },
+          secrets: {
+            K2_CLIENT_ID: DEV_CLIENT.clientId,
+            K2_CLIENT_SECRET: DEV_CLIENT.clientSecret,
+            PROXY_KEYS: SOAK_PROXY_KEY,
+          },
+          kv: [settings.kvBinding],
         },
-        host: "127.0.0.1",
-        port: 0,
-        log: new NoOpLog(),
-        logRequests: false,
-        telemetry: { enabled: false },
-        handleStructuredLogs: ({ message }) => {
-          let line: Record<string, unknown>;
-          try {
-            line = JSON.parse(message) as Record<string, unknown>;
-          } catch {
-            if (proxyLog.other.length < 10) proxyLog.other.push(message.slice(0, 200));
-            return;
-          }
-          if (line.level === "error") {
-            const event = String(line.event ?? "error");
-            proxyLog.errorEvents[event] = (proxyLog.errorEvents[event] ?? 0) + 1;
-            return;
-          }
-          proxyLog.lines++;
-          if (line.replayed === true) proxyLog.replayed++;
-          const source = typeof line.tokenSource === "string" ? line.tokenSource : "none";
-          proxyLog.tokenSources[source] = (proxyLog.tokenSources[source] ?? 0) + 1;
-        },
-      }),
-    );
-    const base = await mf.ready;
-    workerdPid = findWorkerdPid();
-    const origin = base.origin;
-    const port = Number(base.port);
-    say(`proxy in workerd (pid ${workerdPid ?? "?"}) on ${origin}, K2 tap on ${side.tapUrl}`);
+      ],
+    });
+    const proxy = workerd;
+    const origin = proxy.urls.proxy!;
+    const port = Number(new URL(origin).port);
+    say(`proxy in workerd (pid ${proxy.pid}) on ${origin}, K2 tap on ${side.tapUrl}`);
 
     const kvSwitch = async (down?: boolean) => {
       const answer = await fetch(`${origin}/__soak/kv`, {
@@ -427,7 +349,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const sample = () =>
       samples.push({
         t: Math.round((performance.now() - t0) / 100) / 10,
-        workerdRssBytes: workerdPid === undefined ? Number.NaN : safeRss(workerdPid),
+        workerdRssBytes: proxy.rssBytes(),
         driverHeapBytes: process.memoryUsage().heapUsed,
       });
     sample();
@@ -550,7 +472,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         calls: diff(kv.calls, kvBefore.calls),
         thrown: diff(kv.thrown, kvBefore.thrown),
       },
-      proxyLog,
+      proxyLog: readProxyLog(proxy.output()),
       revokeAvailable: revokeAvailable || summary.revokeAvailable,
       samples,
       loadSeconds,
@@ -564,19 +486,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     stop.abort();
     for (const timer of timers) clearInterval(timer);
     agent.destroy();
-    const disposing = mf?.dispose().catch(() => {});
-    await Promise.race([disposing, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+    await workerd?.stop();
     await k2?.stop();
     // Whatever did not stop by itself.
     killAll();
-  }
-}
-
-function safeRss(pid: number): number {
-  try {
-    return processRssBytes(pid);
-  } catch {
-    return Number.NaN;
   }
 }
 
@@ -755,7 +668,7 @@ function analyse(input: AnalysisInput): SoakReport {
   return {
     generatedAt: new Date().toISOString(),
     options: input.options,
-    machine: { node: process.version, workerd: version("workerd"), miniflare: version("miniflare") },
+    machine: { node: process.version, workerd: execFileSync(WORKERD, ["--version"], { encoding: "utf8" }).trim() },
     loadSeconds: input.loadSeconds,
     sent,
     answered,

@@ -5,34 +5,26 @@
  * The sandbox records every request; the record is drained into counters every 250 ms so that a
  * long load run does not grow this process's heap (and slow the upstream down as it goes).
  */
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import { K2Sandbox } from "../../sandbox/server.js";
-import { BENCH_CLIENTS } from "./clients.js";
+import { K2Sandbox } from "../sandbox/server.ts";
 
 export type SandboxCommand = { id: number; command: "restart" | "counts" | "stop" };
 export interface SandboxCounts {
   /** POST /oauth/token requests. */
   token: number;
-  /** The same, by the `client_id` in the form body. */
-  tokenByClient: Record<string, number>;
   /** Requests to /api/... paths. */
   api: number;
   /** Anything else. */
   other: number;
 }
 
-const clients = [DEV_CLIENT, ...BENCH_CLIENTS];
-let sandbox = await new K2Sandbox({ clients }).listen(0, "127.0.0.1");
-const counts: SandboxCounts = { token: 0, tokenByClient: {}, api: 0, other: 0 };
+let sandbox = await new K2Sandbox().listen(0, "127.0.0.1");
+const counts: SandboxCounts = { token: 0, api: 0, other: 0 };
 
 function drain(): void {
   for (const request of sandbox.requests) {
     const path = new URL(request.path, "http://x").pathname;
-    if (path === "/oauth/token") {
-      counts.token++;
-      const clientId = new URLSearchParams(request.body).get("client_id") ?? "(basic)";
-      counts.tokenByClient[clientId] = (counts.tokenByClient[clientId] ?? 0) + 1;
-    } else if (path.startsWith("/api/")) counts.api++;
+    if (path === "/oauth/token") counts.token++;
+    else if (path.startsWith("/api/")) counts.api++;
     else counts.other++;
   }
   sandbox.reset();
@@ -46,12 +38,11 @@ process.on("message", (message: SandboxCommand) => {
       // A new server on a new port: every connection a client keeps alive is closed, so the next
       // round starts from cold sockets, as a first call does.
       await sandbox.close();
-      sandbox = await new K2Sandbox({ clients }).listen(0, "127.0.0.1");
+      sandbox = await new K2Sandbox().listen(0, "127.0.0.1");
       counts.token = counts.api = counts.other = 0;
-      counts.tokenByClient = {};
       process.send!({ id: message.id, url: sandbox.url });
     } else if (message.command === "counts") {
-      process.send!({ id: message.id, counts: { ...counts, tokenByClient: { ...counts.tokenByClient } } });
+      process.send!({ id: message.id, counts: { ...counts } });
     } else {
       await sandbox.close();
       process.send!({ id: message.id }, () => process.exit(0));

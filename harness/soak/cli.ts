@@ -1,6 +1,6 @@
 /**
- * `npm run soak`: the proxy Worker in workerd under load while faults run (see soak.ts), then
- * bench/soak-results.md and bench/soak-results.json. Loopback only, bounded in time and in
+ * `npm run soak`: the proxy Worker in workerd under load while faults run (soak.ts), then
+ * bench/soak-results.md and bench/soak-results.json, published beside the benchmarks' results. Loopback only, bounded in time and in
  * requests, and it stops by itself.
  *
  * Options (flags win over environment variables):
@@ -16,8 +16,8 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { soakChecks, soakMarkdown } from "./report.js";
-import { FAULT_NAMES, runSoak, type FaultName } from "./soak.js";
+import { soakChecks, soakMarkdown } from "./markdown.ts";
+import { FAULT_NAMES, runSoak, type FaultName } from "./soak.ts";
 
 const { values } = parseArgs({
   options: {
@@ -53,7 +53,7 @@ const faults: FaultName[] =
             throw new Error(`unknown fault ${JSON.stringify(name)}; known: ${FAULT_NAMES.join(", ")}`);
           return name.trim() as FaultName;
         });
-const out = values.out ?? process.env.SOAK_OUT ?? fileURLToPath(new URL("../soak-results", import.meta.url));
+const out = values.out ?? process.env.SOAK_OUT ?? fileURLToPath(new URL("../../bench/soak-results", import.meta.url));
 if (connections > 1024 || maxRequests > 5_000_000 || durationSeconds > 3600)
   throw new Error("at most 1024 connections, 5,000,000 requests and 3600 s");
 
@@ -76,7 +76,8 @@ const report = await runSoak({
   progress: (line) => console.log(`soak: ${line}`),
 });
 const markdown = soakMarkdown(report);
-writeFileSync(`${out}.json`, `${JSON.stringify(report, null, 2)}\n`);
+// One line: the JSON is for machines comparing runs; the Markdown is for people.
+writeFileSync(`${out}.json`, `${JSON.stringify(report)}\n`);
 writeFileSync(`${out}.md`, markdown);
 console.log(`\n${markdown}\nWrote ${out}.md and ${out}.json.`);
 const failed = soakChecks(report).filter((check) => !check.ok);

@@ -17,7 +17,7 @@
  */
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { K2Sandbox } from "../../sandbox/server.js";
+import { K2Sandbox } from "../../sandbox/server.ts";
 import {
   ABANDONED,
   API_PATH,
@@ -29,7 +29,7 @@ import {
   type K2Command,
   type K2Mark,
   type K2Summary,
-} from "./k2-protocol.js";
+} from "./k2-protocol.ts";
 
 const sandbox = await new K2Sandbox().listen(0, "127.0.0.1");
 const sandboxPort = Number(new URL(sandbox.url).port);

@@ -1,7 +1,7 @@
 /**
- * The figures of one run of the many-isolates simulation (many-isolates.test.ts), which
- * `npm run bench` reads from the test's meta. Types only, so that bench/ can
- * import them; the test's meta carries one as `isolatesRun`.
+ * The figures of one run of the many-isolates simulation (test/worker/token-broker/many-isolates.test.ts), which
+ * `npm run bench` reads from the test's meta. Types only, so that both the test (inside workerd)
+ * and the benchmark (in Node) can import them; the test's meta carries one as `isolatesRun`.
  */
 import type {} from "vitest";
 
