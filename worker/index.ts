@@ -19,8 +19,8 @@ import { receiveCallback } from "./inbox/receive.ts";
 import type { InboxEnv } from "./inbox/settings.ts";
 import { createProxy } from "./proxy/handler.ts";
 import { proxySettings, type ProxyEnv } from "./proxy/settings.ts";
-import { authenticate, type Caller } from "./shared/callers.ts";
-import { loggedPath, writeLog, type Logger, type RequestLog } from "./shared/log.ts";
+import { authenticate, type Caller } from "./common/callers.ts";
+import { loggedPath, writeLog, type Logger, type RequestLog } from "./common/log.ts";
 import {
   configurationError,
   errorCodeOf,
@@ -28,8 +28,8 @@ import {
   jsonResponse,
   notFound,
   unauthorized,
-} from "./shared/responses.ts";
-import { ConfigError } from "./shared/settings.ts";
+} from "./common/responses.ts";
+import { ConfigError } from "./common/settings.ts";
 
 export { IdempotencyKeys } from "./idempotency/object.ts";
 export { K2Inbox } from "./inbox/object.ts";

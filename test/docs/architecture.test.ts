@@ -60,7 +60,7 @@ describe("the layers of src/", () => {
 const ROOT = join(import.meta.dirname, "..", "..");
 const WORKER = join(ROOT, "worker");
 
-/** The feature a Worker file belongs to: its folder under worker/ (`shared`, or `.` for index.ts). */
+/** The feature a Worker file belongs to: its folder under worker/ (`common`, or `.` for index.ts). */
 const featureOf = (file: string): string => {
   const parts = relative(WORKER, file).split(/[\\/]/);
   return parts.length > 1 ? parts[0]! : ".";
@@ -68,12 +68,12 @@ const featureOf = (file: string): string => {
 
 describe("the Worker's features", () => {
   const sources = files(WORKER);
-  const features = [...new Set(sources.map(featureOf))].filter((name) => name !== "." && name !== "shared");
+  const features = [...new Set(sources.map(featureOf))].filter((name) => name !== "." && name !== "common");
 
   it("has a folder per feature, each listed in docs/architecture.md", () => {
     expect(features.sort()).toEqual(["idempotency", "inbox", "proxy", "token-broker"]);
     const page = readFileSync(join(ROOT, "docs", "architecture.md"), "utf8");
-    for (const folder of [...features, "shared"]) expect(page).toContain(`worker/${folder}/`);
+    for (const folder of [...features, "common"]) expect(page).toContain(`worker/${folder}/`);
   });
 
   it("uses another feature only through its client.ts, never its internals", () => {
@@ -83,8 +83,8 @@ describe("the Worker's features", () => {
         .filter((target) => {
           const from = featureOf(file);
           const to = featureOf(target);
-          if (from === "." || to === from || to === "shared") return false;
-          return from === "shared" || !target.endsWith(`${to}/client.ts`);
+          if (from === "." || to === from || to === "common") return false;
+          return from === "common" || !target.endsWith(`${to}/client.ts`);
         })
         .map((target) => `${relative(WORKER, file)} -> ${relative(WORKER, target)}`),
     );
@@ -96,7 +96,7 @@ describe("the Worker's features", () => {
     expect(objects.map((file) => featureOf(file)).sort()).toEqual(["idempotency", "inbox", "token-broker"]);
     const reaches = objects.flatMap((file) =>
       importsOf(file)
-        .filter((target) => target.startsWith(WORKER) && ![featureOf(file), "shared"].includes(featureOf(target)))
+        .filter((target) => target.startsWith(WORKER) && ![featureOf(file), "common"].includes(featureOf(target)))
         .map((target) => `${relative(WORKER, file)} -> ${relative(WORKER, target)}`),
     );
     expect(reaches).toEqual([]);

@@ -2,7 +2,7 @@
  * examples/, run as a user runs them: copied into a fresh project that installed the packed
  * package, against a local K2 sandbox, on Node (ESM and CommonJS, the machine's Node), Deno, Bun
  * and Node with tsx; then type-checked there with tsc, the Worker ones with the Workers types.
- * examples/worker.ts also runs inside workerd: test/worker/example-worker.test.ts.
+ * examples/worker.ts also runs inside workerd: test/worker/runtime/example-worker.test.ts.
  */
 import { execFile, spawn } from "node:child_process";
 import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -2,7 +2,7 @@
  * The one origin guard, through every caller that sends a token or a secret: one table of hostile
  * URLs (test/support/hostile-urls.ts) for `k2.fetch`, `k2.request`, the K2 API calls, Copper's
  * `apiFetch`, and the base URLs each client is configured with. The Worker's `K2_BASE_URL` reads
- * the same table inside workerd (test/worker/config.test.ts). Nothing may be sent for any row.
+ * the same table in the Worker's settings (test/worker/common/k2-settings.node.test.ts). Nothing may be sent for any row.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";

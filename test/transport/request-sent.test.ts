@@ -1,7 +1,7 @@
 /**
  * `requestSent` on NetworkError and TimeoutError, in Node against real sockets: a refused connection
  * certainly sent nothing, a connection the server dropped after reading the request may have.
- * Node's fetch (undici) says which in the cause's code; workerd does not (test/worker/outcome.test.ts).
+ * Node's fetch (undici) says which in the cause's code; workerd does not (test/worker/proxy/k2-failures.test.ts).
  */
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type AddressInfo } from "node:net";

@@ -2,12 +2,12 @@
  * The proxy's side of idempotency keys (object.ts): check a keyed request with the key's Durable
  * Object before anything is sent, and report what K2 did once it is known.
  */
-import { errorCodeOf, refusal, upstreamTruncated, withErrorCode } from "../shared/responses.ts";
-import type { Caller } from "../shared/callers.ts";
-import type { RequestLog } from "../shared/log.ts";
-import type { SendOutcome } from "../shared/send-outcome.ts";
-import { settingsOf, wholeNumber } from "../shared/settings.ts";
-import { sha256Hex } from "../shared/sha256.ts";
+import { errorCodeOf, refusal, upstreamTruncated, withErrorCode } from "../common/responses.ts";
+import type { Caller } from "../common/callers.ts";
+import type { RequestLog } from "../common/log.ts";
+import type { SendOutcome } from "../common/send-outcome.ts";
+import { settingsOf, wholeNumber } from "../common/settings.ts";
+import { sha256Hex } from "../common/sha256.ts";
 import type { IdempotencyKeys, StoredResponse, Verdict } from "./object.ts";
 
 export interface IdempotencyEnv {

@@ -25,7 +25,7 @@
  * proxy key digest and the idempotency key, so neither appears in it.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { SendOutcome } from "../shared/send-outcome.ts";
+import type { SendOutcome } from "../common/send-outcome.ts";
 
 /** A response as kept and replayed. */
 export interface StoredResponse {

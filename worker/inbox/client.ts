@@ -1,5 +1,5 @@
 /** The isolate's way to the inbox (object.ts) of the K2 application the Worker speaks for. */
-import { sha256Hex } from "../shared/sha256.ts";
+import { sha256Hex } from "../common/sha256.ts";
 import type { K2Inbox } from "./object.ts";
 
 /**

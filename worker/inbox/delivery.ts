@@ -11,8 +11,8 @@
  * crash between the backend's answer and the ack sends it again): the backend deduplicates on `id`.
  */
 import { signEdgeEvent } from "../../src/index.ts";
-import { writeLog } from "../shared/log.ts";
-import { ConfigError } from "../shared/settings.ts";
+import { writeLog } from "../common/log.ts";
+import { ConfigError } from "../common/settings.ts";
 import type { StoredEvent } from "./object.ts";
 import { inboxSettings, type Forwarding, type InboxEnv } from "./settings.ts";
 

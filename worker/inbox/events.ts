@@ -4,7 +4,7 @@
  * `next` is the cursor after the last one listed, to pass as `after`, and `null` when the page is
  * empty (nothing newer yet: ask again later with the same cursor).
  */
-import { jsonResponse, methodNotAllowed, refusal } from "../shared/responses.ts";
+import { jsonResponse, methodNotAllowed, refusal } from "../common/responses.ts";
 import { inboxOf } from "./client.ts";
 import type { StoredEvent } from "./object.ts";
 import { inboxSettingsOrRefusal } from "./receive.ts";

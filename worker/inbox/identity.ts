@@ -7,7 +7,7 @@
  * - a Daraja payload (a subscription with `enable_daraja_payload`): its `TransID`.
  */
 import type { K2Notification } from "../../src/api/index.ts";
-import { sha256Hex } from "../shared/sha256.ts";
+import { sha256Hex } from "../common/sha256.ts";
 import type { NewEvent } from "./object.ts";
 
 export function identityOf(notification: K2Notification): string {

@@ -14,8 +14,8 @@
  * and the forwarding state. Never a header, a signature or a key.
  */
 import { DurableObject } from "cloudflare:workers";
-import { writeLog } from "../shared/log.ts";
-import { ConfigError } from "../shared/settings.ts";
+import { writeLog } from "../common/log.ts";
+import { ConfigError } from "../common/settings.ts";
 import type { DeliveryMessage } from "./delivery.ts";
 import { retentionMs, type InboxEnv } from "./settings.ts";
 

@@ -6,10 +6,10 @@
  * to deliver it again, which is safe, since a duplicate is recognised and not stored twice.
  */
 import { K2WebhookError, parseWebhook, type K2Notification } from "../../src/api/index.ts";
-import type { RequestLog } from "../shared/log.ts";
-import { bodyRefusal, bodyTimeoutMs, readRequestBody } from "../shared/request-body.ts";
-import { configurationError, jsonResponse, methodNotAllowed, refusal } from "../shared/responses.ts";
-import { ConfigError } from "../shared/settings.ts";
+import type { RequestLog } from "../common/log.ts";
+import { bodyRefusal, bodyTimeoutMs, readRequestBody } from "../common/request-body.ts";
+import { configurationError, jsonResponse, methodNotAllowed, refusal } from "../common/responses.ts";
+import { ConfigError } from "../common/settings.ts";
 import { inboxOf } from "./client.ts";
 import { newEvent } from "./identity.ts";
 import { inboxSettings, type InboxEnv, type InboxSettings } from "./settings.ts";

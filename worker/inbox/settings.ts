@@ -2,9 +2,9 @@
  * The inbox's settings: apart from the proxy's, so that the API works without them, and read in
  * parts, so that the Durable Object's retention never depends on forwarding being set up right.
  */
-import { k2Settings, type K2Env } from "../shared/k2-settings.ts";
-import type { BodyEnv } from "../shared/request-body.ts";
-import { ConfigError, requiredBinding, settingsOf, urlSetting, wholeNumber } from "../shared/settings.ts";
+import { k2Settings, type K2Env } from "../common/k2-settings.ts";
+import type { BodyEnv } from "../common/request-body.ts";
+import { ConfigError, requiredBinding, settingsOf, urlSetting, wholeNumber } from "../common/settings.ts";
 import type { DeliveryMessage } from "./delivery.ts";
 import type { K2Inbox } from "./object.ts";
 

@@ -5,11 +5,11 @@
  */
 import { K2Client, k2CacheKey, k2TokenSource, KvTokenCache, type FetchLike } from "../../src/index.ts";
 import { holdIdempotencyKey } from "../idempotency/client.ts";
-import type { Caller } from "../shared/callers.ts";
-import { k2Settings, type K2Settings } from "../shared/k2-settings.ts";
-import type { RequestLog } from "../shared/log.ts";
-import { bodyRefusal, bodyTimeoutMs, readRequestBody } from "../shared/request-body.ts";
-import { methodNotAllowed, notFound } from "../shared/responses.ts";
+import type { Caller } from "../common/callers.ts";
+import { k2Settings, type K2Settings } from "../common/k2-settings.ts";
+import type { RequestLog } from "../common/log.ts";
+import { bodyRefusal, bodyTimeoutMs, readRequestBody } from "../common/request-body.ts";
+import { methodNotAllowed, notFound } from "../common/responses.ts";
 import { brokeredTokens, brokerSettings, readOnlyCache, type BrokerSettings } from "../token-broker/client.ts";
 import { sendToK2 } from "./send.ts";
 import { proxySettings, type ProxyEnv } from "./settings.ts";

@@ -5,10 +5,10 @@
  */
 import { NetworkError, TimeoutError, type K2Client, type K2Exchange } from "../../src/index.ts";
 import { KEYED_METHODS } from "../idempotency/client.ts";
-import type { K2Settings } from "../shared/k2-settings.ts";
-import type { RequestLog } from "../shared/log.ts";
-import { refusal, upstreamTruncated } from "../shared/responses.ts";
-import type { SendOutcome } from "../shared/send-outcome.ts";
+import type { K2Settings } from "../common/k2-settings.ts";
+import type { RequestLog } from "../common/log.ts";
+import { refusal, upstreamTruncated } from "../common/responses.ts";
+import type { SendOutcome } from "../common/send-outcome.ts";
 import { requestHeadersForUpstream, responseHeadersForCaller } from "./forwarded-headers.ts";
 import { checkedBody, UpstreamTruncatedError } from "./k2-response.ts";
 import { locationForCaller, proxyOriginFor } from "./location.ts";

@@ -1,13 +1,13 @@
 /**
  * The proxy's own settings; the K2 connection it shares with the broker and the inbox is in
- * shared/k2-settings.ts.
+ * common/k2-settings.ts.
  */
 import type { IdempotencyEnv } from "../idempotency/client.ts";
-import { callerKeyDigests, type CallerEnv } from "../shared/callers.ts";
-import { k2Settings, type K2Env } from "../shared/k2-settings.ts";
-import { bodyTimeoutMs, type BodyEnv } from "../shared/request-body.ts";
+import { callerKeyDigests, type CallerEnv } from "../common/callers.ts";
+import { k2Settings, type K2Env } from "../common/k2-settings.ts";
+import { bodyTimeoutMs, type BodyEnv } from "../common/request-body.ts";
 import { brokerSettings, type BrokerEnv } from "../token-broker/client.ts";
-import { ConfigError, originSetting, settingsOf, wholeNumber } from "../shared/settings.ts";
+import { ConfigError, originSetting, settingsOf, wholeNumber } from "../common/settings.ts";
 import { namesK2Host } from "./location.ts";
 
 /** What the proxy reads: its own settings, and those of the features it calls. */

@@ -4,7 +4,7 @@
  * broker is bound.
  */
 import type { TokenCache, TokenRequestOptions, TokenSet, TokenSource } from "../../src/index.ts";
-import { settingsOf, wholeNumber } from "../shared/settings.ts";
+import { settingsOf, wholeNumber } from "../common/settings.ts";
 import type { TokenBroker } from "./object.ts";
 
 export interface BrokerEnv {

@@ -19,8 +19,8 @@ import {
   type TokenCache,
   type TokenSet,
 } from "../../src/index.ts";
-import { k2Settings, type K2Env } from "../shared/k2-settings.ts";
-import { writeLog } from "../shared/log.ts";
+import { k2Settings, type K2Env } from "../common/k2-settings.ts";
+import { writeLog } from "../common/log.ts";
 
 /** What an isolate asks: the token of the application named `key`, renewed if `refused` is current. */
 export interface BrokerRequest {

@@ -8,7 +8,7 @@ import { createStkPush, type K2Connection, type StkPushRequest } from "../../../
 import { DEV_CLIENT } from "../../../sandbox/credentials.ts";
 import { keyScopeName } from "../../../worker/idempotency/client.ts";
 import type { IdempotencyKeys } from "../../../worker/idempotency/object.ts";
-import { sha256Hex } from "../../../worker/shared/sha256.ts";
+import { sha256Hex } from "../../../worker/common/sha256.ts";
 import { baseEnv, isolate, KEY, proxyRequest, stkPush } from "../support/harness.ts";
 import { TEST_PROXY_KEYS } from "../support/keys.ts";
 import { upstream } from "../support/sandbox-control.ts";

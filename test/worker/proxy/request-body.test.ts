@@ -1,5 +1,5 @@
 /**
- * The caller's body before anything is sent (worker/shared/request-body.ts), inside workerd: a GET
+ * The caller's body before anything is sent (worker/common/request-body.ts), inside workerd: a GET
  * or HEAD carrying one, and one that never ends, are refused with nothing sent to K2.
  */
 import { beforeEach, describe, expect, it } from "vitest";

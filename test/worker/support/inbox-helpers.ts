@@ -6,7 +6,7 @@ import { signWebhook } from "../../../src/index.ts";
 import type { InboxEvent } from "../../../worker/inbox/events.ts";
 import { inboxOf } from "../../../worker/inbox/client.ts";
 import type { K2Inbox } from "../../../worker/inbox/object.ts";
-import { k2Settings } from "../../../worker/shared/k2-settings.ts";
+import { k2Settings } from "../../../worker/common/k2-settings.ts";
 import type { ReceivedCallback } from "./global-setup.ts";
 import { baseEnv, KEY, proxyRequest } from "./harness.ts";
 

@@ -3,8 +3,8 @@
  * shared table of hostile URLs is refused, naming the setting and never its value.
  */
 import { describe, expect, it } from "vitest";
-import { k2Settings, type K2Env } from "../../../worker/shared/k2-settings.ts";
-import { ConfigError } from "../../../worker/shared/settings.ts";
+import { k2Settings, type K2Env } from "../../../worker/common/k2-settings.ts";
+import { ConfigError } from "../../../worker/common/settings.ts";
 import { HOSTILE_BASES } from "../../support/hostile-urls.ts";
 
 /** A whole K2 configuration: only K2_BASE_URL changes between the cases. */

@@ -1,5 +1,5 @@
 /**
- * The Worker's own refusals (worker/shared/responses.ts), one of each kind, inside workerd.
+ * The Worker's own refusals (worker/common/responses.ts), one of each kind, inside workerd.
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { baseEnv, bodyCarrying, isolate, poll, proxyRequest } from "../support/harness.ts";
