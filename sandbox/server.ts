@@ -314,7 +314,7 @@ export class K2Sandbox implements Controls {
   }
 
   #route(method: string, url: URL, headers: Record<string, string>, body: string): Answer {
-    const oauth = this.#oauth.handle(method, url.pathname, headers, body);
+    const oauth = this.#oauth.handle(method, url, headers, body);
     if (oauth) return oauth;
     const api = /^(?:\/api\/(v1|v2))?\/([a-z_]+)(?:\/([0-9a-f-]{36})(?:\/([a-z_]+))?)?$/.exec(url.pathname);
     const collection = api && Object.hasOwn(COLLECTIONS, api[2]!) ? COLLECTIONS[api[2]!]! : undefined;
