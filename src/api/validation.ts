@@ -167,7 +167,8 @@ export const money: Rule = (value, path, check) => object({ currency: kes, value
 
 /**
  * A Kenyan mobile number, in any form the official SDKs send (`+254712345678`, `254712345678`,
- * `0712345678`, `712345678`), sent in the given form: `"+254"` (STK push, recipients, merchant
+ * `0712345678`, `712345678`), whatever its first digit (K2's own examples use `+254999999999`, and
+ * Safaricom issues `1…` numbers), sent in the form given here: `"+254"` (STK push, recipients, merchant
  * wallets, as their docs show) or `"254"` (send money wallet destinations).
  */
 export function phone(form: "+254" | "254"): Rule {

@@ -172,6 +172,12 @@ export const BODIES: BodyCase[] = [
     payment_channel: "M-PESA STK PUSH",
   }),
   accepted(
+    "STK push to the API docs' example phone (+254999999999)",
+    STK,
+    subscriber({ phone_number: "+254999999999" }),
+  ),
+  accepted("STK push to the Python README's phone (+254911222536)", STK, subscriber({ phone_number: "+254911222536" })),
+  accepted(
     "STK push the PHP way (names, email, metadata null)",
     STK,
     subscriber({ first_name: null, last_name: null, middle_name: null, email: null }),
