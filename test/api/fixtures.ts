@@ -262,6 +262,35 @@ const disbursement = {
   transaction_reference: "LHJ7",
 };
 
+/** A `settlement_transfer_completed` event's resource (Ruby's nested destination). */
+export const settlementTransferCompleted = {
+  id: "st-1",
+  amount: "5000.0",
+  status: "Transferred",
+  currency: "KES",
+  transaction_reference: "T1",
+  origination_time: "2026-11-22T12:00:00+03:00",
+  destination: {
+    type: "Bank Account",
+    resource: {
+      account_name: "Jane's Shop Ltd",
+      account_number: "1234567890",
+      bank_branch_ref: "633aa26c",
+      settlement_method: "RTS",
+      reference: "ref-1",
+    },
+  },
+  disbursements: [
+    {
+      amount: "5000.0",
+      status: "Transferred",
+      destination_type: "Bank Account",
+      origination_time: "2026-11-22T12:00:00+03:00",
+      transaction_reference: "T1",
+    },
+  ],
+};
+
 export const answers = {
   stkPending: resource("incoming_payment", "ip-1", {
     initiation_time: "2026-11-22T10:00:00+03:00",
@@ -275,10 +304,11 @@ export const answers = {
     event: { type: "Incoming Payment Request", resource: buygoods, errors: null },
     metadata: { order: "42" },
   }),
+  /** Ruby's fixture: `amount.value` a JSON number, disbursements' amounts strings. */
   payment: resource("payment", "pay-1", {
     status: "Processed",
     created_at: "2026-11-22T10:00:00+03:00",
-    amount: { currency: "KES", value: "2000.0" },
+    amount: { currency: "KES", value: 2000 },
     transfer_batches: [{ status: "Transferred", disbursements: [disbursement] }],
     metadata: { employee: "17" },
   }),
