@@ -20,7 +20,7 @@ import {
   type K2Connection,
 } from "../../src/api/index.js";
 import { capture, ORIGIN } from "./capture.js";
-import { CALLBACK } from "./fixtures.js";
+import { CALLBACK } from "../../sandbox/samples.ts";
 
 // What JavaScript callers and the SDKs' shapes pass, beyond the TypeScript types.
 const loose = (value: object) => value as never;

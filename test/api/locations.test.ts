@@ -13,7 +13,7 @@ import {
 import { InvalidInputError, K2ApiError, K2Client, UnexpectedResponseError } from "../../src/index.js";
 import { DEV_CLIENT } from "../../sandbox/credentials.js";
 import { K2Sandbox } from "../../sandbox/server.js";
-import { stkPush } from "./fixtures.js";
+import { stkPush } from "../../sandbox/samples.ts";
 
 let server: K2Sandbox;
 let k2: K2Client;

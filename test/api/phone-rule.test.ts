@@ -17,7 +17,7 @@ import { DEV_CLIENT } from "../../sandbox/credentials.ts";
 import { outcomeFor } from "../../sandbox/outcomes.ts";
 import { K2Sandbox } from "../../sandbox/server.ts";
 import { capture } from "./capture.ts";
-import * as fixture from "./fixtures.ts";
+import * as fixture from "../../sandbox/samples.ts";
 
 /** Numbers K2's docs and SDKs send (API docs, Python README, SDK validators, Flutter), and test numbers. */
 const ACCEPTED = [

@@ -37,7 +37,7 @@ import {
 import { K2ApiError, K2Client } from "../../src/index.js";
 import { DEV_CLIENT } from "../../sandbox/credentials.js";
 import { K2Sandbox } from "../../sandbox/server.js";
-import * as fixture from "./fixtures.js";
+import * as fixture from "../../sandbox/samples.ts";
 
 interface Case {
   name: string;

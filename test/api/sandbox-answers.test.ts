@@ -25,7 +25,7 @@ import {
 import { K2Client } from "../../src/index.js";
 import { DEV_CLIENT } from "../../sandbox/credentials.js";
 import { K2Sandbox } from "../../sandbox/server.js";
-import * as fixture from "./fixtures.js";
+import * as fixture from "../../sandbox/samples.ts";
 
 let sandbox: K2Sandbox;
 let k2: K2Client;

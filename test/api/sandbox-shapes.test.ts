@@ -1,5 +1,5 @@
 /**
- * The sandbox's v1 results and webhooks have the shapes of K2's fixtures (fixtures.ts): a
+ * The sandbox's v1 results and webhooks have the shapes of K2's fixtures (sandbox/samples/answers.ts): a
  * disbursement's `destination_type` written as K2 writes it, the pay status's `amount.value` a JSON
  * number, and `settlement_transfer_completed` with every field of K2's event, its top-level
  * `transaction_reference` included.
@@ -17,7 +17,7 @@ import { K2Client } from "../../src/index.ts";
 import { DEV_API_KEY, DEV_CLIENT } from "../../sandbox/credentials.ts";
 import { K2Sandbox } from "../../sandbox/server.ts";
 import { startReceiver, type Receiver } from "../sandbox/support.ts";
-import * as fixture from "./fixtures.ts";
+import * as fixture from "../../sandbox/samples.ts";
 
 let sandbox: K2Sandbox;
 let k2: K2Client;

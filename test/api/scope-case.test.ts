@@ -16,7 +16,7 @@ import { DEV_CLIENT } from "../../sandbox/credentials.ts";
 import { K2Sandbox } from "../../sandbox/server.ts";
 import { startReceiver, type Receiver } from "../sandbox/support.ts";
 import { capture } from "./capture.ts";
-import * as fixture from "./fixtures.ts";
+import * as fixture from "../../sandbox/samples.ts";
 
 const SPELLINGS: K2Scope[] = [
   { scope: "Company" },

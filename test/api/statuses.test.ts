@@ -22,7 +22,7 @@ import {
 } from "../../src/api/index.js";
 import { UnexpectedResponseError } from "../../src/index.js";
 import { capture, ORIGIN } from "./capture.js";
-import { answers, buygoods } from "./fixtures.js";
+import { answers, buygoods } from "../../sandbox/samples.ts";
 
 /** A fake K2 answering `body` to every status read, and the path it was asked at. */
 function answering(body: unknown) {

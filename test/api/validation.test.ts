@@ -22,7 +22,7 @@ import {
 } from "../../src/api/index.js";
 import { K2EdgeError } from "../../src/index.js";
 import { capture } from "./capture.js";
-import * as fixture from "./fixtures.js";
+import * as fixture from "../../sandbox/samples.ts";
 
 const { k2, requests } = capture();
 
