@@ -18,8 +18,8 @@ import {
   pollTransactions,
   sendMoney,
   type K2Connection,
-} from "../../src/api/index.js";
-import { capture, ORIGIN } from "./capture.js";
+} from "../../src/api/index.ts";
+import { capture, ORIGIN } from "./capture.ts";
 import { CALLBACK } from "../../sandbox/samples.ts";
 
 // What JavaScript callers and the SDKs' shapes pass, beyond the TypeScript types.

@@ -5,10 +5,10 @@
  * missing parent object (`_links`) stands for the fields K2 names inside it (`_links.callback_url`).
  */
 import { describe, expect, it } from "vitest";
-import * as api from "../../src/api/index.js";
-import { K2ValidationError, type K2Connection, type K2VersionedCallOptions } from "../../src/api/index.js";
+import * as api from "../../src/api/index.ts";
+import { K2ValidationError, type K2Connection, type K2VersionedCallOptions } from "../../src/api/index.ts";
 import { BODIES } from "../../sandbox/samples.ts";
-import { capture } from "./capture.js";
+import { capture } from "./capture.ts";
 
 type Create = (k2: K2Connection, body: never, options: K2VersionedCallOptions) => Promise<string>;
 

@@ -9,10 +9,10 @@ import {
   getSendMoneyStatus,
   getStkPushStatus,
   type K2Connection,
-} from "../../src/api/index.js";
-import { InvalidInputError, K2ApiError, K2Client, UnexpectedResponseError } from "../../src/index.js";
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import { K2Sandbox } from "../../sandbox/server.js";
+} from "../../src/api/index.ts";
+import { InvalidInputError, K2ApiError, K2Client, UnexpectedResponseError } from "../../src/index.ts";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { K2Sandbox } from "../../sandbox/server.ts";
 import { stkPush } from "../../sandbox/samples.ts";
 
 let server: K2Sandbox;

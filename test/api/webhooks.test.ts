@@ -4,8 +4,8 @@
  */
 import { createHmac } from "node:crypto";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { K2WebhookError, parseWebhook, settlementDestination, type K2Notification } from "../../src/api/index.js";
-import { InvalidInputError, K2EdgeError } from "../../src/index.js";
+import { K2WebhookError, parseWebhook, settlementDestination, type K2Notification } from "../../src/api/index.ts";
+import { InvalidInputError, K2EdgeError } from "../../src/index.ts";
 import { answers, settlementTransferCompleted } from "../../sandbox/samples.ts";
 
 const API_KEY = "k2-api-key-0123456789abcdef";

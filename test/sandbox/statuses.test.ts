@@ -4,8 +4,8 @@
  * resource was created.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { isoWithOffset } from "../../sandbox/http.js";
-import { startSandbox, type Started } from "./support.js";
+import { isoWithOffset } from "../../sandbox/http.ts";
+import { startSandbox, type Started } from "./support.ts";
 
 const CALLBACK = { callback_url: "http://127.0.0.1:9/never-called" };
 const STK = {

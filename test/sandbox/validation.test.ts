@@ -4,9 +4,9 @@
  * `{ error_code, error_message }` naming each refused field.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { COLLECTIONS } from "../../sandbox/resources.js";
+import { COLLECTIONS } from "../../sandbox/resources.ts";
 import { BODIES } from "../../sandbox/samples.ts";
-import { startSandbox, type Started } from "./support.js";
+import { startSandbox, type Started } from "./support.ts";
 
 let k2: Started;
 beforeAll(async () => {
