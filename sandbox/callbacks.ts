@@ -7,6 +7,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { railsJson } from "./http.ts";
 
 export interface DeliveryAttempt {
   /** The receiver's status, when it answered. */
@@ -60,9 +61,12 @@ export class Deliveries {
     this.#options = options;
   }
 
-  /** Signs `payload` and POSTs it to `url`, retrying in the background; answers the record at once. */
+  /**
+   * Serialises `payload` as Rails does, signs those exact bytes and POSTs them to `url`, retrying
+   * in the background; answers the record at once.
+   */
   send(kind: Delivery["kind"], topic: string, url: string, payload: unknown): Delivery {
-    const body = JSON.stringify(payload);
+    const body = railsJson(payload);
     const delivery: Delivery = {
       id: randomUUID(),
       kind,

@@ -14,8 +14,27 @@ export function json(status: number, value: unknown, headers: Record<string, str
   return {
     status,
     headers: { "content-type": "application/json; charset=utf-8", ...headers },
-    body: JSON.stringify(value),
+    body: railsJson(value),
   };
+}
+
+const RAILS_ESCAPES: Record<string, string> = {
+  "<": "\\u003c",
+  ">": "\\u003e",
+  "&": "\\u0026",
+  "\u2028": "\\u2028",
+  "\u2029": "\\u2029",
+};
+
+/**
+ * JSON as K2 (Rails, ActiveSupport) writes it: compact, with `<`, `>`, `&` and the JavaScript line
+ * separators escaped as `\u003c`, `\u003e`, `\u0026`, `\u2028`, `\u2029`. So a receiver that
+ * verifies a signature over re-serialised JSON instead of the raw bytes fails here as it would
+ * against K2. Those characters never occur outside strings in JSON, so replacing them in the text is
+ * safe.
+ */
+export function railsJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (character) => RAILS_ESCAPES[character]!);
 }
 
 /** K2's API error shape; a list of problems is sent as an array, as K2 (Rails) does. */

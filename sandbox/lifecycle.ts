@@ -5,10 +5,10 @@
  * callback and webhook handling could only be tried against Kopo Kopo itself.
  */
 import { randomUUID } from "node:crypto";
-import { isoWithOffset, isRecord, type Json } from "./http.js";
-import { normalisedPhone, outcomeFor } from "./outcomes.js";
-import { resourceDocument, statusAttributes, type SandboxResource } from "./resources.js";
-import { transactionReference, webhookResource, type EventFacts } from "./webhooks.js";
+import { isoWithOffset, isRecord, type Json } from "./http.ts";
+import { normalisedPhone, outcomeFor } from "./outcomes.ts";
+import { disbursementDestinationType, resourceDocument, statusAttributes, type SandboxResource } from "./resources.ts";
+import { transactionReference, webhookResource, type EventFacts } from "./webhooks.ts";
 
 /** A payment received by the sandbox's till, for polling and reversals to find. */
 export interface LedgerEntry {
@@ -116,7 +116,7 @@ function receive(host: LifecycleHost, customers: Set<string>, facts: EventFacts)
 
 function disbursement(
   amount: unknown,
-  type: string,
+  type: unknown,
   reference: unknown,
   now: number,
   errors: string | null = null,
@@ -162,7 +162,7 @@ const SETTLERS: Record<string, Settler> = {
     const request = stored.body;
     const batch = disbursement(
       request.amount?.value,
-      request.destination_type,
+      disbursementDestinationType(request.destination_type),
       request.destination_reference,
       host.now(),
     );
@@ -175,7 +175,7 @@ const SETTLERS: Record<string, Settler> = {
     // A whole-balance transfer moves what the sandbox's till has received.
     const balance = host.ledger.reduce((sum, entry) => sum + Number(entry.resource.amount ?? 0), 0);
     const value = isRecord(request.amount) && request.amount.value != null ? request.amount.value : balance;
-    const type = request.destination_type ?? "merchant_bank_account";
+    const type = disbursementDestinationType(request.destination_type ?? "merchant_bank_account");
     const batch = disbursement(value, type, request.destination_reference, host.now());
     stored.state = { status: "Processed", transfer_batches: [{ status: "Transferred", disbursements: [batch] }] };
     host.fireWebhook(

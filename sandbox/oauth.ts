@@ -4,8 +4,9 @@
  * with `{}` or nothing; introspection times as ISO or Unix), so that clients meet all of them.
  */
 import { randomBytes } from "node:crypto";
-import type { SandboxClient } from "./credentials.js";
-import { apiError, isoWithOffset, json, type Answer } from "./http.js";
+import type { SandboxClient } from "./credentials.ts";
+import { apiError, isoWithOffset, json, type Answer } from "./http.ts";
+import { requestParameters, type Parameters } from "./parameters.ts";
 
 export interface OAuthOptions {
   clients: SandboxClient[];
@@ -33,12 +34,15 @@ export class OAuthServer {
     this.#options = options;
   }
 
-  /** The answer to an OAuth request, or `undefined` when `path` is not an OAuth endpoint. */
-  handle(method: string, path: string, headers: Record<string, string>, body: string): Answer | undefined {
-    if (method === "POST" && path === "/oauth/token") return this.#token(headers, body);
-    if (method === "POST" && path === "/oauth/revoke") return this.#revoke(headers, body);
-    if (method === "POST" && path === "/oauth/introspect") return this.#introspect(headers, body);
-    if (method === "GET" && path === "/oauth/token/info") return this.#tokenInfo(headers);
+  /** The answer to an OAuth request, or `undefined` when `url` is not an OAuth endpoint. */
+  handle(method: string, url: URL, headers: Record<string, string>, body: string): Answer | undefined {
+    const path = url.pathname;
+    if (!path.startsWith("/oauth/")) return undefined;
+    const params = requestParameters(url.searchParams, headers, body);
+    if (method === "POST" && path === "/oauth/token") return this.#token(headers, params);
+    if (method === "POST" && path === "/oauth/revoke") return this.#revoke(headers, params);
+    if (method === "POST" && path === "/oauth/introspect") return this.#introspect(headers, params);
+    if (method === "GET" && path === "/oauth/token/info") return this.#tokenInfo(headers, params);
     return undefined;
   }
 
@@ -58,11 +62,10 @@ export class OAuthServer {
     for (const token of this.#tokens.values()) token.revoked = true;
   }
 
-  #token(headers: Record<string, string>, body: string): Answer {
-    const form = new URLSearchParams(body);
-    const client = this.#authenticate(headers, form);
+  #token(headers: Record<string, string>, params: Parameters): Answer {
+    const client = this.#authenticate(headers, params);
     if (!client) return invalidClient();
-    if (form.get("grant_type") !== "client_credentials") {
+    if (params.get("grant_type") !== "client_credentials") {
       return json(400, {
         error: "unsupported_grant_type",
         error_description: "The authorization grant type is not supported by the authorization server.",
@@ -86,18 +89,17 @@ export class OAuthServer {
     return json(200, answer);
   }
 
-  #revoke(headers: Record<string, string>, body: string): Answer {
-    const form = new URLSearchParams(body);
-    if (!this.#authenticate(headers, form)) return invalidClient();
-    const token = this.#tokens.get(form.get("token") ?? "");
+  #revoke(headers: Record<string, string>, params: Parameters): Answer {
+    if (!this.#authenticate(headers, params)) return invalidClient();
+    const token = this.#tokens.get(params.get("token") ?? "");
     if (token) token.revoked = true;
     return this.#options.revokeBody === "{}" ? json(200, {}) : { status: 200, headers: {}, body: "" };
   }
 
-  #introspect(headers: Record<string, string>, body: string): Answer {
-    const form = new URLSearchParams(body);
-    if (!this.#authenticate(headers, form)) return invalidClient();
-    const token = this.#tokens.get(form.get("token") ?? "");
+  #introspect(headers: Record<string, string>, params: Parameters): Answer {
+    // Doorkeeper lets a client introspect with its credentials, or with a valid token of its own.
+    if (!this.#authenticate(headers, params) && !this.#bearer(headers, params).token) return invalidClient();
+    const token = this.#tokens.get(params.get("token") ?? "");
     if (!token || token.revoked || token.expiresAt <= this.#options.now()) return json(200, { active: false });
     const time = (ms: number) =>
       this.#options.introspectionTimes === "iso" ? isoWithOffset(ms) : Math.floor(ms / 1000);
@@ -111,8 +113,8 @@ export class OAuthServer {
     });
   }
 
-  #tokenInfo(headers: Record<string, string>): Answer {
-    const found = this.#bearer(headers);
+  #tokenInfo(headers: Record<string, string>, params: Parameters): Answer {
+    const found = this.#bearer(headers, params);
     if (!found.token) return json(401, { error: "invalid_token", error_description: "The access token is invalid" });
     return json(200, {
       resource_owner_id: null,
@@ -123,10 +125,14 @@ export class OAuthServer {
     });
   }
 
-  /** Doorkeeper reads client credentials from the body or from HTTP Basic. */
-  #authenticate(headers: Record<string, string>, form: URLSearchParams): SandboxClient | undefined {
-    let id = form.get("client_id");
-    let secret = form.get("client_secret");
+  /**
+   * Doorkeeper reads client credentials from HTTP Basic first, then from the request's parameters
+   * (Rails': the query, a form body or a JSON body), so the official SDKs' JSON revoke and
+   * introspect authenticate as well as a form does.
+   */
+  #authenticate(headers: Record<string, string>, params: Parameters): SandboxClient | undefined {
+    let id = params.get("client_id");
+    let secret = params.get("client_secret");
     const basic = /^Basic (.+)$/i.exec(headers.authorization ?? "");
     if (basic) {
       const [user = "", pass = ""] = Buffer.from(basic[1]!, "base64").toString("utf8").split(":");
@@ -136,9 +142,14 @@ export class OAuthServer {
     return this.#options.clients.find((client) => client.clientId === id && client.clientSecret === secret);
   }
 
-  #bearer(headers: Record<string, string>): { token?: IssuedToken; problem: string } {
+  /**
+   * The request's access token: Doorkeeper takes it from `Authorization: Bearer`, else from the
+   * `access_token` or `bearer_token` parameter.
+   */
+  #bearer(headers: Record<string, string>, params?: Parameters): { token?: IssuedToken; problem: string } {
     const match = /^Bearer (.+)$/.exec(headers.authorization ?? "");
-    const token = match ? this.#tokens.get(match[1]!) : undefined;
+    const given = match?.[1] ?? params?.get("access_token") ?? params?.get("bearer_token");
+    const token = given ? this.#tokens.get(given) : undefined;
     if (!token || token.revoked) return { problem: "InvalidAccessToken" };
     if (token.expiresAt <= this.#options.now()) return { problem: "ExpiredAccessToken" };
     return { token, problem: "" };

@@ -24,7 +24,7 @@ export interface TestOutcome {
 
 /**
  * The test phone numbers, written as `254` + 9 digits; every accepted spelling of a number
- * (`+254…`, `254…`, `07…`, the 9 digits) means the same entry. They apply to an STK push's
+ * (`+254…`, `254…`, `0…`, the 9 digits) means the same entry. They apply to an STK push's
  * `subscriber.phone_number` and to the `phone_number` of a send-money `mobile_wallet` destination.
  * docs/sandbox.md shows this table: keep the two together.
  */
@@ -53,13 +53,13 @@ export const TEST_PHONE_NUMBERS: Readonly<Record<string, TestOutcome>> = Object.
 const SUCCESS: TestOutcome = TEST_PHONE_NUMBERS["254700000000"]!;
 
 /**
- * A Kenyan mobile number in any spelling the SDKs send (`+2547…`, `2547…`, `07…`, `7…` with 9
- * digits after the prefix; `1…` numbers too, which Safaricom now issues), as `254` + 9 digits, or
- * `undefined` when it is none of them.
+ * A Kenyan mobile number in any spelling the SDKs and K2's docs send (`+254…`, `254…`, `0…`, or
+ * the 9 digits alone), as `254` + 9 digits, or `undefined` when it is none of them. The nine
+ * digits are not restricted to a leading 7 or 1: K2's own examples use `+254999999999` and
+ * `+254911222536`. src/api's `phone` rule is the same; a test holds the two together.
  */
 export function normalisedPhone(value: unknown): string | undefined {
-  if (typeof value !== "string" && typeof value !== "number") return undefined;
-  const match = /^(?:\+?254|0)?([17]\d{8})$/.exec(String(value).replace(/[\s-]/g, ""));
+  const match = typeof value === "string" ? /^(?:\+254|254|0)?(\d{9})$/.exec(value) : null;
   return match ? `254${match[1]}` : undefined;
 }
 

@@ -4,8 +4,8 @@
  * each `data.type` laid over it. What changes as a payment goes on lives in `state`, set at
  * creation here and moved on by lifecycle.ts; `created_at` is fixed when the resource is created.
  */
-import { isoWithOffset, isRecord, type Json } from "./http.js";
-import type { Subscription } from "./webhooks.js";
+import { isoWithOffset, isRecord, type Json } from "./http.ts";
+import type { Subscription } from "./webhooks.ts";
 
 export type Version = "v1" | "v2";
 
@@ -51,6 +51,27 @@ const RECIPIENT_TYPES: Record<string, string> = {
   till: "Till",
   paybill: "Paybill",
 };
+
+/**
+ * A v1 disbursement's `destination_type` as K2 writes it (`"Mobile Wallet"`, `"Bank Account"`), not
+ * as the request spelled it; a merchant's own wallet or bank account is still a wallet or an account.
+ */
+export function disbursementDestinationType(requested: unknown): unknown {
+  const type =
+    requested === "merchant_wallet"
+      ? "mobile_wallet"
+      : requested === "merchant_bank_account"
+        ? "bank_account"
+        : requested;
+  return typeof type === "string" ? (RECIPIENT_TYPES[type] ?? type) : type;
+}
+
+/** `{ currency, value }` with the value a JSON number, as K2's pay status and result write it. */
+function numericAmount(amount: unknown): unknown {
+  if (!isRecord(amount)) return amount;
+  const value = typeof amount.value === "string" ? Number(amount.value) : amount.value;
+  return { ...amount, value: Number.isFinite(value) ? value : amount.value };
+}
 
 /** The state K2 answers right after creating a resource of `type`. */
 export function initialState(type: string, body: Json, id: string, createdMs: number): Json {
@@ -107,7 +128,7 @@ function fixedAttributes(stored: SandboxResource): Json {
     case "incoming_payment":
       return { initiation_time: stored.createdAt, metadata: request.metadata ?? null };
     case "payment":
-      return { amount: request.amount, metadata: request.metadata ?? null };
+      return { amount: numericAmount(request.amount), metadata: request.metadata ?? null };
     case "settlement_transfer":
       return { amount: transferAmount(request.amount), metadata: request.metadata ?? null };
     case "send_money":

@@ -1,21 +1,9 @@
 /**
- * Request bodies the K2 sandbox accepts, shared by the demo and the tests. No Node imports here:
- * tests inside workerd use them too.
+ * The one set of sample K2 bodies, shared by the sandbox's tests, the typed API's tests, the demo,
+ * the benchmarks and the Worker's tests: valid requests for every resource (samples/requests.ts),
+ * K2's answers, results and webhook resources (samples/answers.ts), and the table of bodies K2
+ * accepts and refuses (samples/bodies.ts). No Node imports: tests inside workerd use them too.
  */
-/** An STK push the sandbox accepts: one shared example for the demo and the tests. */
-export const SAMPLE_STK_PUSH = Object.freeze({
-  payment_channel: "M-PESA STK Push",
-  till_number: "K000000",
-  subscriber: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
-  amount: { currency: "KES", value: "20" },
-  metadata: { order: "42" },
-  _links: { callback_url: "https://example.com/k2/result" },
-});
-
-/** A company-wide polling request the sandbox accepts (K2 refuses `{}`). */
-export const SAMPLE_POLLING = Object.freeze({
-  scope: "company",
-  from_time: "2026-01-01T00:00:00+03:00",
-  to_time: "2026-01-02T00:00:00+03:00",
-  _links: { callback_url: "https://example.com/k2/result" },
-});
+export * from "./samples/answers.ts";
+export * from "./samples/bodies.ts";
+export * from "./samples/requests.ts";

@@ -11,7 +11,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Deliveries, type Delivery } from "./callbacks.js";
+import { Deliveries, type Delivery } from "./callbacks.ts";
 import {
   control,
   TriggerError,
@@ -20,11 +20,11 @@ import {
   type RecordedRequest,
   type SettableOptions,
   type TriggerOptions,
-} from "./control.js";
-import { DEV_API_KEY, DEV_CLIENT, type SandboxClient } from "./credentials.js";
-import { apiError, isoWithOffset, json, type Answer, type Json } from "./http.js";
-import { Lifecycle, type LedgerEntry } from "./lifecycle.js";
-import { OAuthServer } from "./oauth.js";
+} from "./control.ts";
+import { DEV_API_KEY, DEV_CLIENT, type SandboxClient } from "./credentials.ts";
+import { apiError, isoWithOffset, json, type Answer, type Json } from "./http.ts";
+import { Lifecycle, type LedgerEntry } from "./lifecycle.ts";
+import { OAuthServer } from "./oauth.ts";
 import {
   COLLECTIONS,
   initialState,
@@ -32,8 +32,8 @@ import {
   statusAttributes,
   type SandboxResource,
   type Version,
-} from "./resources.js";
-import { problemsOf } from "./validation.js";
+} from "./resources.ts";
+import { problemsOf } from "./validation.ts";
 import {
   darajaPayload,
   subscribersOf,
@@ -41,11 +41,11 @@ import {
   webhookEvent,
   webhookResource,
   type Subscription,
-} from "./webhooks.js";
+} from "./webhooks.ts";
 
-export type { Delivery, DeliveryAttempt } from "./callbacks.js";
-export type { Fault, RecordedRequest, SettableOptions, TriggerOptions } from "./control.js";
-export { TEST_PHONE_NUMBERS, type TestOutcome } from "./outcomes.js";
+export type { Delivery, DeliveryAttempt } from "./callbacks.ts";
+export type { Fault, RecordedRequest, SettableOptions, TriggerOptions } from "./control.ts";
+export { TEST_PHONE_NUMBERS, type TestOutcome } from "./outcomes.ts";
 
 export interface K2SandboxOptions {
   port?: number;
@@ -314,7 +314,7 @@ export class K2Sandbox implements Controls {
   }
 
   #route(method: string, url: URL, headers: Record<string, string>, body: string): Answer {
-    const oauth = this.#oauth.handle(method, url.pathname, headers, body);
+    const oauth = this.#oauth.handle(method, url, headers, body);
     if (oauth) return oauth;
     const api = /^(?:\/api\/(v1|v2))?\/([a-z_]+)(?:\/([0-9a-f-]{36})(?:\/([a-z_]+))?)?$/.exec(url.pathname);
     const collection = api && Object.hasOwn(COLLECTIONS, api[2]!) ? COLLECTIONS[api[2]!]! : undefined;

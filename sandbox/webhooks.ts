@@ -5,7 +5,7 @@
  * receiver can be tried against every topic without waiting for a real till to be paid.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { isoWithOffset, type Json } from "./http.js";
+import { isoWithOffset, type Json } from "./http.ts";
 
 /** What an event is about; what the sandbox does not know (a triggered event) gets sample values. */
 export interface EventFacts {
@@ -91,6 +91,7 @@ export const WEBHOOK_TOPICS: Readonly<Record<string, Topic>> = Object.freeze({
       amount: facts.amount,
       status: "Transferred",
       currency: "KES",
+      transaction_reference: facts.reference,
       origination_time: facts.origination_time,
       transfer_time: facts.origination_time,
       transfer_type: "Settlement",
@@ -98,6 +99,7 @@ export const WEBHOOK_TOPICS: Readonly<Record<string, Topic>> = Object.freeze({
       destination: {
         type: "Bank Account",
         resource: {
+          reference: "c7f300c0-f1ef-4151-9bbe-005005aa3747",
           account_name: "Sandbox Merchant Ltd",
           account_number: "1234567890",
           bank_branch_ref: "633aa26c-7b7c-4091-ae28-96c0687cf886",

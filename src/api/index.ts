@@ -11,12 +11,12 @@
  *   required field, a currency other than `KES`, an amount that is not a positive number, a
  *   callback or webhook URL that is not absolute http(s), more than 5 metadata pairs, a phone that
  *   is not a Kenyan mobile number, a value outside K2's fixed lists (destination and recipient
- *   types, `settlement_method`, `scope`, event types, payment channels), a till scope without its
+ *   types, `settlement_method`, `scope` (in any case), event types, payment channels), a till scope without its
  *   reference, polling times that are not ISO-8601 or out of order.
  * - Absent: `null`, `undefined` and, in an optional field, `""`. An absent optional field is left
  *   out of the body.
  * - Normalised: phones to `+254…` (STK push, recipients, merchant wallets) or `254…` (send money
- *   wallets); the SDKs' `payment_channel` spellings to `"M-PESA STK Push"`; numbers given for
+ *   wallets); the SDKs' `payment_channel` spellings to `"M-PESA STK Push"`; `scope` to lower case; numbers given for
  *   numeric strings (`till_number`, `account_number`, amounts...) to strings.
  * - Fields K2 does not have are sent as given (K2 ignores them); `{ strict: true }` in a call's
  *   options refuses them, with v2-only fields on v1 and a Daraja payload for other events.
@@ -81,7 +81,7 @@ export type {
 export { createSettlementTransfer, getSettlementTransferStatus } from "./settlement-transfers.ts";
 export type { SettlementTransfer, SettlementTransferRequest } from "./settlement-transfers.ts";
 export { getPollingStatus, pollTransactions } from "./polling.ts";
-export type { K2PollingTransaction, K2Scope, Polling, PollingAttributes, PollingRequest } from "./polling.ts";
+export type { AnyCase, K2PollingTransaction, K2Scope, Polling, PollingAttributes, PollingRequest } from "./polling.ts";
 export { cancelPaymentLink, createPaymentLink, getPaymentLinkStatus } from "./payment-links.ts";
 export type { K2PaymentLinkDetails, PaymentLink, PaymentLinkAttributes, PaymentLinkRequest } from "./payment-links.ts";
 export { createReversal, getReversalStatus } from "./reversals.ts";

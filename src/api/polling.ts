@@ -18,11 +18,21 @@ import type { K2BuygoodsTransaction } from "./transactions.ts";
 import { across, all, callbackLinks, isoTime, scoped, validate } from "./validation.ts";
 
 /**
+ * `word` in every mix of upper and lower case: `AnyCase<"till">` takes `"till"`, `"Till"`,
+ * `"TILL"`...
+ */
+export type AnyCase<Word extends string> = Word extends `${infer First}${infer Rest}`
+  ? `${Uppercase<First> | Lowercase<First>}${AnyCase<Rest>}`
+  : "";
+
+/**
  * Whose transactions: one till (named by `scope_reference`), or the whole company (whose
- * `scope_reference`, `""` or `null` as the SDKs send it, is left out).
+ * `scope_reference`, `""` or `null` as the SDKs send it, is left out). Any case is taken (PHP's
+ * tests send `"Company"`); K2 receives it in lower case, as its docs write it.
  */
 export type K2Scope =
-  { scope: "till"; scope_reference: string | number } | { scope: "company"; scope_reference?: "" | null };
+  | { scope: AnyCase<"till">; scope_reference: string | number }
+  | { scope: AnyCase<"company">; scope_reference?: "" | null };
 
 /** The body of `POST /api/v2/polling`, as K2's docs and the official SDKs write it. */
 export type PollingRequest = K2Scope & {

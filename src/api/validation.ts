@@ -167,7 +167,8 @@ export const money: Rule = (value, path, check) => object({ currency: kes, value
 
 /**
  * A Kenyan mobile number, in any form the official SDKs send (`+254712345678`, `254712345678`,
- * `0712345678`, `712345678`), sent in the given form: `"+254"` (STK push, recipients, merchant
+ * `0712345678`, `712345678`), whatever its first digit (K2's own examples use `+254999999999`, and
+ * Safaricom issues `1…` numbers), sent in the form given here: `"+254"` (STK push, recipients, merchant
  * wallets, as their docs show) or `"254"` (send money wallet destinations).
  */
 export function phone(form: "+254" | "254"): Rule {
@@ -258,12 +259,25 @@ export function v2Only(version: "v1" | "v2", rule: Rule): Rule {
 }
 
 /**
- * Polling and webhook subscriptions: `scope` is `till` or `company`, and a till needs its
- * `scope_reference` (a company's, `""` or `null` as the SDKs send it, is left out).
+ * One of a few words in any case (PHP's tests send `"Company"`), sent in lower case as K2's docs
+ * write them.
+ */
+export function anyCaseOf(...values: readonly string[]): Rule {
+  const expected = values.map((v) => JSON.stringify(v)).join(", ");
+  return (value, path, check) => {
+    const lower = typeof value === "string" ? value.toLowerCase() : undefined;
+    return lower !== undefined && values.includes(lower) ? lower : problem(check, path, `must be one of ${expected}`);
+  };
+}
+
+/**
+ * Polling and webhook subscriptions: `scope` is `till` or `company` in any case, sent in lower
+ * case, and a till needs its `scope_reference` (a company's, `""` or `null` as the SDKs send it, is
+ * left out).
  */
 export function scoped(required: Record<string, Rule>, optional: Record<string, Rule>): Rule {
   return all(
-    object({ ...required, scope: oneOf("till", "company") }, { ...optional, scope_reference: digits }),
+    object({ ...required, scope: anyCaseOf("till", "company") }, { ...optional, scope_reference: digits }),
     across((value, check) => {
       if (value.scope === "till" && absent(value.scope_reference))
         problem(check, "scope_reference", 'is required when scope is "till"');

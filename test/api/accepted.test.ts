@@ -18,9 +18,9 @@ import {
   pollTransactions,
   sendMoney,
   type K2Connection,
-} from "../../src/api/index.js";
-import { capture, ORIGIN } from "./capture.js";
-import { CALLBACK } from "./fixtures.js";
+} from "../../src/api/index.ts";
+import { capture, ORIGIN } from "./capture.ts";
+import { CALLBACK } from "../../sandbox/samples.ts";
 
 // What JavaScript callers and the SDKs' shapes pass, beyond the TypeScript types.
 const loose = (value: object) => value as never;

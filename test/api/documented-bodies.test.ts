@@ -1,14 +1,14 @@
 /**
- * The documented verdict on request bodies (test/sandbox/bodies.ts, written from K2's docs and the
+ * The documented verdict on request bodies (sandbox/samples/bodies.ts, written from K2's docs and the
  * SDKs alone, and also run against the sandbox) held against the typed API's validators: every
  * body K2 accepts is sent, every body K2 refuses is refused here with the fields K2 names. A
  * missing parent object (`_links`) stands for the fields K2 names inside it (`_links.callback_url`).
  */
 import { describe, expect, it } from "vitest";
-import * as api from "../../src/api/index.js";
-import { K2ValidationError, type K2Connection, type K2VersionedCallOptions } from "../../src/api/index.js";
-import { BODIES } from "../sandbox/bodies.js";
-import { capture } from "./capture.js";
+import * as api from "../../src/api/index.ts";
+import { K2ValidationError, type K2Connection, type K2VersionedCallOptions } from "../../src/api/index.ts";
+import { BODIES } from "../../sandbox/samples.ts";
+import { capture } from "./capture.ts";
 
 type Create = (k2: K2Connection, body: never, options: K2VersionedCallOptions) => Promise<string>;
 

@@ -9,11 +9,11 @@ import {
   getSendMoneyStatus,
   getStkPushStatus,
   type K2Connection,
-} from "../../src/api/index.js";
-import { InvalidInputError, K2ApiError, K2Client, UnexpectedResponseError } from "../../src/index.js";
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import { K2Sandbox } from "../../sandbox/server.js";
-import { stkPush } from "./fixtures.js";
+} from "../../src/api/index.ts";
+import { InvalidInputError, K2ApiError, K2Client, UnexpectedResponseError } from "../../src/index.ts";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { K2Sandbox } from "../../sandbox/server.ts";
+import { stkPush } from "../../sandbox/samples.ts";
 
 let server: K2Sandbox;
 let k2: K2Client;

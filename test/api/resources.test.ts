@@ -33,11 +33,11 @@ import {
   sendMoney,
   sendTransactionSmsNotification,
   type K2Resource,
-} from "../../src/api/index.js";
-import { K2ApiError, K2Client } from "../../src/index.js";
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import { K2Sandbox } from "../../sandbox/server.js";
-import * as fixture from "./fixtures.js";
+} from "../../src/api/index.ts";
+import { K2ApiError, K2Client } from "../../src/index.ts";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { K2Sandbox } from "../../sandbox/server.ts";
+import * as fixture from "../../sandbox/samples.ts";
 
 interface Case {
   name: string;

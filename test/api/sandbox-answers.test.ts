@@ -21,11 +21,11 @@ import {
   getWebhookSubscriptionStatus,
   pollTransactions,
   sendMoney,
-} from "../../src/api/index.js";
-import { K2Client } from "../../src/index.js";
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import { K2Sandbox } from "../../sandbox/server.js";
-import * as fixture from "./fixtures.js";
+} from "../../src/api/index.ts";
+import { K2Client } from "../../src/index.ts";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { K2Sandbox } from "../../sandbox/server.ts";
+import * as fixture from "../../sandbox/samples.ts";
 
 let sandbox: K2Sandbox;
 let k2: K2Client;

@@ -19,10 +19,10 @@ import {
   type K2BuygoodsTransaction,
   type K2PaymentLinkDetails,
   type K2PollingTransaction,
-} from "../../src/api/index.js";
-import { UnexpectedResponseError } from "../../src/index.js";
-import { capture, ORIGIN } from "./capture.js";
-import { answers, buygoods } from "./fixtures.js";
+} from "../../src/api/index.ts";
+import { UnexpectedResponseError } from "../../src/index.ts";
+import { capture, ORIGIN } from "./capture.ts";
+import { answers, buygoods } from "../../sandbox/samples.ts";
 
 /** A fake K2 answering `body` to every status read, and the path it was asked at. */
 function answering(body: unknown) {

@@ -19,10 +19,10 @@ import {
   pollTransactions,
   sendMoney,
   sendTransactionSmsNotification,
-} from "../../src/api/index.js";
-import { K2EdgeError } from "../../src/index.js";
-import { capture } from "./capture.js";
-import * as fixture from "./fixtures.js";
+} from "../../src/api/index.ts";
+import { K2EdgeError } from "../../src/index.ts";
+import { capture } from "./capture.ts";
+import * as fixture from "../../sandbox/samples.ts";
 
 const { k2, requests } = capture();
 

@@ -4,9 +4,9 @@
  */
 import { createHmac } from "node:crypto";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { K2WebhookError, parseWebhook, settlementDestination, type K2Notification } from "../../src/api/index.js";
-import { InvalidInputError, K2EdgeError } from "../../src/index.js";
-import { answers } from "./fixtures.js";
+import { K2WebhookError, parseWebhook, settlementDestination, type K2Notification } from "../../src/api/index.ts";
+import { InvalidInputError, K2EdgeError } from "../../src/index.ts";
+import { answers, settlementTransferCompleted } from "../../sandbox/samples.ts";
 
 const API_KEY = "k2-api-key-0123456789abcdef";
 // Signed independently of the code under test, with Node's own HMAC over the exact bytes.
@@ -86,32 +86,11 @@ const webhooks = {
     origination_time: "2026-11-22T09:00:00+03:00",
     sending_merchant: "Jane's Shop",
   }),
-  settlement_transfer_completed: webhook("settlement_transfer_completed", "Settlement Transfer", {
-    id: "st-1",
-    amount: "5000.0",
-    status: "Transferred",
-    currency: "KES",
-    origination_time: "2026-11-22T12:00:00+03:00",
-    destination: {
-      type: "Bank Account",
-      resource: {
-        account_name: "Jane's Shop Ltd",
-        account_number: "1234567890",
-        bank_branch_ref: "633aa26c",
-        settlement_method: "RTS",
-        reference: "ref-1",
-      },
-    },
-    disbursements: [
-      {
-        amount: "5000.0",
-        status: "Transferred",
-        destination_type: "Bank Account",
-        origination_time: "2026-11-22T12:00:00+03:00",
-        transaction_reference: "T1",
-      },
-    ],
-  }),
+  settlement_transfer_completed: webhook(
+    "settlement_transfer_completed",
+    "Settlement Transfer",
+    settlementTransferCompleted,
+  ),
   customer_created: webhook("customer_created", "Customer Created", {
     first_name: "Jane",
     middle_name: "W",

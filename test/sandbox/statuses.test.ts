@@ -4,8 +4,8 @@
  * resource was created.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { isoWithOffset } from "../../sandbox/http.js";
-import { startSandbox, type Started } from "./support.js";
+import { isoWithOffset } from "../../sandbox/http.ts";
+import { startSandbox, type Started } from "./support.ts";
 
 const CALLBACK = { callback_url: "http://127.0.0.1:9/never-called" };
 const STK = {
@@ -151,7 +151,7 @@ describe("status shapes", () => {
       type: "payment",
       attributes: {
         status: "Pending",
-        amount: { currency: "KES", value: "2000" },
+        amount: { currency: "KES", value: 2000 },
         transfer_batches: [],
         created_at: expect.any(String),
       },
@@ -166,7 +166,7 @@ describe("status shapes", () => {
     expect(disbursement).toMatchObject({
       amount: "2000.0",
       status: "Transferred",
-      destination_type: "mobile_wallet",
+      destination_type: "Mobile Wallet",
       destination_reference: "9764ef5f-fcd6-42c1-bbff-de280becc64b",
       origination_time: expect.any(String),
       transaction_reference: expect.any(String),

@@ -1,12 +1,12 @@
 /**
  * The sandbox refuses what K2 refuses and accepts what the SDKs send: every body of the
- * documented table (bodies.ts) gets the documented verdict, and a refusal is K2's 400
+ * documented table (sandbox/samples/bodies.ts) gets the documented verdict, and a refusal is K2's 400
  * `{ error_code, error_message }` naming each refused field.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { COLLECTIONS } from "../../sandbox/resources.js";
-import { BODIES } from "./bodies.js";
-import { startSandbox, type Started } from "./support.js";
+import { COLLECTIONS } from "../../sandbox/resources.ts";
+import { BODIES } from "../../sandbox/samples.ts";
+import { startSandbox, type Started } from "./support.ts";
 
 let k2: Started;
 beforeAll(async () => {

@@ -3,8 +3,18 @@
  * official SDKs send) and what it certainly refuses. Written from those facts alone, so
  * that any implementation of the policy can be held to it: test/sandbox/validation.test.ts runs it
  * against the sandbox, and src/api's validators can run it too (map `path` to the create call, and
- * `fields` to its problem paths).
+ * `fields` to its problem paths). The valid bodies varied here are the shared samples of
+ * requests.ts; the SDKs' own spellings (numbers, nulls, other phone forms) are written out.
  */
+import {
+  CALLBACK,
+  merchantBankAccount as merchantBank,
+  pay,
+  reversal,
+  smsNotification as sms,
+  stkPush as stk,
+  tillPolling as polling,
+} from "./requests.ts";
 
 export interface BodyCase {
   name: string;
@@ -16,22 +26,6 @@ export interface BodyCase {
   fields?: string[];
 }
 
-const CALLBACK = { callback_url: "https://example.com/k2/results" };
-
-const stk = {
-  payment_channel: "M-PESA STK Push",
-  till_number: "K000000",
-  subscriber: {
-    first_name: "Jane",
-    middle_name: "W",
-    last_name: "Doe",
-    phone_number: "+254712345678",
-    email: "jane@example.com",
-  },
-  amount: { currency: "KES", value: "250.00" },
-  metadata: { order: "42" },
-  _links: CALLBACK,
-};
 const subscriber = (fields: object) => ({ ...stk, subscriber: { ...stk.subscriber, ...fields } });
 
 const wallet = {
@@ -48,17 +42,6 @@ const bank = {
   settlement_method: "EFT",
 };
 const { settlement_method: _method, ...bankWithoutMethod } = bank;
-
-const pay = {
-  destination_type: "mobile_wallet",
-  destination_reference: "9764ef5f-fcd6-42c1-bbff-de280becc64b",
-  amount: { currency: "KES", value: "2000" },
-  description: "Salary for November",
-  category: "salaries",
-  tags: "november",
-  metadata: { employee: "17" },
-  _links: CALLBACK,
-};
 
 const mobileDestination = {
   type: "mobile_wallet",
@@ -77,27 +60,12 @@ const sendMoney = (...destinations: object[]) => ({
   _links: CALLBACK,
 });
 
-const merchantBank = {
-  account_name: "Jane's Shop Ltd",
-  settlement_method: "RTS",
-  bank_branch_ref: "633aa26c-7b7c-4091-ae28-96c0687cf886",
-  account_number: "1234567890",
-  nickname: "Main account",
-};
 const merchantWallet = {
   first_name: "Jane",
   last_name: "Doe",
   phone_number: "254712345678",
   network: "Safaricom",
   nickname: "Jane's M-PESA",
-};
-
-const polling = {
-  scope: "till",
-  scope_reference: "K000000",
-  from_time: "2026-11-22T08:00:00+03:00",
-  to_time: "2026-11-22T18:00:00+03:00",
-  _links: CALLBACK,
 };
 
 const link = {
@@ -107,19 +75,6 @@ const link = {
   payment_reference: "INV-0042",
   note: "Invoice 42",
   metadata: { invoice: "42" },
-  _links: CALLBACK,
-};
-
-const reversal = {
-  transaction_reference: "OJM6Q1W84K",
-  reason: "Customer paid twice",
-  metadata: { ticket: "981" },
-  _links: CALLBACK,
-};
-
-const sms = {
-  webhook_event_reference: "2133dbfb-24b9-40fc-ae57-2d7559785760",
-  message: "Thank you for your payment",
   _links: CALLBACK,
 };
 
@@ -171,6 +126,12 @@ export const BODIES: BodyCase[] = [
     ...subscriber({ phone_number: "712345678" }),
     payment_channel: "M-PESA STK PUSH",
   }),
+  accepted(
+    "STK push to the API docs' example phone (+254999999999)",
+    STK,
+    subscriber({ phone_number: "+254999999999" }),
+  ),
+  accepted("STK push to the Python README's phone (+254911222536)", STK, subscriber({ phone_number: "+254911222536" })),
   accepted(
     "STK push the PHP way (names, email, metadata null)",
     STK,
