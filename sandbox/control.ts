@@ -3,9 +3,9 @@
  * elsewhere (inside workerd, another process, a shell with curl). Control requests are not
  * recorded, so that they never show among the requests a test counts. docs/sandbox.md lists them.
  */
-import type { Delivery } from "./callbacks.js";
-import { json, type Answer, type Json, isRecord } from "./http.js";
-import { TEST_PHONE_NUMBERS } from "./outcomes.js";
+import type { Delivery } from "./callbacks.ts";
+import { json, type Answer, type Json, isRecord } from "./http.ts";
+import { TEST_PHONE_NUMBERS } from "./outcomes.ts";
 
 export interface RecordedRequest {
   method: string;

@@ -4,9 +4,9 @@
  * compiled to dist/sandbox.js only when that command runs, so the library's entries never carry it.
  */
 import process from "node:process";
-import { DEV_API_KEY, DEV_CLIENT } from "./credentials.js";
-import { outcomeSummary } from "./outcomes.js";
-import { K2Sandbox } from "./server.js";
+import { DEV_API_KEY, DEV_CLIENT } from "./credentials.ts";
+import { outcomeSummary } from "./outcomes.ts";
+import { K2Sandbox } from "./server.ts";
 
 export interface SandboxCommand {
   port: number;

@@ -7,9 +7,9 @@
  *
  * Messages read like K2's (Rails: "Till number can't be blank"), one per problem, all at once.
  */
-import { isRecord, type Json } from "./http.js";
-import { normalisedPhone } from "./outcomes.js";
-import { WEBHOOK_TOPICS } from "./webhooks.js";
+import { isRecord, type Json } from "./http.ts";
+import { normalisedPhone } from "./outcomes.ts";
+import { WEBHOOK_TOPICS } from "./webhooks.ts";
 
 type Version = "v1" | "v2";
 

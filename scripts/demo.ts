@@ -2,10 +2,10 @@
  * `npm run demo`: starts the local K2 sandbox and walks through the client against it, so a
  * newcomer sees every feature work without Kopo Kopo credentials.
  */
-import { K2Client, readK2Error, signWebhook, verifyWebhookSignature } from "../src/index.js";
-import { SAMPLE_STK_PUSH } from "../sandbox/samples.js";
-import { DEV_API_KEY, DEV_CLIENT } from "../sandbox/credentials.js";
-import { K2Sandbox } from "../sandbox/server.js";
+import { K2Client, readK2Error, signWebhook, verifyWebhookSignature } from "../src/index.ts";
+import { SAMPLE_STK_PUSH } from "../sandbox/samples.ts";
+import { DEV_API_KEY, DEV_CLIENT } from "../sandbox/credentials.ts";
+import { K2Sandbox } from "../sandbox/server.ts";
 
 const sandbox = await new K2Sandbox().listen(0);
 const apiKey = DEV_API_KEY;

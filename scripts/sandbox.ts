@@ -5,7 +5,7 @@
  *
  * Options: --port N (default 8788; 0 picks a free port), --delay MS (how long payments stay Pending).
  */
-import { runSandbox, sandboxArguments, SandboxUsageError } from "../sandbox/main.js";
+import { runSandbox, sandboxArguments, SandboxUsageError } from "../sandbox/main.ts";
 
 try {
   await runSandbox(

@@ -14,10 +14,10 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { DEV_API_KEY, DEV_CLIENT, DEV_PROXY_KEY } from "../sandbox/credentials.js";
-import { K2Sandbox } from "../sandbox/server.js";
-import { readDotEnv } from "../src/cli/dotenv.js";
-import { EnvFileValueError, writePrivateEnvFile } from "./private-env-file.js";
+import { DEV_API_KEY, DEV_CLIENT, DEV_PROXY_KEY } from "../sandbox/credentials.ts";
+import { K2Sandbox } from "../sandbox/server.ts";
+import { readDotEnv } from "../src/cli/dotenv.ts";
+import { EnvFileValueError, writePrivateEnvFile } from "./private-env-file.ts";
 
 const port = portArgument("--port") ?? 8787;
 const sandboxPort = portArgument("--sandbox-port");

@@ -2,7 +2,7 @@
  * A K2Connection that records every request and answers like K2 without a network: a create gets
  * `201` with a `Location`, a cancel K2's message, a status read the JSON given to `answer`.
  */
-import type { K2Connection } from "../../src/api/index.js";
+import type { K2Connection } from "../../src/api/index.ts";
 
 export interface Captured {
   method: string;

@@ -9,9 +9,9 @@ import {
   getStkPushStatus,
   K2ValidationError,
   type StkPushRequest,
-} from "../../src/api/index.js";
-import { SAMPLE_STK_PUSH } from "../../sandbox/samples.js";
-import { capture, ORIGIN } from "./capture.js";
+} from "../../src/api/index.ts";
+import { SAMPLE_STK_PUSH } from "../../sandbox/samples.ts";
+import { capture, ORIGIN } from "./capture.ts";
 
 const request = SAMPLE_STK_PUSH as StkPushRequest;
 

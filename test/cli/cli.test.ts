@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import { K2Sandbox } from "../../sandbox/server.js";
-import { BIN, installPackedPackage, type PackedProject, ROOT } from "../runtimes/packed-package.js";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { K2Sandbox } from "../../sandbox/server.ts";
+import { BIN, installPackedPackage, type PackedProject, ROOT } from "../runtimes/packed-package.ts";
 
 const execute = promisify(execFile);
 const CLI = join(ROOT, "dist", "cli.js");

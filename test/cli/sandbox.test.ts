@@ -6,10 +6,10 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { expect, it } from "vitest";
-import { DEV_API_KEY, DEV_CLIENT } from "../../sandbox/credentials.js";
-import { TEST_PHONE_NUMBERS } from "../../sandbox/outcomes.js";
-import { spawnSandbox, stop } from "../sandbox/running.js";
-import { ROOT } from "../runtimes/packed-package.js";
+import { DEV_API_KEY, DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { TEST_PHONE_NUMBERS } from "../../sandbox/outcomes.ts";
+import { spawnSandbox, stop } from "../sandbox/running.ts";
+import { ROOT } from "../runtimes/packed-package.ts";
 
 const DIST = join(ROOT, "dist");
 

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEV_PROXY_KEY } from "../../sandbox/credentials.js";
+import { DEV_PROXY_KEY } from "../../sandbox/credentials.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const EXAMPLES = join(ROOT, "examples");

@@ -11,9 +11,9 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_API_KEY, DEV_CLIENT, DEV_PROXY_KEY } from "../../sandbox/credentials.js";
-import { SAMPLE_STK_PUSH } from "../../sandbox/samples.js";
-import { K2Sandbox } from "../../sandbox/server.js";
+import { DEV_API_KEY, DEV_CLIENT, DEV_PROXY_KEY } from "../../sandbox/credentials.ts";
+import { SAMPLE_STK_PUSH } from "../../sandbox/samples.ts";
+import { K2Sandbox } from "../../sandbox/server.ts";
 
 /** A polling request K2 accepts (the sandbox checks bodies as K2 does). */
 const POLLING = JSON.stringify({

@@ -6,7 +6,7 @@
  * surface with nonsense arguments, so a new method cannot slip past.
  */
 import { describe, expect, it } from "vitest";
-import * as api from "../../src/api/index.js";
+import * as api from "../../src/api/index.ts";
 import {
   CachedTokenSource,
   copper,
@@ -21,7 +21,7 @@ import {
   RefreshingTokenSource,
   signWebhook,
   verifyWebhookSignature,
-} from "../../src/index.js";
+} from "../../src/index.ts";
 
 /** A fetch that never reaches anything: any call that gets as far as sending fails as offline. */
 const offline = () => Promise.reject(new TypeError("offline"));

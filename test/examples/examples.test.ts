@@ -9,10 +9,10 @@ import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_API_KEY, DEV_CLIENT } from "../../sandbox/credentials.js";
-import { SAMPLE_STK_PUSH } from "../../sandbox/samples.js";
-import { K2Sandbox } from "../../sandbox/server.js";
-import { BIN, installPackedPackage, nodeBinaries, ROOT, type PackedProject } from "../runtimes/packed-package.js";
+import { DEV_API_KEY, DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { SAMPLE_STK_PUSH } from "../../sandbox/samples.ts";
+import { K2Sandbox } from "../../sandbox/server.ts";
+import { BIN, installPackedPackage, nodeBinaries, ROOT, type PackedProject } from "../runtimes/packed-package.ts";
 
 const EXAMPLES = join(ROOT, "examples");
 const NODE = nodeBinaries()[0]!.path; // the machine's Node (20) when there is one: what users run

@@ -6,12 +6,12 @@ import {
   MemoryTokenCache,
   OAuth2Error,
   readK2Error,
-} from "../../src/index.js";
-import { SAMPLE_POLLING, SAMPLE_STK_PUSH } from "../../sandbox/samples.js";
+} from "../../src/index.ts";
+import { SAMPLE_POLLING, SAMPLE_STK_PUSH } from "../../sandbox/samples.ts";
 
 const POLLING = JSON.stringify(SAMPLE_POLLING);
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import { K2Sandbox, type K2SandboxOptions } from "../../sandbox/server.js";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { K2Sandbox, type K2SandboxOptions } from "../../sandbox/server.ts";
 
 const sandboxes: K2Sandbox[] = [];
 

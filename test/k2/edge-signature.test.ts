@@ -4,7 +4,7 @@
  */
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { InvalidInputError, signEdgeEvent, verifyEdgeSignature } from "../../src/index.js";
+import { InvalidInputError, signEdgeEvent, verifyEdgeSignature } from "../../src/index.ts";
 
 const SECRET = "forward-secret-0123456789";
 const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);

@@ -6,9 +6,9 @@ import {
   OAuth2Error,
   TimeoutError,
   UnexpectedResponseError,
-} from "../../src/index.js";
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import { K2Sandbox } from "../../sandbox/server.js";
+} from "../../src/index.ts";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { K2Sandbox } from "../../sandbox/server.ts";
 
 let server: K2Sandbox;
 

@@ -3,7 +3,7 @@
  * cache key, and none of the redaction forms is built until an error needs them.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { K2Client, MemoryTokenCache } from "../../src/index.js";
+import { K2Client, MemoryTokenCache } from "../../src/index.ts";
 
 const answer = async () => Response.json({ access_token: "t", token_type: "Bearer", expires_in: 3600 });
 

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { CachedTokenSource, K2Client, MemoryTokenCache, type TokenCache, type TokenSet } from "../../src/index.js";
+import { CachedTokenSource, K2Client, MemoryTokenCache, type TokenCache, type TokenSet } from "../../src/index.ts";
 
 /** A cache that answers after `latencyMs`, as KV or Redis does. */
 function slowCache(latencyMs: number): TokenCache {

@@ -3,10 +3,10 @@
  * (`k2TokenSource`), told which token K2 refused; against the K2 sandbox.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { K2Client, k2TokenSource, type TokenRequestOptions, type TokenSet, type TokenSource } from "../../src/index.js";
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import { K2Sandbox } from "../../sandbox/server.js";
-import { SAMPLE_POLLING } from "../../sandbox/samples.js";
+import { K2Client, k2TokenSource, type TokenRequestOptions, type TokenSet, type TokenSource } from "../../src/index.ts";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { K2Sandbox } from "../../sandbox/server.ts";
+import { SAMPLE_POLLING } from "../../sandbox/samples.ts";
 
 let sandbox: K2Sandbox;
 beforeAll(async () => {

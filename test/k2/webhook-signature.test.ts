@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { InvalidInputError, signWebhook, verifyWebhookSignature } from "../../src/index.js";
+import { InvalidInputError, signWebhook, verifyWebhookSignature } from "../../src/index.ts";
 
 const API_KEY = "k2-api-key-0123456789abcdef";
 

@@ -6,7 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { K2ApiError, K2Client, OAuth2Client, OAuth2Error, UnexpectedResponseError } from "../../src/index.js";
+import { K2ApiError, K2Client, OAuth2Client, OAuth2Error, UnexpectedResponseError } from "../../src/index.ts";
 
 const K2_DIALECT = JSON.stringify({ error_code: 400, error_message: "x" });
 let server: Server;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CachedTokenSource, OAuth2Client, OAuth2Error } from "../../src/index.js";
-import { startOidcServer, type OidcServer } from "../support/oidc-server.js";
+import { CachedTokenSource, OAuth2Client, OAuth2Error } from "../../src/index.ts";
+import { startOidcServer, type OidcServer } from "../support/oidc-server.ts";
 
 // A secret made of every character that breaks Basic credentials when not form-encoded first.
 const HOSTILE_SECRET = "s3cr:et+with/slash%25&and=equals:+/%&=";

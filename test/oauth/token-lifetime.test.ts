@@ -3,7 +3,7 @@
  * that keeps a cache's TTL in range, and a `created_at` far from the receiving clock ignored.
  */
 import { describe, expect, it } from "vitest";
-import { K2Client, MemoryTokenCache, TOKEN_LIFETIME_BOUNDS, type TokenCache, type TokenSet } from "../../src/index.js";
+import { K2Client, MemoryTokenCache, TOKEN_LIFETIME_BOUNDS, type TokenCache, type TokenSet } from "../../src/index.ts";
 
 const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
 const HOUR = 3600_000;

@@ -16,8 +16,8 @@ import {
   RefreshingTokenSource,
   copper,
   type TokenSet,
-} from "../../src/index.js";
-import { COPPER_TEST_CLIENT, CopperServer, submitAuthorizationPage } from "../support/copper-server.js";
+} from "../../src/index.ts";
+import { COPPER_TEST_CLIENT, CopperServer, submitAuthorizationPage } from "../support/copper-server.ts";
 
 let server: CopperServer;
 let clock = Date.now();

@@ -8,9 +8,9 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { K2Sandbox } from "../../sandbox/server.js";
-import { launchChromium } from "../support/chromium.js";
-import { distAsset } from "../support/dist-assets.js";
+import { K2Sandbox } from "../../sandbox/server.ts";
+import { launchChromium } from "../support/chromium.ts";
+import { distAsset } from "../support/dist-assets.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const CONFORMANCE = join(ROOT, "test", "runtimes", "conformance.mjs");

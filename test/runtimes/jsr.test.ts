@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
-import { BIN, ROOT } from "./packed-package.js";
+import { BIN, ROOT } from "./packed-package.ts";
 
 it("jsr.json publishes cleanly (dry run, no slow types)", async () => {
   const outcome = await promisify(execFile)(

@@ -8,8 +8,8 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { K2Sandbox } from "../../sandbox/server.js";
-import { BIN, installPackedPackage, nodeBinaries, type PackedProject } from "./packed-package.js";
+import { K2Sandbox } from "../../sandbox/server.ts";
+import { BIN, installPackedPackage, nodeBinaries, type PackedProject } from "./packed-package.ts";
 
 const run = promisify(execFile);
 let sandbox: K2Sandbox;

@@ -8,7 +8,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, installPackedPackage, type PackedProject, ROOT } from "./packed-package.js";
+import { BIN, installPackedPackage, type PackedProject, ROOT } from "./packed-package.ts";
 
 const run = promisify(execFile);
 let project: PackedProject;

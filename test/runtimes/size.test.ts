@@ -4,9 +4,9 @@
  */
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { minifiedBundle } from "../support/bundle.js";
+import { minifiedBundle } from "../support/bundle.ts";
 import { expect, it } from "vitest";
-import { ROOT } from "./packed-package.js";
+import { ROOT } from "./packed-package.ts";
 
 /**
  * The budgets enforced. The targets were 3 KB and 6 KB; the contracted K2Client surface

@@ -4,11 +4,11 @@
  * injection, settling a payment now, and triggering any webhook topic.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { parseWebhook } from "../../src/api/index.js";
-import { DEV_API_KEY, DEV_CLIENT } from "../../sandbox/credentials.js";
-import { TEST_PHONE_NUMBERS } from "../../sandbox/outcomes.js";
-import { WEBHOOK_TOPICS } from "../../sandbox/webhooks.js";
-import { startReceiver, startSandbox, type Started } from "./support.js";
+import { parseWebhook } from "../../src/api/index.ts";
+import { DEV_API_KEY, DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { TEST_PHONE_NUMBERS } from "../../sandbox/outcomes.ts";
+import { WEBHOOK_TOPICS } from "../../sandbox/webhooks.ts";
+import { startReceiver, startSandbox, type Started } from "./support.ts";
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {

@@ -5,12 +5,12 @@
  * webhooks of the subscriptions fire.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { parseWebhook } from "../../src/api/index.js";
-import { K2Client, verifyWebhookSignature } from "../../src/index.js";
-import { DEV_API_KEY, DEV_CLIENT } from "../../sandbox/credentials.js";
-import { TEST_PHONE_NUMBERS } from "../../sandbox/outcomes.js";
-import { K2Sandbox, type K2SandboxOptions } from "../../sandbox/server.js";
-import { eventually, startReceiver, type Received, type Receiver } from "./support.js";
+import { parseWebhook } from "../../src/api/index.ts";
+import { K2Client, verifyWebhookSignature } from "../../src/index.ts";
+import { DEV_API_KEY, DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { TEST_PHONE_NUMBERS } from "../../sandbox/outcomes.ts";
+import { K2Sandbox, type K2SandboxOptions } from "../../sandbox/server.ts";
+import { eventually, startReceiver, type Received, type Receiver } from "./support.ts";
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {

@@ -4,9 +4,9 @@
  */
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { DEV_API_KEY, DEV_CLIENT } from "../../sandbox/credentials.js";
-import { TEST_PHONE_NUMBERS } from "../../sandbox/outcomes.js";
-import { spawnSandbox, stop } from "./running.js";
+import { DEV_API_KEY, DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { TEST_PHONE_NUMBERS } from "../../sandbox/outcomes.ts";
+import { spawnSandbox, stop } from "./running.ts";
 import type { ChildProcess } from "node:child_process";
 
 const ROOT = join(import.meta.dirname, "..", "..");

@@ -1,8 +1,8 @@
 /** What the sandbox tests share: a sandbox with a token, JSON calls, and a receiver for what it posts. */
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import { K2Sandbox, type K2SandboxOptions } from "../../sandbox/server.js";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { K2Sandbox, type K2SandboxOptions } from "../../sandbox/server.ts";
 
 export interface Started {
   sandbox: K2Sandbox;

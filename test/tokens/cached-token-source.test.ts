@@ -5,7 +5,7 @@ import {
   MemoryTokenCache,
   type TokenCache,
   type TokenSet,
-} from "../../src/index.js";
+} from "../../src/index.ts";
 
 function tokenSource(lifetimeSeconds: number | undefined, now: () => number) {
   let issued = 0;

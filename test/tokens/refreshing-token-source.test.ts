@@ -7,7 +7,7 @@ import {
   RefreshingTokenSource,
   type TokenRefresher,
   type TokenSet,
-} from "../../src/index.js";
+} from "../../src/index.ts";
 
 const T0 = 1_800_000_000_000;
 

@@ -3,7 +3,7 @@
  * caches (the proxy's token broker) can renew once however many of them report the refusal.
  */
 import { describe, expect, it } from "vitest";
-import { CachedTokenSource, MemoryTokenCache, type TokenRequestOptions, type TokenSet } from "../../src/index.js";
+import { CachedTokenSource, MemoryTokenCache, type TokenRequestOptions, type TokenSet } from "../../src/index.ts";
 
 function recordingSource(now: () => number) {
   const calls: Array<TokenRequestOptions | undefined> = [];

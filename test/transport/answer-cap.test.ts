@@ -7,7 +7,7 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import { K2Client, NetworkError, UnexpectedResponseError } from "../../src/index.js";
+import { K2Client, NetworkError, UnexpectedResponseError } from "../../src/index.ts";
 
 const MiB = 1024 * 1024;
 let server: Server | undefined;

@@ -7,10 +7,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { cancelPaymentLink, getStkPushStatus } from "../../src/api/index.js";
-import { copper, InvalidInputError, K2Client, OAuth2Client } from "../../src/index.js";
-import { checkedOrigin, checkedUrl, originGuard } from "../../src/transport/origin.js";
-import { HOSTILE_BASES, HOSTILE_TARGETS } from "../support/hostile-urls.js";
+import { cancelPaymentLink, getStkPushStatus } from "../../src/api/index.ts";
+import { copper, InvalidInputError, K2Client, OAuth2Client } from "../../src/index.ts";
+import { checkedOrigin, checkedUrl, originGuard } from "../../src/transport/origin.ts";
+import { HOSTILE_BASES, HOSTILE_TARGETS } from "../support/hostile-urls.ts";
 
 let server: Server;
 let origin: string;

@@ -6,7 +6,7 @@
  */
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { K2Client, OAuth2Client } from "../../src/index.js";
+import { K2Client, OAuth2Client } from "../../src/index.ts";
 
 const ALPHABET = [..."aZ09_-.~", ..."\"\\/<>&'+%=:;?# ", "\n", "\t", "\u0001", "é", "ß", "中", "😀", "\u2028"];
 

@@ -6,11 +6,11 @@
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { K2Client, NetworkError, TimeoutError } from "../../src/index.js";
-import { createTransport, send } from "../../src/transport/transport.js";
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import { SAMPLE_POLLING } from "../../sandbox/samples.js";
-import { K2Sandbox } from "../../sandbox/server.js";
+import { K2Client, NetworkError, TimeoutError } from "../../src/index.ts";
+import { createTransport, send } from "../../src/transport/transport.ts";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { SAMPLE_POLLING } from "../../sandbox/samples.ts";
+import { K2Sandbox } from "../../sandbox/server.ts";
 
 async function closedPort(): Promise<number> {
   const server = createServer();

@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { K2Client, OAuth2Client } from "../../src/index.js";
+import { K2Client, OAuth2Client } from "../../src/index.ts";
 
 const SECRET = "Sup3r/S3cret+Value=with&odd:chars";
 const encodedForms = [

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { InvalidInputError, K2Client, OAuth2Client } from "../../src/index.js";
-import { clientSecretBasic } from "../../src/oauth/client-authentication.js";
-import { retryAfterMs } from "../../src/transport/transport.js";
-import { DEV_CLIENT } from "../../sandbox/credentials.js";
-import { SAMPLE_POLLING } from "../../sandbox/samples.js";
-import { K2Sandbox } from "../../sandbox/server.js";
+import { InvalidInputError, K2Client, OAuth2Client } from "../../src/index.ts";
+import { clientSecretBasic } from "../../src/oauth/client-authentication.ts";
+import { retryAfterMs } from "../../src/transport/transport.ts";
+import { DEV_CLIENT } from "../../sandbox/credentials.ts";
+import { SAMPLE_POLLING } from "../../sandbox/samples.ts";
+import { K2Sandbox } from "../../sandbox/server.ts";
 
 const POLLING = JSON.stringify(SAMPLE_POLLING);
 

@@ -1,8 +1,8 @@
 /** Every request names the package and its version, as each official K2 SDK names itself. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { K2Client, OAuth2Client } from "../../src/index.js";
-import { VERSION } from "../../src/version.js";
+import { K2Client, OAuth2Client } from "../../src/index.ts";
+import { VERSION } from "../../src/version.ts";
 
 const packageVersion = (file: string) =>
   (JSON.parse(readFileSync(new URL(`../../${file}`, import.meta.url), "utf8")) as { version: string }).version;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { InvalidInputError, OAuth2Client } from "../../../src/index.js";
-import { codeChallenge } from "../../../src/oauth/authorization-code/pkce.js";
+import { InvalidInputError, OAuth2Client } from "../../../src/index.ts";
+import { codeChallenge } from "../../../src/oauth/authorization-code/pkce.ts";
 
 const base = {
   clientId: "app id/1",

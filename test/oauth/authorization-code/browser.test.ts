@@ -10,9 +10,9 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Browser, Request as PlaywrightRequest } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchChromium } from "../../support/chromium.js";
-import { DIST, distAsset } from "../../support/dist-assets.js";
-import { startOidcServer, type OidcServer } from "../../support/oidc-server.js";
+import { launchChromium } from "../../support/chromium.ts";
+import { DIST, distAsset } from "../../support/dist-assets.ts";
+import { startOidcServer, type OidcServer } from "../../support/oidc-server.ts";
 
 const CLIENT_ID = "browser-app";
 

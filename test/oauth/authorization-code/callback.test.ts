@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AuthorizationCallbackError, InvalidInputError, OAuth2Client, OAuth2Error } from "../../../src/index.js";
+import { AuthorizationCallbackError, InvalidInputError, OAuth2Client, OAuth2Error } from "../../../src/index.ts";
 
 const oauth = new OAuth2Client({ clientId: "app", tokenEndpoint: "https://auth.example.test/token" });
 const lenient = new OAuth2Client({

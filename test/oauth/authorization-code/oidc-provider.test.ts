@@ -11,10 +11,10 @@ import {
   OAuth2Error,
   RefreshingTokenSource,
   type TokenSet,
-} from "../../../src/index.js";
-import { codeChallenge } from "../../../src/oauth/authorization-code/pkce.js";
-import { authorizeAsUser } from "../../support/oidc-interaction.js";
-import { startOidcServer, type OidcServer } from "../../support/oidc-server.js";
+} from "../../../src/index.ts";
+import { codeChallenge } from "../../../src/oauth/authorization-code/pkce.ts";
+import { authorizeAsUser } from "../../support/oidc-interaction.ts";
+import { startOidcServer, type OidcServer } from "../../support/oidc-server.ts";
 
 const REDIRECT_URI = "https://app.example.test/callback";
 const SECRET = "web-app-secret-0123456789";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { codeChallenge, generateCodeVerifier, generateState } from "../../../src/oauth/authorization-code/pkce.js";
+import { codeChallenge, generateCodeVerifier, generateState } from "../../../src/oauth/authorization-code/pkce.ts";
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]+$/;
 

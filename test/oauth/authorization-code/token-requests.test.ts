@@ -3,7 +3,7 @@
  * merged, checked on the wire through an injected fetch.
  */
 import { describe, expect, it } from "vitest";
-import { InvalidInputError, OAuth2Client, type TokenSet } from "../../../src/index.js";
+import { InvalidInputError, OAuth2Client, type TokenSet } from "../../../src/index.ts";
 
 interface Sent {
   url: string;
