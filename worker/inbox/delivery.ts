@@ -13,6 +13,7 @@
 import { signEdgeEvent } from "../../src/index.ts";
 import { writeLog } from "../common/log.ts";
 import { ConfigError } from "../common/settings.ts";
+import { publicEvent, type InboxEvent } from "./events.ts";
 import type { StoredEvent } from "./object.ts";
 import { inboxSettings, type Forwarding, type InboxEnv } from "./settings.ts";
 
@@ -27,14 +28,7 @@ export interface DeliveryMessage {
 }
 
 /** The body POSTed to FORWARD_URL. */
-export interface DeliveredEvent {
-  id: string;
-  kind: string;
-  topic: string | null;
-  type: string | null;
-  receivedAt: string;
-  payload: unknown;
-}
+export type DeliveredEvent = Omit<InboxEvent, "delivery">;
 
 /** How long the backend may take to answer one delivery. */
 const DELIVERY_TIMEOUT_MS = 10_000;
@@ -125,15 +119,10 @@ async function markDead(message: Message<DeliveryMessage>, env: InboxEnv): Promi
   }
 }
 
+/** The event as `GET /k2/events` shows it, less its delivery state, which the backend has no use for. */
 export function deliveredEvent(stored: StoredEvent): DeliveredEvent {
-  return {
-    id: stored.id,
-    kind: stored.kind,
-    topic: stored.topic,
-    type: stored.type,
-    receivedAt: new Date(stored.received_at).toISOString(),
-    payload: JSON.parse(stored.payload),
-  };
+  const { delivery: _, ...event } = publicEvent(stored);
+  return event;
 }
 
 /** The delay before the next attempt: the first retry's delay, doubled for each attempt since. */
