@@ -5,7 +5,8 @@
  * examples/, commands `npm start` prints (scripts/start.ts's banner), or npm commands for scripts
  * that package.json defines. A block in any other language fails, so that each kind is decided here.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEV_PROXY_KEY } from "../../sandbox/credentials.js";
@@ -43,10 +44,17 @@ function commands(script: string): string[] {
     .filter((line) => line !== "" && !line.startsWith("#"));
 }
 
-const exampleFiles = readdirSync(EXAMPLES).map((name) => ({
-  name,
-  text: normalise(readFileSync(join(EXAMPLES, name), "utf8")),
-}));
+/**
+ * The files of examples/ as committed: running an example leaves state beside them (wrangler's
+ * `.wrangler/`, a `.dev.vars` with credentials), which is the user's, not an example.
+ */
+export function exampleSources(dir: string): { name: string; text: string }[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && !entry.name.startsWith("."))
+    .map(({ name }) => ({ name, text: normalise(readFileSync(join(dir, name), "utf8")) }));
+}
+
+const exampleFiles = exampleSources(EXAMPLES);
 const exampleCode = exampleFiles.filter(({ name }) => /\.(mjs|cjs|js|ts)$/.test(name));
 
 /** The commands `npm start` prints once the Worker is ready, for its default port and the development key. */
@@ -126,5 +134,19 @@ describe("README.md code blocks", () => {
   it("holds no block of another kind", () => {
     const other = blocks.filter((block) => !CODE.has(block.language) && !SHELL.has(block.language));
     expect(other.map((block) => `line ${block.line}: \`\`\`${block.language}`)).toEqual([]);
+  });
+});
+
+describe("the examples read for these checks", () => {
+  it("are the committed files, whatever running them left beside them", () => {
+    const dir = mkdtempSync(join(tmpdir(), "k2-examples-"));
+    try {
+      writeFileSync(join(dir, "node-esm.mjs"), "console.log(1);\n");
+      mkdirSync(join(dir, ".wrangler", "state"), { recursive: true });
+      writeFileSync(join(dir, ".dev.vars"), "K2_CLIENT_SECRET=not-an-example\n");
+      expect(exampleSources(dir)).toEqual([{ name: "node-esm.mjs", text: "console.log(1);" }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
