@@ -10,7 +10,8 @@
  * temporary directory, passed with `--env-file` and removed when this script exits.
  *
  * Options: --port N (default 8787), --sandbox-port N (the embedded sandbox's port; default a free
- * one), --dev-vars PATH (default .dev.vars).
+ * one), --dev-vars PATH (default .dev.vars), --persist-to DIR (where local KV, Durable Objects and
+ * queues are kept; default .wrangler/state).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -68,7 +69,7 @@ const wrangler = spawn(
     envFile.path,
     // KV, the Durable Objects (the inbox's events among them) and queues survive a restart.
     "--persist-to",
-    ".wrangler/state",
+    argument("--persist-to") ?? ".wrangler/state",
   ],
   {
     stdio: ["ignore", "pipe", "inherit"],

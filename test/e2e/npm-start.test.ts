@@ -39,12 +39,21 @@ interface Started {
   tmp: string;
 }
 
+/**
+ * What a developer's own `npm start` leaves in the checkout (`.dev.vars` with real credentials,
+ * `.wrangler/state` with their events) is theirs: these runs read and write neither.
+ */
+const OWN = mkdtempSync(join(tmpdir(), "npm-start-own-"));
+afterAll(() => rmSync(OWN, { recursive: true, force: true }));
+
 /** `npm start -- <args>` in its own process group and TMPDIR, once it says it is ready. */
 async function npmStart(args: string[]): Promise<Started> {
   const port = await freePort();
   const tmp = mkdtempSync(join(tmpdir(), "npm-start-test-"));
+  const isolation = ["--persist-to", join(OWN, "state")];
+  if (!args.includes("--dev-vars")) isolation.push("--dev-vars", join(OWN, "absent.dev.vars"));
   let output = "";
-  const child = spawn("npm", ["start", "--", "--port", String(port), ...args], {
+  const child = spawn("npm", ["start", "--", "--port", String(port), ...isolation, ...args], {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, CI: "true", TMPDIR: tmp },
