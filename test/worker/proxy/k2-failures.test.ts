@@ -136,8 +136,6 @@ describe("an answer K2 cut short", () => {
 });
 
 describe("K2 trouble", () => {
-  // workerd prints "uncaught exception ... Network connection lost" for every refused connection,
-  // even when the fetch rejection is caught (a plain try/catch around fetch prints it too).
   it("answers 502 with a JSON error when K2 cannot be reached", async () => {
     const { proxy, logs } = isolate();
     const response = await proxy(poll(), { ...baseEnv, K2_BASE_URL: "http://127.0.0.1:1" });
