@@ -174,6 +174,13 @@ describe("npm start with the embedded sandbox", () => {
     expect(started.output()).toContain("curl -si -X POST");
   });
 
+  it("says the inbox is on, and sends the example's result to it", () => {
+    const port = new URL(started.base).port;
+    expect(started.output()).toContain("Inbox: on.");
+    expect(started.output()).toContain(`"callback_url":"http://127.0.0.1:${port}/k2/callbacks"`);
+    expect(started.output()).toContain(`curl -s http://localhost:${port}/k2/events`);
+  });
+
   it("runs the sandbox on --sandbox-port and prints its URL and development credentials", async () => {
     const output = started.output();
     expect(output).toContain(`Embedded K2 sandbox: ${sandboxUrl}`);
@@ -347,6 +354,17 @@ describe("npm start with K2 credentials in .dev.vars", () => {
     expect(started.output()).not.toContain(client.clientSecret);
     expect(started.output()).not.toContain(client.clientId);
     expect(started.output()).not.toContain("Embedded K2 sandbox");
+  });
+
+  it("says which K2 it talks to, that the inbox is off and what turns it on, and promises no local callback", async () => {
+    const output = started.output();
+    expect(output).toContain(`K2: ${k2.url}, with K2_CLIENT_ID and K2_CLIENT_SECRET from .dev.vars (never printed)`);
+    expect(output).toMatch(/^Inbox: off .*put K2_API_KEY.* in \.dev\.vars\.$/m);
+    expect(output).not.toMatch(/callback_url":"http:\/\/(127\.0\.0\.1|localhost)/);
+    expect(output).not.toMatch(/curl .*\/k2\/events/);
+    // What the banner says of the inbox is what the Worker does.
+    const events = await fetch(`${started.base}/k2/events`, { headers: { authorization: `Bearer ${printedKey()}` } });
+    expect(events.status).toBe(503);
   });
 
   it("puts neither the client secret nor the generated key on any command line", () => {
