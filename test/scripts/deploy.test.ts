@@ -96,6 +96,17 @@ it("refuses the repository's wrangler.toml as it is, listing every missing piece
     expect(items.some((item) => item.includes(`Queue ${queue} does not exist`))).toBe(true);
   expect(items).toHaveLength(1 + ALL_SECRETS.length + ALL_QUEUES.length);
   expect(wrangler.calls().some((call) => call.startsWith("deploy"))).toBe(false);
+  // docs/deploy.md shows this list: each line it shows (up to its ellipsis) is one printed here.
+  const shown = readFileSync(join(ROOT, "docs", "deploy.md"), "utf8")
+    .split("\n")
+    .filter((line) => line.startsWith("  - "))
+    .map((line) => line.replace(/…$/, ""));
+  expect(shown.length).toBeGreaterThanOrEqual(3);
+  for (const line of shown)
+    expect(
+      items.some((item) => item.startsWith(line)),
+      line,
+    ).toBe(true);
 });
 
 it("names only what is still missing, and a secret put in [vars] by mistake", async () => {
