@@ -5,12 +5,7 @@
  * @module
  */
 import { sendWithBearer } from "../oauth/bearer.ts";
-import {
-  type EndpointClient,
-  introspectToken,
-  revokeToken,
-  type TokenIntrospection,
-} from "../oauth/token-endpoint.ts";
+import { type EndpointClient, introspectToken, revokeToken, type TokenIntrospection } from "../oauth/token-endpoint.ts";
 import type { TokenSet } from "../oauth/token-set.ts";
 import { CachedTokenSource } from "../tokens/cached-token-source.ts";
 import type { TokenCache } from "../tokens/token-cache.ts";
