@@ -10,10 +10,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEV_PROXY_KEY } from "../../sandbox/credentials.js";
+import { TEST_PHONE_NUMBERS } from "../../sandbox/outcomes.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const EXAMPLES = join(ROOT, "examples");
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+  name: string;
+  version: string;
+  scripts: Record<string, string>;
+};
+/** What `npm run release:check` packs, and the README tells users to install until the first release. */
+const TARBALL = `release/${PACKAGE.name}-${PACKAGE.version}.tgz`;
 
 const CODE = new Set(["js", "javascript", "mjs", "cjs", "ts", "typescript"]);
 const SHELL = new Set(["sh", "bash", "shell"]);
@@ -66,18 +74,18 @@ function startBanner(): string[] {
   return commands(lines.join("\n"));
 }
 
-/** `npm install`, `npm install <this package>`, `npm test`, `npm start`, `npm run <script>`, joined by `&&`. */
+/**
+ * `npm install`, `npm ci`, `npm install <the tarball release:check packs>`, `npm test`, `npm start`,
+ * `npm run <script>`, joined by `&&`.
+ */
 function isRealNpmCommand(command: string): boolean {
-  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
-    name: string;
-    scripts: Record<string, string>;
-  };
   return command.split("&&").every((part) => {
     const [tool, verb, argument, ...rest] = part.trim().split(/\s+/);
     if (tool !== "npm") return false;
-    if (verb === "install") return argument === undefined || (argument === pkg.name && rest.length === 0);
+    if (verb === "ci") return argument === undefined;
+    if (verb === "install") return argument === undefined || (argument.endsWith(`/${TARBALL}`) && rest.length === 0);
     if (verb === "test" || verb === "start") return argument === undefined || argument === "--";
-    return verb === "run" && argument !== undefined && Object.hasOwn(pkg.scripts, argument);
+    return verb === "run" && argument !== undefined && Object.hasOwn(PACKAGE.scripts, argument);
   });
 }
 
@@ -87,8 +95,11 @@ describe("README.md code blocks", () => {
   it("has the two commands, the install line and an example for every runtime", () => {
     const shell = blocks.filter((block) => SHELL.has(block.language)).flatMap((block) => commands(block.code));
     expect(shell).toEqual(
-      expect.arrayContaining(["npm install && npm start", "npm test", "npm install k2-connect-edge"]),
+      expect.arrayContaining(["npm install && npm start", "npm test", "npm ci && npm run release:check"]),
     );
+    // Not on the registry yet: the tarball release:check packs, at this version.
+    expect(shell.some((command) => command.startsWith("npm install ") && command.endsWith(`/${TARBALL}`))).toBe(true);
+    expect(shell).not.toContain(`npm install ${PACKAGE.name}`);
     const code = blocks.filter((block) => CODE.has(block.language)).map((block) => block.code);
     for (const marker of [
       'from "k2-connect-edge"',
@@ -148,5 +159,24 @@ describe("the examples read for these checks", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("README.md prose", () => {
+  it("names the failing test phone numbers and their outcomes as the sandbox's table has them", () => {
+    const failing = Object.entries(TEST_PHONE_NUMBERS).filter(([, outcome]) => outcome.status === "Failed");
+    const numbers = failing.map(([number]) => Number(number));
+    // One contiguous range, so that "A to B" says it exactly.
+    expect(numbers).toEqual(numbers.map((_, index) => numbers[0]! + index));
+    const sentence =
+      `${failing[0]![0]} to ${failing.at(-1)![0]} fail ` +
+      `(${failing.map(([, outcome]) => outcome.outcome.replaceAll("_", " ")).join(", ")}); every other number pays`;
+    expect(normalise(README)).toContain(sentence);
+  });
+
+  it('says to save the ES module example as .mjs or with "type": "module"', () => {
+    const section = README.slice(README.indexOf("### Node (ES module)"), README.indexOf("### Node (CommonJS)"));
+    expect(section).toContain("`app.mjs`");
+    expect(section).toContain('`"type": "module"`');
   });
 });
