@@ -77,6 +77,9 @@ const wrangler = spawn(
     env: {
       ...process.env,
       WRANGLER_SEND_METRICS: "false",
+      // The proxy reads nothing of Request.cf; fetching it from workers.cloudflare.com only printed a
+      // getaddrinfo stack trace when offline. Miniflare's built-in stand-in is used instead.
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
       // wrangler reads the env file only with this on, and must not add this shell's environment.
       CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true",
       CLOUDFLARE_INCLUDE_PROCESS_ENV: "false",

@@ -174,6 +174,10 @@ describe("npm start with the embedded sandbox", () => {
     expect(started.output()).toContain("curl -si -X POST");
   });
 
+  it("prints no network failure of wrangler's own (offline, the Request.cf fetch was a stack trace)", () => {
+    expect(started.output()).not.toMatch(/ENOTFOUND|getaddrinfo|workers\.cloudflare\.com/);
+  });
+
   it("says the inbox is on, and sends the example's result to it", () => {
     const port = new URL(started.base).port;
     expect(started.output()).toContain("Inbox: on.");
