@@ -6,12 +6,16 @@
 // the line that sets them for the local sandbox).
 import { K2Client, readK2Error } from "k2-connect-edge";
 
-const { K2_CLIENT_ID, K2_CLIENT_SECRET, K2_BASE_URL } = Bun.env;
+const { K2_CLIENT_ID, K2_CLIENT_SECRET, K2_BASE_URL, K2_CALLBACK_URL } = Bun.env;
 if (!K2_CLIENT_ID || !K2_CLIENT_SECRET) {
   console.error("Set K2_CLIENT_ID and K2_CLIENT_SECRET first (npm run sandbox prints them).");
   process.exit(1);
 }
 const k2 = new K2Client({ clientId: K2_CLIENT_ID, clientSecret: K2_CLIENT_SECRET, baseUrl: K2_BASE_URL });
+
+// Where K2 posts the result; against a local K2, npm start's inbox: nothing leaves this machine.
+const callbackUrl =
+  K2_CALLBACK_URL ?? (K2_BASE_URL ? "http://127.0.0.1:8787/k2/callbacks" : "https://example.com/k2/result");
 
 const response = await k2.fetch("/api/v2/incoming_payments", {
   method: "POST",
@@ -21,7 +25,7 @@ const response = await k2.fetch("/api/v2/incoming_payments", {
     subscriber: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
     amount: { currency: "KES", value: "20" },
     metadata: { order: "42" },
-    _links: { callback_url: "https://example.com/k2/result" },
+    _links: { callback_url: callbackUrl },
   }),
 });
 if (!response.ok) throw await readK2Error(response);

@@ -14,6 +14,11 @@ if (!clientId || !clientSecret) {
 }
 const k2 = new K2Client({ clientId, clientSecret, baseUrl: Deno.env.get("K2_BASE_URL") });
 
+// Where K2 posts the result; against a local K2, npm start's inbox: nothing leaves this machine.
+const callbackUrl =
+  Deno.env.get("K2_CALLBACK_URL") ??
+  (Deno.env.get("K2_BASE_URL") ? "http://127.0.0.1:8787/k2/callbacks" : "https://example.com/k2/result");
+
 const response = await k2.fetch("/api/v2/incoming_payments", {
   method: "POST",
   body: JSON.stringify({
@@ -22,7 +27,7 @@ const response = await k2.fetch("/api/v2/incoming_payments", {
     subscriber: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
     amount: { currency: "KES", value: "20" },
     metadata: { order: "42" },
-    _links: { callback_url: "https://example.com/k2/result" },
+    _links: { callback_url: callbackUrl },
   }),
 });
 if (!response.ok) throw await readK2Error(response);

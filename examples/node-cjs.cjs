@@ -7,11 +7,15 @@
 const { K2Client, readK2Error } = require("k2-connect-edge");
 
 async function main() {
-  const { K2_CLIENT_ID, K2_CLIENT_SECRET, K2_BASE_URL } = process.env;
+  const { K2_CLIENT_ID, K2_CLIENT_SECRET, K2_BASE_URL, K2_CALLBACK_URL } = process.env;
   if (!K2_CLIENT_ID || !K2_CLIENT_SECRET) {
     throw new Error("Set K2_CLIENT_ID and K2_CLIENT_SECRET first (npm run sandbox prints them).");
   }
   const k2 = new K2Client({ clientId: K2_CLIENT_ID, clientSecret: K2_CLIENT_SECRET, baseUrl: K2_BASE_URL });
+
+  // Where K2 posts the result; against a local K2, npm start's inbox: nothing leaves this machine.
+  const callbackUrl =
+    K2_CALLBACK_URL ?? (K2_BASE_URL ? "http://127.0.0.1:8787/k2/callbacks" : "https://example.com/k2/result");
 
   // getAccessToken answers the token string; keep it to yourself (never log it).
   await k2.getAccessToken();
@@ -25,7 +29,7 @@ async function main() {
       subscriber: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
       amount: { currency: "KES", value: "20" },
       metadata: { order: "42" },
-      _links: { callback_url: "https://example.com/k2/result" },
+      _links: { callback_url: callbackUrl },
     }),
   });
   if (!response.ok) throw await readK2Error(response);

@@ -7,7 +7,7 @@
 // K2_BASE_URL the client talks to Kopo Kopo's own sandbox, https://sandbox.kopokopo.com.
 import { K2Client, readK2Error } from "k2-connect-edge";
 
-const { K2_CLIENT_ID, K2_CLIENT_SECRET, K2_BASE_URL } = process.env;
+const { K2_CLIENT_ID, K2_CLIENT_SECRET, K2_BASE_URL, K2_CALLBACK_URL } = process.env;
 if (!K2_CLIENT_ID || !K2_CLIENT_SECRET) {
   console.error("Set K2_CLIENT_ID and K2_CLIENT_SECRET first (npm run sandbox prints them).");
   process.exit(1);
@@ -15,6 +15,10 @@ if (!K2_CLIENT_ID || !K2_CLIENT_SECRET) {
 
 // One client for the whole program: it fetches the token once and reuses it until it expires.
 const k2 = new K2Client({ clientId: K2_CLIENT_ID, clientSecret: K2_CLIENT_SECRET, baseUrl: K2_BASE_URL });
+
+// Where K2 posts the result; against a local K2, npm start's inbox: nothing leaves this machine.
+const callbackUrl =
+  K2_CALLBACK_URL ?? (K2_BASE_URL ? "http://127.0.0.1:8787/k2/callbacks" : "https://example.com/k2/result");
 
 // The token itself is a secret: print only when it expires.
 const token = await k2.getToken();
@@ -29,7 +33,7 @@ const response = await k2.fetch("/api/v2/incoming_payments", {
     subscriber: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
     amount: { currency: "KES", value: "20" },
     metadata: { order: "42" },
-    _links: { callback_url: "https://example.com/k2/result" },
+    _links: { callback_url: callbackUrl },
   }),
 });
 // K2 answers 201 and the new payment's URL in Location; readK2Error reads any other answer as an error.

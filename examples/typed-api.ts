@@ -9,11 +9,15 @@
 import { K2Client } from "k2-connect-edge";
 import { createStkPush, getStkPushStatus, K2ValidationError, type StkPushRequest } from "k2-connect-edge/api";
 
-const { K2_CLIENT_ID, K2_CLIENT_SECRET, K2_BASE_URL } = process.env;
+const { K2_CLIENT_ID, K2_CLIENT_SECRET, K2_BASE_URL, K2_CALLBACK_URL } = process.env;
 if (!K2_CLIENT_ID || !K2_CLIENT_SECRET) {
   throw new Error("Set K2_CLIENT_ID and K2_CLIENT_SECRET first (npm run sandbox prints them).");
 }
 const k2 = new K2Client({ clientId: K2_CLIENT_ID, clientSecret: K2_CLIENT_SECRET, baseUrl: K2_BASE_URL });
+
+// Where K2 posts the result; against a local K2, npm start's inbox: nothing leaves this machine.
+const callbackUrl =
+  K2_CALLBACK_URL ?? (K2_BASE_URL ? "http://127.0.0.1:8787/k2/callbacks" : "https://example.com/k2/result");
 
 // The request is K2's wire format, snake_case and all; the type catches a misspelt field.
 const payment: StkPushRequest = {
@@ -22,7 +26,7 @@ const payment: StkPushRequest = {
   subscriber: { first_name: "Jane", last_name: "Doe", phone_number: "+254712345678", email: "jane@example.com" },
   amount: { currency: "KES", value: "20" },
   metadata: { order: "42" },
-  _links: { callback_url: "https://example.com/k2/result" },
+  _links: { callback_url: callbackUrl },
 };
 
 // createStkPush answers the new payment's location; getStkPushStatus reads it, typed.

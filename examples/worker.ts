@@ -16,6 +16,8 @@ interface Env {
   K2_CLIENT_SECRET: string;
   /** Another K2 origin, such as the local sandbox; without it, Kopo Kopo's sandbox. */
   K2_BASE_URL?: string;
+  /** Where K2 posts results; without it, npm start's inbox against a local K2, else an example URL. */
+  K2_CALLBACK_URL?: string;
   TOKEN_CACHE: KVNamespace;
 }
 
@@ -40,7 +42,11 @@ export default {
         till_number: "K000000",
         subscriber: { phone_number },
         amount: { currency: "KES", value: amount },
-        _links: { callback_url: "https://example.com/k2/result" },
+        _links: {
+          callback_url:
+            env.K2_CALLBACK_URL ??
+            (env.K2_BASE_URL ? "http://127.0.0.1:8787/k2/callbacks" : "https://example.com/k2/result"),
+        },
       }),
     });
     if (!response.ok) {

@@ -3,6 +3,7 @@
  * repository, and `npx k2-connect-edge sandbox` for users of the package, which loads this module
  * compiled to dist/sandbox.js only when that command runs, so the library's entries never carry it.
  */
+import { createServer } from "node:net";
 import process from "node:process";
 import { DEV_API_KEY, DEV_CLIENT } from "./credentials.ts";
 import { outcomeSummary } from "./outcomes.ts";
@@ -15,6 +16,9 @@ export interface SandboxCommand {
 
 /** A command line the sandbox cannot start with; its message says what to change. */
 export class SandboxUsageError extends Error {}
+
+/** The sandbox could not start where it was asked to (its port is taken); the message says what to do. */
+export class SandboxStartError extends Error {}
 
 /** `--port N` (0: a free port) and `--delay MS` (how long payments stay Pending). */
 export function sandboxArguments(argv: string[], defaultPort: number): SandboxCommand {
@@ -39,6 +43,7 @@ export function sandboxArguments(argv: string[], defaultPort: number): SandboxCo
  * `next` is the line after the `export` one: what to run against it.
  */
 export async function runSandbox(command: SandboxCommand, next: string): Promise<K2Sandbox> {
+  await ensurePortFree(command.port, "127.0.0.1");
   const sandbox = await new K2Sandbox({ processingDelayMs: command.processingDelayMs }).listen(
     command.port,
     "127.0.0.1",
@@ -70,4 +75,27 @@ export async function runSandbox(command: SandboxCommand, next: string): Promise
   process.on("SIGINT", () => void stop());
   process.on("SIGTERM", () => void stop());
   return sandbox;
+}
+
+/**
+ * A taken port is the one failure a newcomer meets (a sandbox already running in another terminal,
+ * or `npm start`'s): said in one line before the server starts, rather than as Node's unhandled
+ * `EADDRINUSE` event from inside it.
+ */
+async function ensurePortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE" || error.code === "EACCES"
+          ? new SandboxStartError(
+              `port ${port} on ${host} is ${error.code === "EADDRINUSE" ? "already in use (is a sandbox already running?)" : "not open to this user"}; ` +
+                "choose another with --port N, or --port 0 for a free one",
+            )
+          : error,
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }

@@ -5,7 +5,7 @@
  *
  * Options: --port N (default 8788; 0 picks a free port), --delay MS (how long payments stay Pending).
  */
-import { runSandbox, sandboxArguments, SandboxUsageError } from "../sandbox/main.ts";
+import { runSandbox, sandboxArguments, SandboxStartError, SandboxUsageError } from "../sandbox/main.ts";
 
 try {
   await runSandbox(
@@ -13,7 +13,7 @@ try {
     "npm run build && node examples/node-esm.mjs   # the other examples: examples/README.md",
   );
 } catch (error) {
-  if (!(error instanceof SandboxUsageError)) throw error;
+  if (!(error instanceof SandboxUsageError || error instanceof SandboxStartError)) throw error;
   console.error(`npm run sandbox: ${error.message}`);
-  process.exit(2);
+  process.exit(error instanceof SandboxUsageError ? 2 : 1);
 }

@@ -10,13 +10,15 @@
  * temporary directory, passed with `--env-file` and removed when this script exits.
  *
  * Options: --port N (default 8787), --sandbox-port N (the embedded sandbox's port; default a free
- * one), --dev-vars PATH (default .dev.vars).
+ * one), --dev-vars PATH (default .dev.vars), --persist-to DIR (where local KV, Durable Objects and
+ * queues are kept; default .wrangler/state).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { DEV_API_KEY, DEV_CLIENT, DEV_PROXY_KEY } from "../sandbox/credentials.ts";
 import { K2Sandbox } from "../sandbox/server.ts";
 import { readDotEnv } from "../src/cli/dotenv.ts";
+import { K2_BASE_URLS } from "../src/index.ts";
 import { EnvFileValueError, writePrivateEnvFile } from "./private-env-file.ts";
 
 const port = portArgument("--port") ?? 8787;
@@ -68,13 +70,16 @@ const wrangler = spawn(
     envFile.path,
     // KV, the Durable Objects (the inbox's events among them) and queues survive a restart.
     "--persist-to",
-    ".wrangler/state",
+    argument("--persist-to") ?? ".wrangler/state",
   ],
   {
     stdio: ["ignore", "pipe", "inherit"],
     env: {
       ...process.env,
       WRANGLER_SEND_METRICS: "false",
+      // The proxy reads nothing of Request.cf; fetching it from workers.cloudflare.com only printed a
+      // getaddrinfo stack trace when offline. Miniflare's built-in stand-in is used instead.
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
       // wrangler reads the env file only with this on, and must not add this shell's environment.
       CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true",
       CLOUDFLARE_INCLUDE_PROCESS_ENV: "false",
@@ -88,33 +93,61 @@ wrangler.stdout.on("data", (chunk: string) => {
   process.stdout.write(chunk);
   if (!announced && /Ready on http/.test(chunk)) {
     announced = true;
-    const key = proxyKey ?? "<a key from PROXY_KEYS in .dev.vars>";
-    console.log(
-      [
-        "",
-        `k2-connect-edge proxy ready on http://localhost:${port}`,
-        `Proxy key: ${key}`,
-        // The sandbox's development credentials work nowhere else, so they are shown; real ones never are.
-        ...(sandbox
-          ? [
-              `Embedded K2 sandbox: ${sandbox.url} (development credentials, valid only there)`,
-              `  K2 client id:     ${DEV_CLIENT.clientId}`,
-              `  K2 client secret: ${DEV_CLIENT.clientSecret}`,
-              `  K2 API key:       ${DEV_API_KEY} (signs the sandbox's webhooks and results)`,
-            ]
-          : []),
-        "Try:",
-        `  curl -s http://localhost:${port}/healthz`,
-        `  curl -si -X POST http://localhost:${port}/api/v2/incoming_payments \\`,
-        `    -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\`,
-        `    -d '{"payment_channel":"M-PESA STK Push","till_number":"K000000","subscriber":{"first_name":"Jane","last_name":"Doe","phone_number":"+254712345678","email":"jane@example.com"},"amount":{"currency":"KES","value":"20"},"metadata":{},"_links":{"callback_url":"http://127.0.0.1:${port}/k2/callbacks"}}'`,
-        "The payment ends about 2 s later and K2 posts the signed result to the proxy's inbox; list it:",
-        `  curl -s http://localhost:${port}/k2/events -H "Authorization: Bearer ${key}"`,
-        "",
-      ].join("\n"),
-    );
+    console.log(banner(proxyKey ?? "<a key from PROXY_KEYS in .dev.vars>").join("\n"));
   }
 });
+
+/**
+ * What is true of this run, and nothing else: which K2 the Worker talks to, whether its inbox is
+ * on (and the setting that turns it on), and requests that work as printed.
+ */
+function banner(key: string): string[] {
+  const base = `http://localhost:${port}`;
+  const inbox = Boolean(settings.K2_API_KEY);
+  const lines = ["", `k2-connect-edge proxy ready on ${base}`, `Proxy key: ${key}`];
+  if (sandbox) {
+    // The sandbox's development credentials work nowhere else, so they are shown; real ones never are.
+    lines.push(
+      `Embedded K2 sandbox: ${sandbox.url} (development credentials, valid only there)`,
+      `  K2 client id:     ${DEV_CLIENT.clientId}`,
+      `  K2 client secret: ${DEV_CLIENT.clientSecret}`,
+      `  K2 API key:       ${DEV_API_KEY} (signs the sandbox's webhooks and results)`,
+    );
+  } else {
+    const environment = settings.K2_ENVIRONMENT === "production" ? "production" : "sandbox";
+    const k2 = settings.K2_BASE_URL || K2_BASE_URLS[environment];
+    lines.push(`K2: ${k2}, with K2_CLIENT_ID and K2_CLIENT_SECRET from .dev.vars (never printed)`);
+  }
+  lines.push(
+    inbox
+      ? "Inbox: on. POST /k2/callbacks stores K2's signed results and webhooks; GET /k2/events lists them."
+      : "Inbox: off (/k2/callbacks and /k2/events answer 503): put K2_API_KEY, the key K2 signs with, in .dev.vars.",
+  );
+  lines.push("Try:");
+  if (sandbox) {
+    lines.push(
+      `  curl -s http://localhost:${port}/healthz`,
+      `  curl -si -X POST http://localhost:${port}/api/v2/incoming_payments \\`,
+      `    -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\`,
+      `    -d '{"payment_channel":"M-PESA STK Push","till_number":"K000000","subscriber":{"first_name":"Jane","last_name":"Doe","phone_number":"+254712345678","email":"jane@example.com"},"amount":{"currency":"KES","value":"20"},"metadata":{},"_links":{"callback_url":"http://127.0.0.1:${port}/k2/callbacks"}}'`,
+      "The payment ends about 2 s later and K2 posts the signed result to the proxy's inbox; list it:",
+      `  curl -s http://localhost:${port}/k2/events -H "Authorization: Bearer ${key}"`,
+    );
+  } else {
+    lines.push(
+      `  curl -s http://localhost:${port}/healthz`,
+      `  curl -si -X POST http://localhost:${port}/api/v2/incoming_payments \\`,
+      `    -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\`,
+      `    -d '{"payment_channel":"M-PESA STK Push","till_number":"<your till>","subscriber":{"first_name":"Jane","last_name":"Doe","phone_number":"+254712345678","email":"jane@example.com"},"amount":{"currency":"KES","value":"20"},"metadata":{},"_links":{"callback_url":"https://<a public URL>/k2/callbacks"}}'`,
+      "K2 posts the result to callback_url, which must be public: K2 cannot reach this machine's localhost.",
+      inbox
+        ? `To have results land in this inbox, expose http://localhost:${port}/k2/callbacks (a tunnel) or deploy (docs/deploy.md).`
+        : "The inbox would keep them once K2_API_KEY is set; until then they go only to your callback URL.",
+    );
+  }
+  lines.push("");
+  return lines;
+}
 
 let stopping = false;
 async function stop(code: number): Promise<void> {

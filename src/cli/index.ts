@@ -82,6 +82,7 @@ interface SandboxModule {
   sandboxArguments(argv: string[], defaultPort: number): { port: number; processingDelayMs?: number };
   runSandbox(command: { port: number; processingDelayMs?: number }, next: string): Promise<unknown>;
   SandboxUsageError: new (message: string) => Error;
+  SandboxStartError: new (message: string) => Error;
 }
 
 /**
@@ -98,10 +99,16 @@ async function sandbox(argv: string[]): Promise<number> {
     if (error instanceof module.SandboxUsageError) throw new UsageError(error.message);
     throw error;
   }
-  await module.runSandbox(
-    command,
-    "Point your application at it with these variables; docs/sandbox.md in the package's repository has the rest.",
-  );
+  try {
+    await module.runSandbox(
+      command,
+      "Point your application at it with these variables; docs/sandbox.md in the package's repository has the rest.",
+    );
+  } catch (error) {
+    if (!(error instanceof module.SandboxStartError)) throw error;
+    process.stderr.write(`k2-connect-edge sandbox: ${error.message}\n`);
+    return FAILED;
+  }
   return 0;
 }
 

@@ -64,3 +64,30 @@ it("ships the sandbox as dist/sandbox.js, which no file of the library's entries
   expect(readFileSync(join(DIST, "cli.js"), "utf8")).not.toContain("createServer");
   expect(readFileSync(join(DIST, "sandbox.js"), "utf8")).toContain("node:http");
 });
+
+it("on a port already in use, both entries say so in one line and exit 1", async () => {
+  const { createServer } = await import("node:net");
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+  const port = String((busy.address() as { port: number }).port);
+  try {
+    const entries = [
+      { prefix: "k2-connect-edge sandbox", command: process.execPath, args: [join(DIST, "cli.js"), "sandbox"] },
+      { prefix: "npm run sandbox", command: join(ROOT, "node_modules", ".bin", "tsx"), args: ["scripts/sandbox.ts"] },
+    ];
+    for (const { prefix, command, args } of entries) {
+      const failure = await spawnSandbox(command, [...args, "--port", port], ROOT).then(
+        () => "started",
+        (error: Error) => error.message,
+      );
+      // The whole output: no banner, no stack, no Node event dump.
+      expect(failure).toBe(
+        `exited with 1: ${prefix}: port ${port} on 127.0.0.1 is already in use (is a sandbox already running?); ` +
+          "choose another with --port N, or --port 0 for a free one\n",
+      );
+      expect(failure).not.toContain("EADDRINUSE");
+    }
+  } finally {
+    busy.close();
+  }
+});

@@ -5,14 +5,23 @@
  * examples/, commands `npm start` prints (scripts/start.ts's banner), or npm commands for scripts
  * that package.json defines. A block in any other language fails, so that each kind is decided here.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEV_PROXY_KEY } from "../../sandbox/credentials.ts";
+import { TEST_PHONE_NUMBERS } from "../../sandbox/outcomes.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const EXAMPLES = join(ROOT, "examples");
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+  name: string;
+  version: string;
+  scripts: Record<string, string>;
+};
+/** What `npm run release:check` packs, and the README tells users to install until the first release. */
+const TARBALL = `release/${PACKAGE.name}-${PACKAGE.version}.tgz`;
 
 const CODE = new Set(["js", "javascript", "mjs", "cjs", "ts", "typescript"]);
 const SHELL = new Set(["sh", "bash", "shell"]);
@@ -43,10 +52,17 @@ function commands(script: string): string[] {
     .filter((line) => line !== "" && !line.startsWith("#"));
 }
 
-const exampleFiles = readdirSync(EXAMPLES).map((name) => ({
-  name,
-  text: normalise(readFileSync(join(EXAMPLES, name), "utf8")),
-}));
+/**
+ * The files of examples/ as committed: running an example leaves state beside them (wrangler's
+ * `.wrangler/`, a `.dev.vars` with credentials), which is the user's, not an example.
+ */
+export function exampleSources(dir: string): { name: string; text: string }[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && !entry.name.startsWith("."))
+    .map(({ name }) => ({ name, text: normalise(readFileSync(join(dir, name), "utf8")) }));
+}
+
+const exampleFiles = exampleSources(EXAMPLES);
 const exampleCode = exampleFiles.filter(({ name }) => /\.(mjs|cjs|js|ts)$/.test(name));
 
 /** The commands `npm start` prints once the Worker is ready, for its default port and the development key. */
@@ -58,18 +74,18 @@ function startBanner(): string[] {
   return commands(lines.join("\n"));
 }
 
-/** `npm install`, `npm install <this package>`, `npm test`, `npm start`, `npm run <script>`, joined by `&&`. */
+/**
+ * `npm install`, `npm ci`, `npm install <the tarball release:check packs>`, `npm test`, `npm start`,
+ * `npm run <script>`, joined by `&&`.
+ */
 function isRealNpmCommand(command: string): boolean {
-  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
-    name: string;
-    scripts: Record<string, string>;
-  };
   return command.split("&&").every((part) => {
     const [tool, verb, argument, ...rest] = part.trim().split(/\s+/);
     if (tool !== "npm") return false;
-    if (verb === "install") return argument === undefined || (argument === pkg.name && rest.length === 0);
+    if (verb === "ci") return argument === undefined;
+    if (verb === "install") return argument === undefined || (argument.endsWith(`/${TARBALL}`) && rest.length === 0);
     if (verb === "test" || verb === "start") return argument === undefined || argument === "--";
-    return verb === "run" && argument !== undefined && Object.hasOwn(pkg.scripts, argument);
+    return verb === "run" && argument !== undefined && Object.hasOwn(PACKAGE.scripts, argument);
   });
 }
 
@@ -79,8 +95,11 @@ describe("README.md code blocks", () => {
   it("has the two commands, the install line and an example for every runtime", () => {
     const shell = blocks.filter((block) => SHELL.has(block.language)).flatMap((block) => commands(block.code));
     expect(shell).toEqual(
-      expect.arrayContaining(["npm install && npm start", "npm test", "npm install k2-connect-edge"]),
+      expect.arrayContaining(["npm install && npm start", "npm test", "npm ci && npm run release:check"]),
     );
+    // Not on the registry yet: the tarball release:check packs, at this version.
+    expect(shell.some((command) => command.startsWith("npm install ") && command.endsWith(`/${TARBALL}`))).toBe(true);
+    expect(shell).not.toContain(`npm install ${PACKAGE.name}`);
     const code = blocks.filter((block) => CODE.has(block.language)).map((block) => block.code);
     for (const marker of [
       'from "k2-connect-edge"',
@@ -126,5 +145,38 @@ describe("README.md code blocks", () => {
   it("holds no block of another kind", () => {
     const other = blocks.filter((block) => !CODE.has(block.language) && !SHELL.has(block.language));
     expect(other.map((block) => `line ${block.line}: \`\`\`${block.language}`)).toEqual([]);
+  });
+});
+
+describe("the examples read for these checks", () => {
+  it("are the committed files, whatever running them left beside them", () => {
+    const dir = mkdtempSync(join(tmpdir(), "k2-examples-"));
+    try {
+      writeFileSync(join(dir, "node-esm.mjs"), "console.log(1);\n");
+      mkdirSync(join(dir, ".wrangler", "state"), { recursive: true });
+      writeFileSync(join(dir, ".dev.vars"), "K2_CLIENT_SECRET=not-an-example\n");
+      expect(exampleSources(dir)).toEqual([{ name: "node-esm.mjs", text: "console.log(1);" }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("README.md prose", () => {
+  it("names the failing test phone numbers and their outcomes as the sandbox's table has them", () => {
+    const failing = Object.entries(TEST_PHONE_NUMBERS).filter(([, outcome]) => outcome.status === "Failed");
+    const numbers = failing.map(([number]) => Number(number));
+    // One contiguous range, so that "A to B" says it exactly.
+    expect(numbers).toEqual(numbers.map((_, index) => numbers[0]! + index));
+    const sentence =
+      `${failing[0]![0]} to ${failing.at(-1)![0]} fail ` +
+      `(${failing.map(([, outcome]) => outcome.outcome.replaceAll("_", " ")).join(", ")}); every other number pays`;
+    expect(normalise(README)).toContain(sentence);
+  });
+
+  it('says to save the ES module example as .mjs or with "type": "module"', () => {
+    const section = README.slice(README.indexOf("### Node (ES module)"), README.indexOf("### Node (CommonJS)"));
+    expect(section).toContain("`app.mjs`");
+    expect(section).toContain('`"type": "module"`');
   });
 });

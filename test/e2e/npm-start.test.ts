@@ -39,12 +39,21 @@ interface Started {
   tmp: string;
 }
 
+/**
+ * What a developer's own `npm start` leaves in the checkout (`.dev.vars` with real credentials,
+ * `.wrangler/state` with their events) is theirs: these runs read and write neither.
+ */
+const OWN = mkdtempSync(join(tmpdir(), "npm-start-own-"));
+afterAll(() => rmSync(OWN, { recursive: true, force: true }));
+
 /** `npm start -- <args>` in its own process group and TMPDIR, once it says it is ready. */
 async function npmStart(args: string[]): Promise<Started> {
   const port = await freePort();
   const tmp = mkdtempSync(join(tmpdir(), "npm-start-test-"));
+  const isolation = ["--persist-to", join(OWN, "state")];
+  if (!args.includes("--dev-vars")) isolation.push("--dev-vars", join(OWN, "absent.dev.vars"));
   let output = "";
-  const child = spawn("npm", ["start", "--", "--port", String(port), ...args], {
+  const child = spawn("npm", ["start", "--", "--port", String(port), ...isolation, ...args], {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, CI: "true", TMPDIR: tmp },
@@ -163,6 +172,17 @@ describe("npm start with the embedded sandbox", () => {
   it("prints the development proxy key and a curl example", () => {
     expect(started.output()).toContain(`Proxy key: ${DEV_PROXY_KEY}`);
     expect(started.output()).toContain("curl -si -X POST");
+  });
+
+  it("prints no network failure of wrangler's own (offline, the Request.cf fetch was a stack trace)", () => {
+    expect(started.output()).not.toMatch(/ENOTFOUND|getaddrinfo|workers\.cloudflare\.com/);
+  });
+
+  it("says the inbox is on, and sends the example's result to it", () => {
+    const port = new URL(started.base).port;
+    expect(started.output()).toContain("Inbox: on.");
+    expect(started.output()).toContain(`"callback_url":"http://127.0.0.1:${port}/k2/callbacks"`);
+    expect(started.output()).toContain(`curl -s http://localhost:${port}/k2/events`);
   });
 
   it("runs the sandbox on --sandbox-port and prints its URL and development credentials", async () => {
@@ -338,6 +358,17 @@ describe("npm start with K2 credentials in .dev.vars", () => {
     expect(started.output()).not.toContain(client.clientSecret);
     expect(started.output()).not.toContain(client.clientId);
     expect(started.output()).not.toContain("Embedded K2 sandbox");
+  });
+
+  it("says which K2 it talks to, that the inbox is off and what turns it on, and promises no local callback", async () => {
+    const output = started.output();
+    expect(output).toContain(`K2: ${k2.url}, with K2_CLIENT_ID and K2_CLIENT_SECRET from .dev.vars (never printed)`);
+    expect(output).toMatch(/^Inbox: off .*put K2_API_KEY.* in \.dev\.vars\.$/m);
+    expect(output).not.toMatch(/callback_url":"http:\/\/(127\.0\.0\.1|localhost)/);
+    expect(output).not.toMatch(/curl .*\/k2\/events/);
+    // What the banner says of the inbox is what the Worker does.
+    const events = await fetch(`${started.base}/k2/events`, { headers: { authorization: `Bearer ${printedKey()}` } });
+    expect(events.status).toBe(503);
   });
 
   it("puts neither the client secret nor the generated key on any command line", () => {

@@ -70,11 +70,15 @@ describe.concurrent("examples against the local K2 sandbox (packed package)", ()
   for (const { name, command, args, also = [], untilFinal = false } of programs) {
     it(`${name}: creates an STK push and reads its status`, async () => {
       const sandbox = await new K2Sandbox({ processingDelayMs: 300 }).listen(0);
+      // The result goes to K2_CALLBACK_URL: here the sandbox itself, so that no test posts to a
+      // developer's own npm start on 8787 (the examples' default against a local K2).
+      const callbackUrl = `${sandbox.url}/__sandbox/requests`;
       try {
         const { stdout, stderr } = await run(command, args, {
           K2_BASE_URL: sandbox.url,
           K2_CLIENT_ID: DEV_CLIENT.clientId,
           K2_CLIENT_SECRET: DEV_CLIENT.clientSecret,
+          K2_CALLBACK_URL: callbackUrl,
         });
         const location = /^STK push created: (\S+)$/m.exec(stdout)?.[1];
         expect(location).toMatch(new RegExp(`^${escape(sandbox.url)}/api/v2/incoming_payments/[0-9a-f-]{36}$`));
@@ -87,7 +91,7 @@ describe.concurrent("examples against the local K2 sandbox (packed package)", ()
         expect(sandbox.requestsTo("/oauth/token")).toHaveLength(1);
         const posts = sandbox.requestsTo("/api/v2/incoming_payments");
         expect(posts.map((request) => request.method)).toEqual(["POST"]);
-        expect(JSON.parse(posts[0]!.body)).toEqual(SAMPLE_STK_PUSH);
+        expect(JSON.parse(posts[0]!.body)).toEqual({ ...SAMPLE_STK_PUSH, _links: { callback_url: callbackUrl } });
         const reads = sandbox.requestsTo(new URL(location!).pathname);
         expect(reads.length).toBeGreaterThanOrEqual(1);
         if (!untilFinal) expect(reads).toHaveLength(1);
@@ -103,6 +107,62 @@ describe.concurrent("examples against the local K2 sandbox (packed package)", ()
       }
     });
   }
+
+  it("every example sends results to npm start's inbox on loopback against a local K2, and needs K2_CALLBACK_URL for a real one", () => {
+    for (const file of ["node-esm.mjs", "node-cjs.cjs", "deno.ts", "bun.ts", "typed-api.ts", "worker.ts"]) {
+      const source = readFileSync(join(EXAMPLES, file), "utf8").replace(/\s+/g, " ");
+      expect(source, file).toMatch(
+        /K2_CALLBACK_URL"?\)? \?\?\s*\(\S*K2_BASE_URL"?\)? \? "http:\/\/127\.0\.0\.1:8787\/k2\/callbacks"/,
+      );
+    }
+  });
+
+  it('the README\'s ES module example runs as printed, as app.mjs and as app.js under "type": "module"', async () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("### Node (ES module)"));
+    const printed = /^```js\n([\s\S]*?)^```/m.exec(section)![1]!;
+    writeFileSync(join(project.dir, "app.mjs"), printed);
+    writeFileSync(join(project.dir, "app.js"), printed); // the project's package.json says "type": "module"
+    const sandbox = await new K2Sandbox({ processingDelayMs: 300 }).listen(0);
+    try {
+      for (const file of ["app.mjs", "app.js"]) {
+        const { stdout } = await run(NODE, [file], {
+          K2_BASE_URL: sandbox.url,
+          K2_CLIENT_ID: DEV_CLIENT.clientId,
+          K2_CLIENT_SECRET: DEV_CLIENT.clientSecret,
+          K2_CALLBACK_URL: `${sandbox.url}/__sandbox/requests`,
+        });
+        expect(stdout, file).toMatch(
+          new RegExp(`^STK push created: ${escape(sandbox.url)}/api/v2/incoming_payments/`, "m"),
+        );
+      }
+      expect(sandbox.requestsTo("/api/v2/incoming_payments").filter((r) => r.method === "POST")).toHaveLength(2);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it("docs/runtimes-and-size.md's Deno script runs as printed against the sandbox, printing no token", async () => {
+    const page = readFileSync(join(ROOT, "docs", "runtimes-and-size.md"), "utf8");
+    const printed = [...page.matchAll(/^```ts\n([\s\S]*?)^```/gm)]
+      .map((match) => match[1]!)
+      .find((code) => code.includes('from "npm:k2-connect-edge"'))!;
+    writeFileSync(join(project.dir, "docs-deno.ts"), printed);
+    const sandbox = await new K2Sandbox().listen(0);
+    try {
+      const { stdout } = await run(join(BIN, "deno"), ["run", "--allow-net", "--allow-env", "docs-deno.ts"], {
+        K2_BASE_URL: sandbox.url,
+        K2_CLIENT_ID: DEV_CLIENT.clientId,
+        K2_CLIENT_SECRET: DEV_CLIENT.clientSecret,
+      });
+      expect(stdout).toMatch(/^Token valid until \d{4}-\d\d-\d\dT/);
+      const [token] = sandbox.requestsTo("/oauth/token");
+      expect(token).toBeDefined();
+      expect(stdout).not.toContain(DEV_CLIENT.clientSecret);
+    } finally {
+      await sandbox.close();
+    }
+  });
 
   it("node-esm.mjs without credentials says what to set and exits 1", async () => {
     const failure = await run(NODE, ["node-esm.mjs"], { K2_CLIENT_ID: "", K2_CLIENT_SECRET: "" }).then(

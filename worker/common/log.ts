@@ -18,6 +18,8 @@ export interface RequestLog {
   idempotency?: string;
   /** What the inbox did with a callback or webhook from K2: `stored`, or `duplicate` of a kept one. */
   inbox?: "stored" | "duplicate";
+  /** Which host K2 could not be reached at, and why (never a path, query or secret). */
+  upstreamError?: string;
   /** The code of a refusal the edge answered itself (read from the refusal). */
   error?: string;
 }

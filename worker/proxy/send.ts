@@ -1,6 +1,6 @@
 /**
  * Sending a request to K2 with K2's token: the caller's allowed headers, K2's response checked and
- * its Location rewritten for the caller, and a failure told apart by what it means for the
+ * its Location and `_links` rewritten for the caller, and a failure told apart by what it means for the
  * request (never reached K2, or may have).
  */
 import { NetworkError, TimeoutError, type K2Client, type K2Exchange } from "../../src/index.ts";
@@ -11,6 +11,7 @@ import { refusal, upstreamTruncated } from "../common/responses.ts";
 import type { SendOutcome } from "../common/send-outcome.ts";
 import { requestHeadersForUpstream, responseHeadersForCaller } from "./forwarded-headers.ts";
 import { checkedBody, UpstreamTruncatedError } from "./k2-response.ts";
+import { withProxyLinks } from "./links.ts";
 import { locationForCaller, proxyOriginFor } from "./location.ts";
 import type { ProxySettings } from "./settings.ts";
 import { apiVersion } from "./upstream-path.ts";
@@ -42,7 +43,10 @@ export async function sendToK2({ client, request, url, path, body, log, settings
     exchange = await client.request(`${path}${url.search}`, { method: request.method, headers, body });
   } catch (error) {
     log.upstreamMs = Date.now() - started;
-    return failure(error, request.method);
+    const sent = failure(error, request.method);
+    // The request's one log line (index.ts writes every field of it) says why, as the answer does.
+    if (error instanceof NetworkError) log.upstreamError = unreachable(error);
+    return sent;
   }
   log.tokenSource = exchange.tokenOrigin === "cache" ? "kv" : exchange.tokenOrigin;
   log.replayed = exchange.replayed;
@@ -59,11 +63,16 @@ export async function sendToK2({ client, request, url, path, body, log, settings
   }
 
   const responseHeaders = responseHeadersForCaller(exchange.response.headers);
+  const origin = proxyOriginFor(url, settings.publicOrigin, k2.k2Origin);
   const location = responseHeaders.get("location");
   if (location) {
-    const origin = proxyOriginFor(url, settings.publicOrigin, k2.k2Origin);
     responseHeaders.set("location", locationForCaller(location, k2.k2Origin, origin, apiVersion(path)));
   }
+  responseBody = await withProxyLinks(responseBody, responseHeaders, {
+    k2Origin: k2.k2Origin,
+    proxyOrigin: origin,
+    version: apiVersion(path),
+  });
   const response = new Response(responseBody, {
     status: exchange.response.status,
     statusText: exchange.response.statusText,
@@ -89,7 +98,7 @@ function failure(error: unknown, method: string): Sent {
       outcome: "not_sent",
     };
   if (error instanceof NetworkError)
-    return { response: refusal(502, "upstream_unreachable", "K2 could not be reached"), outcome: "not_sent" };
+    return { response: refusal(502, "upstream_unreachable", unreachable(error)), outcome: "not_sent" };
   const name = error instanceof Error ? error.name : "Error";
   return { response: refusal(502, "upstream_token_error", `K2 did not grant a token (${name})`), outcome: "not_sent" };
 }
@@ -106,4 +115,27 @@ const outcomeUnknown = (status: 502 | 504) =>
 /** Whether a failed request was an API call rather than the token request before it. */
 function isApiCall(url: unknown): boolean {
   return typeof url === "string" && /^https?:\/\/[^/]+\/api\//.test(url);
+}
+
+/** Which host could not be reached, and why: what a developer offline or with a typo needs to see. */
+const unreachable = (error: NetworkError) => `K2 could not be reached at ${hostOf(error.url)}: ${causeOf(error)}`;
+
+/** The host a failed request went to: the URL's path and query are the caller's and stay out. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "K2";
+  }
+}
+
+/**
+ * What the runtime said went wrong (workerd: "Network connection lost."; Node: the system error
+ * code, such as ENOTFOUND), bounded. Neither names a header, so no token or secret can be in it.
+ */
+function causeOf(error: NetworkError): string {
+  const cause = error.cause as { message?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = typeof cause?.cause?.code === "string" ? cause.cause.code : undefined;
+  const message = typeof cause?.message === "string" && cause.message ? cause.message : "no connection";
+  return (code ? `${message} (${code})` : message).slice(0, 200);
 }

@@ -1,0 +1,68 @@
+/** Which K2 answers have their `_links` rewritten (worker/proxy/links.ts), and which pass as K2 sent them. */
+import { expect, it } from "vitest";
+import { bodyWithProxyLinks, LINKED_BODY_BYTES, withProxyLinks } from "../../../worker/proxy/links.ts";
+
+const K2 = "https://sandbox.kopokopo.com";
+const PROXY = "https://k2-proxy.example.com";
+const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).buffer as ArrayBuffer;
+const read = (body: ArrayBuffer) => JSON.parse(new TextDecoder().decode(body));
+
+it("rewrites K2-origin links at any depth by the Location rule, and nothing else", () => {
+  const answer = {
+    data: {
+      id: "p1",
+      attributes: {
+        note: `${K2}/api/v1/payments/p1`, // not a link: left as it is
+        _links: { self: `${K2}/api/v1/payments/p1`, callback_url: "https://shop.example/k2", relative: "/x" },
+        transactions: [{ _links: { self: `${K2}/buygoods_transactions/t1` } }],
+      },
+    },
+  };
+  const out = read(bodyWithProxyLinks(bytes(answer), "application/json; charset=utf-8", K2, PROXY, "v1"));
+  expect(out.data.attributes._links).toEqual({
+    self: `${PROXY}/api/v1/payments/p1`,
+    callback_url: "https://shop.example/k2",
+    relative: "/x",
+  });
+  // Without /api/vN, the request's version is put back, as for a Location.
+  expect(out.data.attributes.transactions[0]._links.self).toBe(`${PROXY}/api/v1/buygoods_transactions/t1`);
+  expect(out.data.attributes.note).toBe(`${K2}/api/v1/payments/p1`);
+  // With Host naming K2 there is no proxy origin: the link is relative, as the Location is.
+  const relative = read(bodyWithProxyLinks(bytes(answer), "application/json", K2, undefined, "v1"));
+  expect(relative.data.attributes._links.self).toBe("/api/v1/payments/p1");
+});
+
+it("hands back K2's very bytes when there is nothing to rewrite or the body is not small JSON", () => {
+  const linked = { _links: { self: `${K2}/api/v2/x/1` } };
+  const untouched: [ArrayBuffer, string | null][] = [
+    [bytes(linked), "text/plain"],
+    [bytes(linked), null],
+    [bytes({ _links: { self: "https://elsewhere.example/api/v2/x/1" } }), "application/json"],
+    [bytes({ data: { self: `${K2}/api/v2/x/1` } }), "application/json"],
+    [new TextEncoder().encode(`{"_links":{"self":"${K2}/api/v2/x/1"}`).buffer as ArrayBuffer, "application/json"],
+    [bytes({ ...linked, padding: "y".repeat(LINKED_BODY_BYTES) }), "application/json"],
+  ];
+  for (const [body, type] of untouched) expect(bodyWithProxyLinks(body, type, K2, PROXY, "v2")).toBe(body);
+});
+
+it("a streamed JSON answer is read only up to the limit: a longer one reaches the caller as K2's bytes, or K2's cut", async () => {
+  const rule = { k2Origin: K2, proxyOrigin: PROXY, version: "v2" as const };
+  const headers = new Headers({ "content-type": "application/json" });
+  const stream = (parts: string[], cut?: Error) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const part of parts) controller.enqueue(new TextEncoder().encode(part));
+        if (cut) controller.error(cut);
+        else controller.close();
+      },
+    });
+  const small = await withProxyLinks(stream(['{"_links":{"self":', `"${K2}/api/v2/x/1"}}`]), headers, rule);
+  expect(read(small as ArrayBuffer)).toEqual({ _links: { self: `${PROXY}/api/v2/x/1` } });
+
+  const parts = ['{"_links":{"self":"', `${K2}/api/v2/x/1"},"padding":"`, "y".repeat(LINKED_BODY_BYTES), '"}'];
+  const long = await withProxyLinks(stream(parts), headers, rule);
+  expect(await new Response(long).text()).toBe(parts.join(""));
+
+  const cut = await withProxyLinks(stream(['{"_links":'], new Error("connection lost")), headers, rule);
+  await expect(new Response(cut).text()).rejects.toThrow("connection lost");
+});
