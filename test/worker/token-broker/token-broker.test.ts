@@ -222,6 +222,21 @@ describe("the token broker", () => {
     expect(await upstream.requestsTo("/oauth/token")).toHaveLength(1);
   });
 
+  it("restarted while 20 isolates wait on its token request, is asked again, not bypassed", async () => {
+    await upstream.setOptions({ revokePreviousTokenOnIssue: true });
+    await upstream.inject("/oauth/token", { delayMs: 2_000 });
+    const isolates = Array.from({ length: 20 }, () => isolate());
+
+    const responses = Promise.all(isolates.map(({ proxy }) => proxy(poll(), brokerEnv)));
+    while ((await upstream.requestsTo("/oauth/token")).length === 0) await new Promise((r) => setTimeout(r, 10));
+    await abortAllDurableObjects(); // the instance goes with its request under way; its callers' RPCs fail
+
+    expect((await responses).map((response) => response.status)).toEqual(Array(20).fill(201));
+    // One request per broker instance: the lost one, and the new instance's.
+    expect(await upstream.requestsTo("/oauth/token")).toHaveLength(2);
+    expect(isolates.flatMap(({ logs }) => logs).filter((line) => line.event === "broker_fallback")).toEqual([]);
+  });
+
   it.each([503, 429])(
     "answers K2's %i with its Retry-After, and asks K2 no more until then, even after a restart",
     async (status) => {
