@@ -75,6 +75,7 @@ const SENDS_PER_ALARM = 100;
 export const EVENTS_PAGE_BYTES = 4 * 1024 * 1024;
 
 // `queued_at`: when the event was last handed to the queue, the start of its message's retry horizon.
+// `events_pending`: the sweeps read pending events only, a few among a month of delivered ones.
 // `identities`: a small tombstone per event, kept much longer than the event, so that a delivery
 // after retention (a replay of a captured one: K2's signature has no timestamp) is a duplicate.
 const SCHEMA = `
@@ -94,15 +95,13 @@ CREATE TABLE IF NOT EXISTS events (
   queued_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS events_by_age ON events (received_at);
+CREATE INDEX IF NOT EXISTS events_pending ON events (seq) WHERE delivery = 'pending';
 CREATE TABLE IF NOT EXISTS identities (
   id TEXT PRIMARY KEY,
   seen_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS identities_by_age ON identities (seen_at);
 `;
-
-/** Added after the rest: the sweep reads only pending events. */
-const PENDING_INDEX = "CREATE INDEX IF NOT EXISTS events_pending ON events (seq) WHERE delivery = 'pending'";
 
 const COLUMNS = "seq, id, kind, topic, type, received_at, payload, delivery, attempts, last_attempt_at, last_status";
 
@@ -363,5 +362,4 @@ function upgrade(sql: SqlStorage): void {
       "INSERT INTO identities (id, seen_at) SELECT id, received_at FROM events WHERE true ON CONFLICT (id) DO NOTHING",
     );
   }
-  sql.exec(PENDING_INDEX);
 }
