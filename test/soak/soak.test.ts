@@ -67,9 +67,10 @@ describe("soak, short form", () => {
     const slow = report.faults.find((fault) => fault.name === "token-slow")!;
     expect(slow.observed, `${slow.evidence}\n${context}`).toBe(true);
     const episode = report.figures.tokenRequestsPerColdStart.episodes.find((e) => e.name === "token-slow");
-    // Both 503s were K2's answers to token requests in that episode, and at least one token was granted.
+    // Both 503s were K2's answers to token requests in that episode (the token granted after them
+    // is the fault's own evidence above), and never two tokens at once.
     expect(episode?.refused, context).toBeGreaterThanOrEqual(2);
-    expect(episode?.granted, context).toBeGreaterThanOrEqual(1);
+    expect(episode?.granted, context).toBeLessThanOrEqual(1);
   });
 
   it("rotates the proxy key mid-run under one id, and keyed retries across the switch are not sent twice", () => {
@@ -81,7 +82,10 @@ describe("soak, short form", () => {
     // Requests first sent under the old key and dropped by K2 were retried under the new key with
     // the same Idempotency-Key: the key's object knew them (the id is the same) and sent nothing.
     expect(rotation.retriesAcrossSwitch, context).toBeGreaterThanOrEqual(1);
-    expect(Object.keys(rotation.acrossSwitchOutcomes), context).toEqual(["409 outcome_unknown"]);
+    // Those K2 may have had are never sent again (409 outcome_unknown); those it never had (a token
+    // it could not grant meanwhile) are sent once under the new key. Duplicates at K2 stay 0.
+    expect(Object.keys(rotation.acrossSwitchOutcomes), context).toContain("409 outcome_unknown");
+    expect(report.figures.duplicatesAtK2.value, context).toBe(0);
     expect(report.retries.sent, context).toBeGreaterThanOrEqual(rotation.retriesAcrossSwitch);
   });
 
@@ -99,9 +103,11 @@ describe("soak, short form", () => {
 
     const fallbacks = report.proxyLog.errorEvents.broker_fallback ?? 0;
     if (fallbacks === 0) {
-      // The broker answered every renewal, the slow one included: one token per episode, no 401.
+      // The broker answered every renewal, the slow one included: never two tokens at once, no 401.
       expect(callerVisible401s.value, context).toBe(0);
-      for (const episode of episodes) expect(episode.granted, `${episode.name}\n${context}`).toBe(1);
+      expect(episodes[0]!.granted, context).toBe(1);
+      for (const episode of episodes) expect(episode.granted, `${episode.name}\n${context}`).toBeLessThanOrEqual(1);
+      expect(tokenRequestsPerColdStart.met, context).toBe(true);
       return;
     }
     // On a broker that an isolate passes over when the token endpoint is slower than
