@@ -31,6 +31,11 @@ export interface WorkerdWorker {
   secrets?: Record<string, string>;
   /** Names of KV namespace bindings, each backed by its own in-memory store. */
   kv?: string[];
+  /**
+   * Durable Object bindings to classes the script exports, stored in memory for the life of the
+   * process (SQLite-backed, as `new_sqlite_classes` deploys them; alarms fire as deployed).
+   */
+  durableObjects?: Array<{ binding: string; className: string }>;
 }
 
 export interface WorkerdOptions {
@@ -121,11 +126,23 @@ function config(options: WorkerdOptions, envNames: Map<string, string>): string 
       );
       bindings.push(`(name = ${text(name)}, kvNamespace = ${text(service)})`);
     }
+    const objects = worker.durableObjects ?? [];
+    for (const { binding, className } of objects)
+      bindings.push(`(name = ${text(binding)}, durableObjectNamespace = ${text(className)})`);
+    const classes = [...new Set(objects.map((object) => object.className))];
+    const durable =
+      classes.length === 0
+        ? ""
+        : `, durableObjectNamespaces = [${classes
+            .map(
+              (name) => `(className = ${text(name)}, uniqueKey = ${text(`${worker.name}-${name}`)}, enableSql = true)`,
+            )
+            .join(", ")}], durableObjectStorage = (inMemory = void)`;
     const file = `${worker.name}.js`;
     services.push(`(name = ${text(worker.name)}, worker = .w${consts.length})`);
     consts.push(
       `const w${consts.length} :Workerd.Worker = (modules = [(name = ${text(file)}, esModule = embed ${text(file)})], ` +
-        `compatibilityDate = ${text(options.compatibilityDate)}, bindings = [${bindings.join(", ")}], globalOutbound = "loopback");`,
+        `compatibilityDate = ${text(options.compatibilityDate)}, bindings = [${bindings.join(", ")}]${durable}, globalOutbound = "loopback");`,
     );
     sockets.push(`(name = ${text(worker.name)}, address = "127.0.0.1:0", http = (), service = ${text(worker.name)})`);
   }

@@ -101,6 +101,7 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
     if (found?.access === "anyone") return found.handle(request, env, { url, caller: undefined, log: entry });
     const caller = await authenticate(request, env);
     if (!caller) return unauthorized();
+    if (caller.id !== undefined) entry.caller = caller.id;
     return found ? found.handle(request, env, { url, caller, log: entry }) : notFound();
   }
 

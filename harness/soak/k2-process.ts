@@ -34,7 +34,7 @@ import {
 const sandbox = await new K2Sandbox().listen(0, "127.0.0.1");
 const sandboxPort = Number(new URL(sandbox.url).port);
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-const records: Exchanges = { kind: [], reference: [], outcome: [], token: [], html: [] };
+const records: Exchanges = { kind: [], reference: [], outcome: [], token: [], html: [], at: [] };
 const tokens = new Map<string, number>();
 const sandboxCounts: Record<string, number> = {};
 let callbacks = 0;
@@ -79,6 +79,7 @@ function tap(request: IncomingMessage, response: ServerResponse): void {
     records.outcome.push(PENDING);
     records.token.push(token);
     records.html.push(0);
+    records.at.push(Math.round(performance.now()));
     const settle = (outcome: number) => {
       if (records.outcome[index] === PENDING || outcome === TRUNCATED) records.outcome[index] = outcome;
     };

@@ -33,6 +33,8 @@ export interface Exchanges {
   token: number[];
   /** 1 when K2's answer was HTML. */
   html: number[];
+  /** When the tap received the request, whole milliseconds since the K2 side started. */
+  at: number[];
 }
 
 export interface K2Mark {

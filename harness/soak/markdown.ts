@@ -3,7 +3,7 @@
  * they mean is in docs/benchmarks.md#soak.
  */
 import { table } from "../markdown-table.ts";
-import type { SoakReport } from "./soak.ts";
+import type { Figure, SoakReport } from "./soak.ts";
 
 const n = (value: number) => value.toLocaleString("en-US");
 const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)} ms` : "n/a");
@@ -14,14 +14,18 @@ const byCount = (record: Record<string, number>) =>
     .sort((a, b) => b[1] - a[1])
     .map(([key, value]) => [key, n(value)]);
 
+function figureRow(name: string, figure: Figure, targetPrefix = ""): string[] {
+  return [name, `${targetPrefix}${figure.target}`, n(figure.value), figure.met ? "met" : "**missed**", figure.detail];
+}
+
 /** One-line verdicts: what must hold in every soak. */
 export function soakChecks(r: SoakReport): Array<{ check: string; ok: boolean; detail: string }> {
   const ran = r.faults.filter((fault) => fault.atSeconds !== null);
   return [
     {
-      check: "no request K2 received twice, apart from 401 replays",
+      check: "no payment K2 received twice for one order and Idempotency-Key (401 replays and refused copies apart)",
       ok: r.k2.duplicates === 0,
-      detail: `${r.k2.receivedTwice} received twice, ${r.k2.replaysAfter401} of them replays after a 401, ${r.k2.duplicates} duplicates`,
+      detail: r.figures.duplicatesAtK2.detail,
     },
     {
       check: "an answer for every request sent",
@@ -32,6 +36,16 @@ export function soakChecks(r: SoakReport): Array<{ check: string; ok: boolean; d
       check: "every fault scheduled ran and was seen",
       ok: ran.length === r.faults.length && ran.every((fault) => fault.observed),
       detail: `${ran.length} of ${r.faults.length} ran, ${ran.filter((fault) => fault.observed).length} seen`,
+    },
+    {
+      check: "the rotation ran: 2xx under both keys, and keyed retries crossed the switch",
+      ok:
+        !r.faults.some((fault) => fault.name === "key-rotation") ||
+        (r.rotation.answeredUnderOld > 0 && r.rotation.answeredUnderNew > 0 && r.rotation.retriesAcrossSwitch > 0),
+      detail:
+        r.rotation.atSeconds === null
+          ? "not run"
+          : `at ${r.rotation.atSeconds.toFixed(1)} s; 2xx under the old key ${n(r.rotation.answeredUnderOld)}, under the new ${n(r.rotation.answeredUnderNew)}; ${r.rotation.retriesAcrossSwitch} retries across the switch`,
     },
     {
       check: "every request K2 received carried a reference the driver sent",
@@ -59,6 +73,16 @@ export function soakMarkdown(r: SoakReport): string {
       soakChecks(r).map((c) => [c.check, c.ok ? "ok" : "**FAILED**", c.detail]),
     ),
     "",
+    table("figure|target|result|verdict|detail", [
+      figureRow("duplicates at K2", r.figures.duplicatesAtK2),
+      figureRow("caller-visible 401s", r.figures.callerVisible401s),
+      figureRow(
+        "token requests per cold start (most in one episode)",
+        r.figures.tokenRequestsPerColdStart,
+        "every episode ",
+      ),
+    ]),
+    "",
     table("figure|", [
       ["load time; throughput", `${r.loadSeconds.toFixed(1)} s; ${n(Math.round(r.sent / r.loadSeconds))} requests/s`],
       [
@@ -67,8 +91,17 @@ export function soakMarkdown(r: SoakReport): string {
       ],
       ["latency p50 / p99 / max", `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} / ${ms(r.latencyMs.max)}`],
       ["token requests (tap / sandbox)", `${r.tokenRequests.atTap} / ${r.tokenRequests.atSandbox}`],
+      ["token broker bound", r.options.tokenBroker ? "yes" : "no (KV alone)"],
+      [
+        "retries with the same Idempotency-Key: sent; requests retried; what they got",
+        `${n(r.retries.sent)}; ${n(r.retries.requests)}; ${json(r.retries.byOutcome)}`,
+      ],
+      ["retries across the key switch: what they got", json(r.rotation.acrossSwitchOutcomes)],
       ["API requests at K2; distinct references", `${n(r.k2.apiRequests)}; ${n(r.k2.references)}`],
-      ["received twice: replays after a 401 / **duplicates**", `${n(r.k2.replaysAfter401)} / ${n(r.k2.duplicates)}`],
+      [
+        "received twice: replays after a 401 / sent again after a refusal / **duplicates**",
+        `${n(r.k2.replaysAfter401)} / ${n(r.k2.resentAfterRefusal)} / ${n(r.k2.duplicates)}`,
+      ],
       ["sent but never received; received but never sent", `${n(r.k2.neverReceived)}; ${n(r.k2.unknownReferences)}`],
       ["failures (5xx, broken or none); **ambiguous**", `${n(r.failures.total)}; ${n(r.failures.ambiguous)}`],
       ["callbacks received", n(r.callbacksReceived)],
@@ -83,9 +116,23 @@ export function soakMarkdown(r: SoakReport): string {
       ["workerd RSS: start → end", memory(workerd)],
       ["driver heap: start → end; K2 side's at the end", `${memory(driver)}; ${mib(r.memory.k2SideHeapBytes)}`],
       ...(r.k2.duplicateSamples.length > 0 ? [["duplicates (first few)", json(r.k2.duplicateSamples)]] : []),
+      ...(r.figures.callerVisible401s.samples.length > 0
+        ? [["caller-visible 401s (first few)", json(r.figures.callerVisible401s.samples)]]
+        : []),
     ]),
     "",
-    table("answer: status and code|requests", byCount(r.byOutcome)),
+    table(
+      "token episode|at|token requests|granted|refused",
+      r.figures.tokenRequestsPerColdStart.episodes.map((episode) => [
+        episode.name,
+        `${episode.atSeconds.toFixed(1)} s`,
+        n(episode.tokenRequests),
+        episode.granted === 1 ? "1" : `**${n(episode.granted)}**`,
+        n(episode.refused),
+      ]),
+    ),
+    "",
+    table("answer (last attempt): status and code|requests", byCount(r.byOutcome)),
     "",
     table("failure: what K2 saw of the payment|requests", byCount(r.failures.byK2Side)),
     "",

@@ -4,8 +4,15 @@
  * throw while the switch is on; the soak driver flips it with `POST /__soak/kv {"down": true}` and
  * reads the counts with `GET /__soak/kv`. Those two routes are answered here and never reach the
  * proxy. Soak only: never deployed.
+ *
+ * The token broker and the idempotency keys' Durable Objects are the Worker's own classes, exported
+ * so that workerd binds them as wrangler.toml does: without IDEMPOTENCY an `Idempotency-Key` would
+ * promise nothing, and the soak could not check at-most-once. They see the unswitched env (their
+ * KV is not behind the switch).
  */
 import worker, { type Env } from "../../worker/index.ts";
+
+export { IdempotencyKeys, TokenBroker } from "../../worker/index.ts";
 
 type Operation = "get" | "put" | "delete";
 

@@ -7,14 +7,30 @@ import { sha256, toHex } from "./sha256.ts";
 import { ConfigError, settingsOf } from "./settings.ts";
 
 export interface CallerEnv {
-  /** One or more caller keys, comma-separated, so that keys can be rotated without downtime. */
+  /**
+   * Caller keys, comma-separated, each `id:key` (the id names the caller, the same across a
+   * rotation) or a bare key; two keys under one id during a rotation.
+   */
   PROXY_KEYS?: string;
 }
 
 /** An authenticated caller. */
 export interface Caller {
+  /** The id its key was configured under, if any: what logs name, never the key. */
+  readonly id: string | undefined;
   /** Lowercase hex SHA-256 of the key it presented: names it without holding the key. */
   readonly keyDigest: string;
+  /**
+   * The caller's stable name for what it owns (idempotency keys): `id:<id>` when its key has an
+   * id, so that a rotation keeps it, else its key's digest.
+   */
+  readonly scope: string;
+}
+
+/** A configured key: its id (if any) and the digest it is compared by. */
+interface ConfiguredKey {
+  id: string | undefined;
+  digest: ArrayBuffer;
 }
 
 export const MIN_PROXY_KEY_LENGTH = 16;
@@ -31,26 +47,35 @@ const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
  * every configured key is compared, whichever matches.
  */
 export async function authenticate(request: Request, env: CallerEnv): Promise<Caller | undefined> {
-  const digests = await callerKeyDigests(env);
+  const configured = await callerKeys(env);
   const presented = BEARER.exec(request.headers.get("authorization") ?? "")?.[1];
   if (presented === undefined) return undefined;
   const digest = await sha256(presented);
-  let matches = 0;
-  for (const configured of digests) if (equalDigests(digest, configured)) matches++;
-  return matches > 0 ? { keyDigest: toHex(digest) } : undefined;
+  let match: ConfiguredKey | undefined;
+  for (const key of configured) if (equalDigests(digest, key.digest)) match ??= key;
+  if (!match) return undefined;
+  const keyDigest = toHex(digest);
+  return { id: match.id, keyDigest, scope: match.id === undefined ? keyDigest : `id:${match.id}` };
 }
 
-/** The configured keys' digests, hashed once per isolate; a malformed setting throws a ConfigError at once. */
-export const callerKeyDigests = (env: CallerEnv): Promise<ArrayBuffer[]> => settingsOf(env, configuredKeyDigests);
+/** The configured keys, hashed once per isolate; a malformed setting throws a ConfigError at once. */
+export const callerKeys = (env: CallerEnv): Promise<ConfiguredKey[]> => settingsOf(env, configuredKeys);
 
-function configuredKeyDigests(env: CallerEnv): Promise<ArrayBuffer[]> {
-  return Promise.all(proxyKeys(env).map(sha256));
+function configuredKeys(env: CallerEnv): Promise<ConfiguredKey[]> {
+  return Promise.all(proxyKeys(env).map(async ({ id, key }) => ({ id, digest: await sha256(key) })));
 }
 
-function proxyKeys(env: CallerEnv): string[] {
+/** `id:key` when what comes before the first colon is an id; a bare key otherwise. */
+const NAMED_KEY = /^([A-Za-z0-9_.-]{1,64}):(.+)$/;
+
+function proxyKeys(env: CallerEnv): { id: string | undefined; key: string }[] {
   const raw = env.PROXY_KEYS;
   if (typeof raw !== "string" || raw.trim() === "") throw new ConfigError("PROXY_KEYS", "PROXY_KEYS is missing");
-  const keys = raw.split(",").map((key) => key.trim());
+  const entries = raw.split(",").map((entry) => {
+    const named = NAMED_KEY.exec(entry.trim());
+    return named ? { id: named[1], key: named[2]!.trim() } : { id: undefined, key: entry.trim() };
+  });
+  const keys = entries.map((entry) => entry.key);
   if (keys.some((key) => key.length < MIN_PROXY_KEY_LENGTH)) {
     throw new ConfigError(
       "PROXY_KEYS",
@@ -64,7 +89,7 @@ function proxyKeys(env: CallerEnv): string[] {
       "PROXY_KEYS must hold only visible ASCII characters (no spaces or other characters) in each key",
     );
   }
-  return keys;
+  return entries;
 }
 
 function equalDigests(a: ArrayBuffer, b: ArrayBuffer): boolean {

@@ -8,6 +8,8 @@ export interface RequestLog {
   path: string;
   status: number;
   durationMs: number;
+  /** The id of the caller's key, when it has one: never the key. */
+  caller?: string;
   /** Time spent waiting on K2 (token and API), when K2 was called. */
   upstreamMs?: number;
   /** Where the K2 token came from: this isolate's memory, KV, or the token endpoint. */

@@ -32,10 +32,20 @@ const NULL_BODY = new Set([204, 205, 304]);
 const readTtlMs = (env: IdempotencyEnv) =>
   wholeNumber(env.IDEMPOTENCY_TTL_SECONDS?.trim(), "IDEMPOTENCY_TTL_SECONDS", 24 * 60 * 60) * 1000;
 
-/** The first request's hold on a key: it must report what K2 did. */
+/**
+ * The first request's hold on a key. It renews its lease while it lives, must move the key to
+ * `sending` before anything leaves for K2, and must report what K2 did.
+ */
 export interface KeyHold {
+  /**
+   * Moves the key to `sending`, immediately before the request leaves: `false` when this request no
+   * longer holds the key (its lease was lost), and then nothing may be sent.
+   */
+  sending(): Promise<boolean>;
   /** Reports the outcome and returns the response for the first caller, read whole so it can be kept. */
   finish(response: Response, outcome: SendOutcome): Promise<Response>;
+  /** Stops renewing without a report (an unexpected failure): the key's state then decides, at its lease's end. */
+  abandon(): void;
 }
 
 export interface KeyedRequest {
@@ -45,8 +55,13 @@ export interface KeyedRequest {
   /** The upstream path and query, as sent. */
   target: string;
   body: ArrayBuffer | undefined;
-  /** How long the request may take before an unreported hold counts as in doubt. */
-  holdMs: number;
+  /**
+   * How long a hold lasts without a renewal: past it, a claim is released and a send turns into
+   * doubt. The request renews it three times a lease while it lives.
+   */
+  leaseMs: number;
+  /** How long a duplicate waits on the request in flight before it is told "in progress". */
+  waitMs: number;
   log: RequestLog;
 }
 
@@ -65,11 +80,11 @@ export async function holdIdempotencyKey(keyed: KeyedRequest): Promise<KeyHold |
     return refusal(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters");
   const ttlMs = settingsOf(env, readTtlMs);
 
-  const stub = namespace.get(namespace.idFromName(await keyScopeName(keyed.caller.keyDigest, key)));
+  const stub = namespace.get(namespace.idFromName(await keyScopeName(keyed.caller.scope, key)));
   const fingerprint = await sha256Hex(concat(`${request.method}\n${keyed.target}\n`, keyed.body));
   let verdict: Verdict;
   try {
-    verdict = await stub.begin(fingerprint, keyed.holdMs, ttlMs);
+    verdict = await stub.begin(fingerprint, keyed.leaseMs, ttlMs, keyed.waitMs);
   } catch {
     // The caller asked for at most once; without the store that cannot be promised, so nothing is sent.
     return refusal(
@@ -81,7 +96,7 @@ export async function holdIdempotencyKey(keyed: KeyedRequest): Promise<KeyHold |
   log.idempotency = verdict.kind;
   switch (verdict.kind) {
     case "send":
-      return firstRequest(stub, verdict.holder, ttlMs, log);
+      return firstRequest(stub, verdict.holder, ttlMs, keyed.leaseMs, log);
     case "replay":
       return replay(verdict.response, { "idempotent-replayed": "true" });
     case "not_sent":
@@ -94,8 +109,31 @@ export async function holdIdempotencyKey(keyed: KeyedRequest): Promise<KeyHold |
       );
     case "in_doubt":
       return outcomeUnknown();
+    case "in_progress":
+      return inProgress(verdict.state);
   }
 }
+
+/** 409 for a key whose first request is still under way: nothing more was sent. */
+const inProgress = (state: "claimed" | "sending") =>
+  refusal(
+    409,
+    "in_progress",
+    state === "claimed"
+      ? "The first request with this Idempotency-Key is in progress and has not been sent to K2 yet; nothing more " +
+          "was sent. Retry with the same key"
+      : "The first request with this Idempotency-Key is in progress and was sent to K2; nothing more was sent. " +
+          "Retry with the same key for its answer",
+    { state },
+  );
+
+/** 503 for a request that lost its hold on the key before sending (its lease ran out): nothing was sent. */
+export const holdLost = () =>
+  refusal(
+    503,
+    "idempotency_unavailable",
+    "This request lost its hold on the Idempotency-Key before it was sent; nothing was sent to K2. Retry with the same key",
+  );
 
 /** 409 for a key whose first request may have reached K2 without a complete response coming back. */
 export const outcomeUnknown = () =>
@@ -110,10 +148,23 @@ function firstRequest(
   stub: DurableObjectStub<IdempotencyKeys>,
   holder: string,
   ttlMs: number,
+  leaseMs: number,
   log: RequestLog,
 ): KeyHold {
+  // A live request keeps its hold however long its token path takes; a failed renewal is only late.
+  const renewal = setInterval(() => void stub.renew(holder, leaseMs).catch(() => {}), leaseMs / 3);
   return {
+    async sending() {
+      try {
+        return await stub.sending(holder, leaseMs);
+      } catch {
+        // Not recorded as sending, so it must not be sent: a send the store never saw could be sent twice.
+        return false;
+      }
+    },
+    abandon: () => clearInterval(renewal),
     async finish(response, outcome) {
+      clearInterval(renewal);
       let body: ArrayBuffer;
       try {
         body = await response.arrayBuffer();
@@ -162,12 +213,12 @@ function replay(stored: StoredResponse, extra: Record<string, string> = {}): Res
 }
 
 /**
- * The object's name: one per caller and key. The caller is known by the digest of the proxy key it
- * presented, so two callers' keys never collide and neither the proxy key nor its digest can be
- * read back from the name.
+ * The object's name: one per caller and key. The caller is known by its stable name (its key id,
+ * the same across a rotation, or else the digest of its key), so two callers' keys never collide
+ * and neither the proxy key nor its digest can be read back from the name.
  */
-export function keyScopeName(callerKeyDigest: string, key: string): Promise<string> {
-  return sha256Hex(`idempotency\n${callerKeyDigest}\n${key}`);
+export function keyScopeName(callerScope: string, key: string): Promise<string> {
+  return sha256Hex(`idempotency\n${callerScope}\n${key}`);
 }
 
 function concat(head: string, body: ArrayBuffer | undefined): Uint8Array {

@@ -4,24 +4,24 @@
  * send to K2 (send.ts), answer.
  */
 import { K2Client, k2CacheKey, k2TokenSource, KvTokenCache, type FetchLike } from "../../src/index.ts";
-import { holdIdempotencyKey } from "../idempotency/client.ts";
+import { holdIdempotencyKey, holdLost, type KeyHold } from "../idempotency/client.ts";
 import type { Caller } from "../common/callers.ts";
 import { k2Settings, type K2Settings } from "../common/k2-settings.ts";
 import type { RequestLog } from "../common/log.ts";
 import { bodyRefusal, bodyTimeoutMs, readRequestBody } from "../common/request-body.ts";
 import { methodNotAllowed, notFound } from "../common/responses.ts";
 import { brokeredTokens, brokerSettings, readOnlyCache, type BrokerSettings } from "../token-broker/client.ts";
-import { sendToK2 } from "./send.ts";
+import { sendFailure, sendToK2, type Send } from "./send.ts";
 import { proxySettings, type ProxyEnv } from "./settings.ts";
 import { upstreamPath } from "./upstream-path.ts";
 
 const SENT_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 
 /**
- * How many upstream deadlines a keyed request may take (a token request, the call, a replay after
- * a 401) before an unreported hold counts as in doubt. A late report still settles the doubt.
+ * A keyed request's lease on its key, in upstream deadlines: renewed while the request lives, so
+ * it bounds only how soon a key whose request died is released (or, once sent, held in doubt).
  */
-const HOLD_ATTEMPTS = 3;
+const LEASE_DEADLINES = 2;
 
 export interface ProxyOptions {
   /** Logs a problem once per isolate (broker fallbacks, KV errors), not on every request. */
@@ -78,6 +78,8 @@ export function createProxy(
           namespace: broker.namespace,
           key: k2CacheKey(k2.k2Origin, k2.clientId),
           timeoutMs: broker.timeoutMs,
+          waitMs: k2.upstreamTimeoutMs,
+          tokenUrl: `${k2.k2Origin}/oauth/token`,
           direct: k2TokenSource(credentials),
           onFallback: (reason) => options.reportOnce("broker", { event: "broker_fallback", reason }),
         }),
@@ -109,13 +111,36 @@ export function createProxy(
 
     // With a key, the idempotency store decides first whether this request may go to K2 at all.
     const target = `${path}${url.search}`;
-    const holdMs = HOLD_ATTEMPTS * k2.upstreamTimeoutMs;
-    const hold = await holdIdempotencyKey({ request, env, caller, target, body, holdMs, log });
+    const leaseMs = LEASE_DEADLINES * k2.upstreamTimeoutMs;
+    const waitMs = k2.upstreamTimeoutMs;
+    const hold = await holdIdempotencyKey({ request, env, caller, target, body, leaseMs, waitMs, log });
     if (hold instanceof Response) return hold;
 
-    const { response, outcome } = await sendToK2({ client, request, url, path, body, log, settings, k2 });
-    return hold ? hold.finish(response, outcome) : response;
+    const send: Send = { client, request, url, path, body, log, settings, k2 };
+    if (!hold) return (await sendToK2(send)).response;
+    try {
+      return await sendHeld(send, hold);
+    } catch (error) {
+      hold.abandon();
+      throw error;
+    }
   };
+}
+
+/**
+ * A keyed send: the token first (the token path may be long, and the key is held meanwhile), then
+ * the move to `sending` recorded by the key's object, and only then the request to K2.
+ */
+async function sendHeld(send: Send, hold: KeyHold): Promise<Response> {
+  try {
+    await send.client.getAccessToken();
+  } catch (error) {
+    const { response, outcome } = sendFailure(error, send.request.method, send.log);
+    return hold.finish(response, outcome);
+  }
+  if (!(await hold.sending())) return hold.finish(holdLost(), "not_sent");
+  const { response, outcome } = await sendToK2(send);
+  return hold.finish(response, outcome);
 }
 
 function sameK2(a: K2Settings, b: K2Settings): boolean {

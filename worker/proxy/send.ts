@@ -43,10 +43,7 @@ export async function sendToK2({ client, request, url, path, body, log, settings
     exchange = await client.request(`${path}${url.search}`, { method: request.method, headers, body });
   } catch (error) {
     log.upstreamMs = Date.now() - started;
-    const sent = failure(error, request.method);
-    // The request's one log line (index.ts writes every field of it) says why, as the answer does.
-    if (error instanceof NetworkError) log.upstreamError = unreachable(error);
-    return sent;
+    return sendFailure(error, request.method, log);
   }
   log.tokenSource = exchange.tokenOrigin === "cache" ? "kv" : exchange.tokenOrigin;
   log.replayed = exchange.replayed;
@@ -87,7 +84,9 @@ export async function sendToK2({ client, request, url, path, body, log, settings
  * could be a second payment. It may have only if the API call itself was under way (a failed token
  * request sent nothing) and the runtime did not say that no connection was made.
  */
-function failure(error: unknown, method: string): Sent {
+export function sendFailure(error: unknown, method: string, log: RequestLog): Sent {
+  // The request's one log line (index.ts writes every field of it) says why, as the answer does.
+  if (error instanceof NetworkError) log.upstreamError = unreachable(error);
   const transportError = error instanceof NetworkError || error instanceof TimeoutError;
   if (transportError && KEYED_METHODS.has(method) && error.requestSent !== false && isApiCall(error.url)) {
     return { response: outcomeUnknown(error instanceof TimeoutError ? 504 : 502), outcome: "unknown" };

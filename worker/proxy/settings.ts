@@ -3,7 +3,7 @@
  * common/k2-settings.ts.
  */
 import type { IdempotencyEnv } from "../idempotency/client.ts";
-import { callerKeyDigests, type CallerEnv } from "../common/callers.ts";
+import { callerKeys, type CallerEnv } from "../common/callers.ts";
 import { k2Settings, type K2Env } from "../common/k2-settings.ts";
 import { bodyTimeoutMs, type BodyEnv } from "../common/request-body.ts";
 import { brokerSettings, type BrokerEnv } from "../token-broker/client.ts";
@@ -33,7 +33,7 @@ export const proxySettings = (env: ProxyEnv): ProxySettings => settingsOf(env, r
 
 function readProxySettings(env: ProxyEnv): ProxySettings {
   k2Settings(env);
-  void callerKeyDigests(env);
+  void callerKeys(env);
   bodyTimeoutMs(env);
   brokerSettings(env);
   return {

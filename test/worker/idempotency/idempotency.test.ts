@@ -196,16 +196,6 @@ describe("what is kept, and for how long", () => {
     expect(await sent()).toBe(2);
   });
 
-  it("an unreported claim turns into doubt at its alarm, so a duplicate is still not sent", async () => {
-    const key = freshKey();
-    const object = await objectFor(key);
-    const fingerprint = "f".repeat(64);
-    // A proxy that claimed the key and died before reporting (a deploy, an exceeded CPU limit).
-    expect(await object.begin(fingerprint, 60_000, 60_000)).toMatchObject({ kind: "send" });
-    expect(await runDurableObjectAlarm(object)).toBe(true);
-    expect(await object.begin(fingerprint, 60_000, 60_000)).toEqual({ kind: "in_doubt" });
-  });
-
   it("the stored answer holds no proxy key, token, client secret or Authorization header", async () => {
     const { proxy } = isolate();
     const key = freshKey();
