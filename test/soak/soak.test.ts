@@ -82,9 +82,10 @@ describe("soak, short form", () => {
     // Requests first sent under the old key and dropped by K2 were retried under the new key with
     // the same Idempotency-Key: the key's object knew them (the id is the same) and sent nothing.
     expect(rotation.retriesAcrossSwitch, context).toBeGreaterThanOrEqual(1);
-    // Those K2 may have had are never sent again (409 outcome_unknown); those it never had (a token
-    // it could not grant meanwhile) are sent once under the new key. Duplicates at K2 stay 0.
-    expect(Object.keys(rotation.acrossSwitchOutcomes), context).toContain("409 outcome_unknown");
+    // Which answer a retry gets depends on what became of its first attempt (K2 may have had it: 409
+    // outcome_unknown; it never did: sent once under the new key), which timing decides. What must
+    // hold whatever the timing: no payment reached K2 twice. (The per-key scoping itself is tested
+    // deterministically in test/worker/idempotency/states.test.ts.)
     expect(report.figures.duplicatesAtK2.value, context).toBe(0);
     expect(report.retries.sent, context).toBeGreaterThanOrEqual(rotation.retriesAcrossSwitch);
   });
