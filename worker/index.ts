@@ -19,6 +19,7 @@ import { receiveCallback } from "./inbox/receive.ts";
 import type { InboxEnv } from "./inbox/settings.ts";
 import { createProxy } from "./proxy/handler.ts";
 import { proxySettings, type ProxyEnv } from "./proxy/settings.ts";
+import { allows, capabilityOf, notAllowed } from "./common/authorization.ts";
 import { authenticate, type Caller } from "./common/callers.ts";
 import { loggedPath, writeLog, type Logger, type RequestLog } from "./common/log.ts";
 import {
@@ -33,6 +34,7 @@ import { ConfigError } from "./common/settings.ts";
 
 export { IdempotencyKeys } from "./idempotency/object.ts";
 export { K2Inbox } from "./inbox/object.ts";
+export { ResourceOwners } from "./ownership/object.ts";
 export { TokenBroker } from "./token-broker/object.ts";
 
 /** Every binding and variable the Worker reads: each feature's own slice, together (see wrangler.toml). */
@@ -84,7 +86,7 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
     {
       matches: (pathname) => pathname === EVENTS_PATH || pathname.startsWith(`${EVENTS_PATH}/`),
       access: "caller",
-      handle: (request, env, { url }) => readEvents(request, url, env),
+      handle: (request, env, { url, caller }) => readEvents(request, url, env, caller!),
     },
     {
       matches: (pathname) => pathname.startsWith("/api/"),
@@ -102,7 +104,11 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
     const caller = await authenticate(request, env);
     if (!caller) return unauthorized();
     if (caller.id !== undefined) entry.caller = caller.id;
-    return found ? found.handle(request, env, { url, caller, log: entry }) : notFound();
+    if (!found) return notFound();
+    const capability = capabilityOf(request.method, url.pathname);
+    // The proxy checks its own (its path is read raw); the edge's routes are checked here.
+    if (!url.pathname.startsWith("/api/") && !allows(caller, capability)) return notAllowed(caller, capability);
+    return found.handle(request, env, { url, caller, log: entry });
   }
 
   return async (request, env) => {

@@ -18,6 +18,8 @@ export interface RequestLog {
   replayed?: boolean;
   /** What the idempotency store decided for a request with an `Idempotency-Key` (idempotency/). */
   idempotency?: string;
+  /** `not_recorded` when the creator of a new K2 resource could not be recorded (ownership/). */
+  ownership?: "not_recorded";
   /** What the inbox did with a callback or webhook from K2: `stored`, or `duplicate` of a kept one. */
   inbox?: "stored" | "duplicate";
   /** The code of a refusal the edge answered itself (read from the refusal). */

@@ -9,9 +9,11 @@ import type { Caller } from "../common/callers.ts";
 import { k2Settings, type K2Settings } from "../common/k2-settings.ts";
 import type { RequestLog } from "../common/log.ts";
 import { bodyRefusal, bodyTimeoutMs, readRequestBody } from "../common/request-body.ts";
-import { methodNotAllowed, notFound } from "../common/responses.ts";
+import { allows, bodyLimitRefusal, capabilityOf, notAllowed } from "../common/authorization.ts";
+import { methodNotAllowed, notFound, refusal } from "../common/responses.ts";
+import { owns, recordOwner } from "../ownership/client.ts";
 import { brokeredTokens, brokerSettings, readOnlyCache, type BrokerSettings } from "../token-broker/client.ts";
-import { sendFailure, sendToK2, type Send } from "./send.ts";
+import { sendFailure, sendToK2, type Send, type Sent } from "./send.ts";
 import { proxySettings, type ProxyEnv } from "./settings.ts";
 import { upstreamPath } from "./upstream-path.ts";
 
@@ -96,6 +98,11 @@ export function createProxy(
     const path = upstreamPath(request.url);
     if (!path) return notFound();
     if (!(SENT_METHODS as readonly string[]).includes(request.method)) return methodNotAllowed(SENT_METHODS);
+    const capability = capabilityOf(request.method, path);
+    if (!allows(caller, capability)) return notAllowed(caller, capability);
+    // A scoped key reaches a resource by id (a read, a cancel) only if it created it.
+    const resourceId = /^\/api\/v[12]\/[A-Za-z0-9_-]+\/([A-Za-z0-9_-]+)/.exec(path)?.[1];
+    if (resourceId !== undefined && !(await owns(env, caller, resourceId))) return notOwned();
     const k2 = k2Settings(env);
     const client = clientFor(env, k2);
     const settings = proxySettings(env);
@@ -106,6 +113,8 @@ export function createProxy(
     } catch (error) {
       return bodyRefusal(error);
     }
+    const limited = bodyLimitRefusal(caller, request.method, path, body);
+    if (limited) return limited;
 
     // With a key, the idempotency store decides first whether this request may go to K2 at all.
     const target = `${path}${url.search}`;
@@ -115,9 +124,10 @@ export function createProxy(
     if (hold instanceof Response) return hold;
 
     const send: Send = { client, request, url, path, body, log, settings, k2 };
-    if (!hold) return (await sendToK2(send)).response;
+    const sendRecorded = () => sendAndRecord(send, env, caller);
+    if (!hold) return (await sendRecorded()).response;
     try {
-      return await sendHeld(send, hold);
+      return await sendHeld(send, hold, sendRecorded);
     } catch (error) {
       hold.abandon();
       throw error;
@@ -129,7 +139,7 @@ export function createProxy(
  * A keyed send: the token first (the token path may be long, and the key is held meanwhile), then
  * the move to `sending` recorded by the key's object, and only then the request to K2.
  */
-async function sendHeld(send: Send, hold: KeyHold): Promise<Response> {
+async function sendHeld(send: Send, hold: KeyHold, sendRecorded: () => Promise<Sent>): Promise<Response> {
   try {
     await send.client.getAccessToken();
   } catch (error) {
@@ -137,9 +147,29 @@ async function sendHeld(send: Send, hold: KeyHold): Promise<Response> {
     return hold.finish(response, outcome);
   }
   if (!(await hold.sending())) return hold.finish(holdLost(), "not_sent");
-  const { response, outcome } = await sendToK2(send);
+  const { response, outcome } = await sendRecorded();
   return hold.finish(response, outcome);
 }
+
+/**
+ * Sends, and records who created what K2 created, before the caller hears of it: a read of it
+ * from any isolate then finds its owner.
+ */
+async function sendAndRecord(send: Send, env: ProxyEnv, caller: Caller): Promise<Sent> {
+  const sent = await sendToK2(send);
+  const location = sent.response.headers.get("location");
+  if (send.request.method !== "POST" || !sent.response.ok || !location) return sent;
+  try {
+    await recordOwner(env, caller, location);
+  } catch {
+    // K2 created it: the caller must hear so (a retry would pay twice); a scoped key will not read it back.
+    send.log.ownership = "not_recorded";
+  }
+  return sent;
+}
+
+/** A resource another key created, to a key that reads only its own: as if there were none. */
+const notOwned = () => refusal(404, "not_found", "No such resource for this key");
 
 function sameK2(a: K2Settings, b: K2Settings): boolean {
   return (
