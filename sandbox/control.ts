@@ -14,7 +14,13 @@ export interface RecordedRequest {
   body: string;
 }
 
-export type Fault = { status: number; headers?: Record<string, string>; body?: string } | "hang" | "drop" | "truncate";
+export type Fault =
+  | { status: number; headers?: Record<string, string>; body?: string }
+  /** Answers as usual, but only after `delayMs`: a slow endpoint that does answer. */
+  | { delayMs: number }
+  | "hang"
+  | "drop"
+  | "truncate";
 
 export interface TriggerOptions {
   /** Where to send it; without it, to every subscription to the topic. */

@@ -5,7 +5,7 @@
  * (lifecycle.ts, outcomes.ts), signed results and webhooks delivered with retries (callbacks.ts,
  * webhooks.ts), and a remote control for tests (control.ts). docs/sandbox.md is its manual.
  *
- * It records every request, and faults can be queued per path (a status, a hang, a dropped
+ * It records every request, and faults can be queued per path (a status, a delay, a hang, a dropped
  * connection, a truncated body) so that tests can watch a client meet them.
  */
 import { randomUUID } from "node:crypto";
@@ -302,7 +302,9 @@ export class K2Sandbox implements Controls {
       setTimeout(() => response.socket?.destroy(), 10);
       return;
     }
-    if (fault) {
+    if (typeof fault === "object" && "delayMs" in fault) {
+      await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    } else if (fault) {
       response.writeHead(fault.status, fault.headers ?? {});
       response.end(fault.body ?? "");
       return;

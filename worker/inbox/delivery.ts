@@ -36,6 +36,15 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 /** The largest delay a queue retry may ask for (12 hours). */
 const MAX_DELAY_SECONDS = 43_200;
 
+/** The inbox queue consumer's `max_retries` in wrangler.toml (keep them in step). */
+export const QUEUE_MAX_RETRIES = 5;
+
+/**
+ * Slack on top of the retry delays: each attempt may take DELIVERY_TIMEOUT_MS, and the queue may hold
+ * a message a while before a consumer takes it.
+ */
+const HORIZON_MARGIN_MS = 15 * 60_000;
+
 /** The Worker's `queue` handler, for the inbox's queue and its dead-letter queue. */
 export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, env: InboxEnv): Promise<void> {
   if (batch.queue === DEAD_LETTER_QUEUE_NAME) {
@@ -128,6 +137,20 @@ export function deliveredEvent(stored: StoredEvent): DeliveredEvent {
 /** The delay before the next attempt: the first retry's delay, doubled for each attempt since. */
 export function backoff(attempts: number, firstDelaySeconds: number): number {
   return Math.min(firstDelaySeconds * 2 ** Math.max(0, attempts - 1), MAX_DELAY_SECONDS);
+}
+
+/**
+ * How long the queue may legitimately hold a message about an event, measured from the event's last
+ * send to the queue or its last attempt: every retry's delay (the same doubling and cap as
+ * {@link backoff}), plus a margin. An event still pending past it has a message that will not come
+ * back (lost by the queue, or its dead letter lost), and the inbox's alarm sends it again. With
+ * `max_retries` raised in wrangler.toml but not in {@link QUEUE_MAX_RETRIES}, that happens too early:
+ * a second message for a live one, which costs an attempt, never a lost or doubled payment.
+ */
+export function retryHorizonMs(firstDelaySeconds: number, maxRetries = QUEUE_MAX_RETRIES): number {
+  let seconds = 0;
+  for (let attempts = 1; attempts <= maxRetries; attempts++) seconds += backoff(attempts, firstDelaySeconds);
+  return seconds * 1000 + HORIZON_MARGIN_MS;
 }
 
 /** The event's inbox, or `undefined` for a message this Worker did not write. */

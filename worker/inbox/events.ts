@@ -2,7 +2,8 @@
  * `GET /k2/events?after=<cursor>&limit=<n>` and `GET /k2/events/<id>`: the inbox read back by a
  * caller holding a proxy key (checked before this, as for the API). Events come in arrival order;
  * `next` is the cursor after the last one listed, to pass as `after`, and `null` when the page is
- * empty (nothing newer yet: ask again later with the same cursor).
+ * empty (nothing newer yet: ask again later with the same cursor). A page may hold fewer than
+ * `limit` events while more wait: the inbox also stops it at EVENTS_PAGE_BYTES of payload.
  */
 import type { Caller } from "../common/callers.ts";
 import { jsonResponse, methodNotAllowed, refusal } from "../common/responses.ts";

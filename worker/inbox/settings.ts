@@ -17,6 +17,12 @@ export interface InboxEnv extends K2Env, BodyEnv {
   INBOX_MAX_BODY_BYTES?: string;
   /** How long an event is kept, in days. Default 30. */
   INBOX_RETENTION_DAYS?: string;
+  /**
+   * How long an event's identity is remembered after it arrived, in days, so that a later delivery
+   * of it (K2's, or a replay of a captured one) is answered `duplicate`. Default 365; never less
+   * than INBOX_RETENTION_DAYS.
+   */
+  INBOX_IDENTITY_DAYS?: string;
   /** Where each event is POSTed (delivery.ts). Set with FORWARD_SECRET or not at all. */
   FORWARD_URL?: string;
   /** The key of the `X-K2-Edge-Signature` on delivered events. */
@@ -42,6 +48,7 @@ export interface InboxSettings {
   namespace: DurableObjectNamespace<K2Inbox>;
   maxBodyBytes: number;
   retentionMs: number;
+  identityMs: number;
   /** `undefined` when events are only kept, to be read with `GET /k2/events`. */
   forward: Forwarding | undefined;
 }
@@ -56,6 +63,22 @@ export const retentionMs = (env: InboxEnv): number => settingsOf(env, readRetent
 
 const readRetention = (env: InboxEnv) => wholeNumber(env.INBOX_RETENTION_DAYS, "INBOX_RETENTION_DAYS", 30) * DAY_MS;
 
+/**
+ * How long the inbox remembers an event's identity; the Durable Object's alarm reads it. At least
+ * the events' retention: an identity forgotten while its event is kept would let the event be
+ * stored twice.
+ */
+export const identityMs = (env: InboxEnv): number => settingsOf(env, readIdentity);
+
+const readIdentity = (env: InboxEnv) =>
+  Math.max(wholeNumber(env.INBOX_IDENTITY_DAYS, "INBOX_IDENTITY_DAYS", 365) * DAY_MS, retentionMs(env));
+
+/**
+ * The forwarding settings alone (`undefined` when forwarding is off), for the Durable Object, whose
+ * re-sending must not depend on K2_API_KEY or the K2 settings being right.
+ */
+export const forwardingSettings = (env: InboxEnv): Forwarding | undefined => settingsOf(env, forwarding);
+
 function readInboxSettings(env: InboxEnv): InboxSettings {
   const apiKey = env.K2_API_KEY;
   if (typeof apiKey !== "string" || apiKey === "")
@@ -66,7 +89,8 @@ function readInboxSettings(env: InboxEnv): InboxSettings {
     namespace: requiredBinding(env.INBOX, "INBOX", "idFromName", "INBOX must be bound to the K2Inbox Durable Object"),
     maxBodyBytes: wholeNumber(env.INBOX_MAX_BODY_BYTES, "INBOX_MAX_BODY_BYTES", 256 * 1024),
     retentionMs: retentionMs(env),
-    forward: forwarding(env),
+    identityMs: identityMs(env),
+    forward: forwardingSettings(env),
   };
 }
 

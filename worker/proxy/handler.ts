@@ -80,6 +80,8 @@ export function createProxy(
           namespace: broker.namespace,
           key: k2CacheKey(k2.k2Origin, k2.clientId),
           timeoutMs: broker.timeoutMs,
+          waitMs: k2.upstreamTimeoutMs,
+          tokenUrl: `${k2.k2Origin}/oauth/token`,
           direct: k2TokenSource(credentials),
           onFallback: (reason) => options.reportOnce("broker", { event: "broker_fallback", reason }),
         }),

@@ -1,16 +1,30 @@
 /**
- * The isolate's side of the token broker (object.ts): new tokens come from the broker, and from K2
- * directly when the broker fails or does not answer in time; KV is read, never written, while a
- * broker is bound.
+ * The isolate's side of the token broker (object.ts): new tokens come from the broker, which is
+ * the one caller of K2's token endpoint. A slow broker is waited on (it answers busy, and is asked
+ * again), a failure K2 gave the broker is the caller's failure too; only a broker that fails (its
+ * RPC throws, or it cannot serve this application) lets the isolate ask K2 itself, once per
+ * `FALLBACK_INTERVAL_MS`. KV is read, never written, while a broker is bound.
  */
-import type { TokenCache, TokenRequestOptions, TokenSet, TokenSource } from "../../src/index.ts";
+import {
+  K2EdgeError,
+  NetworkError,
+  TimeoutError,
+  type TokenCache,
+  type TokenRequestOptions,
+  type TokenSet,
+  type TokenSource,
+} from "../../src/index.ts";
 import { settingsOf, wholeNumber } from "../common/settings.ts";
-import type { TokenBroker } from "./object.ts";
+import type { BrokerAnswer, TokenBroker } from "./object.ts";
 
 export interface BrokerEnv {
   /** The token broker. Unbound, isolates share the token through KV alone. */
   TOKEN_BROKER?: DurableObjectNamespace<TokenBroker>;
-  /** How long an isolate waits on the broker before getting its own token, in milliseconds. Default 1 500. */
+  /**
+   * How long the broker holds an isolate on a token request already under way before answering
+   * busy (the isolate then asks again), in milliseconds; at most 5 000. Default 1 500. No longer a
+   * reason to ask K2 directly.
+   */
   BROKER_TIMEOUT_MS?: string;
 }
 
@@ -28,35 +42,153 @@ const readBrokerSettings = (env: BrokerEnv): BrokerSettings => ({
 /** The broker's settings, checked once per isolate. */
 export const brokerSettings = (env: BrokerEnv): BrokerSettings => settingsOf(env, readBrokerSettings);
 
+/**
+ * An isolate asks K2 itself at most once in this long (and once more to replace the token that
+ * fallback got, when K2 refuses it): a failing broker costs K2 at most two token requests per
+ * isolate per interval, never a stampede of retries.
+ */
+export const FALLBACK_INTERVAL_MS = 30_000;
+
 export interface BrokeredTokensOptions {
   namespace: DurableObjectNamespace<TokenBroker>;
   /** `k2CacheKey(origin, clientId)`: names the broker and is checked by it. */
   key: Promise<string>;
-  /** How long to wait on the broker before getting a token from K2 directly. */
+  /** How long the broker may hold one request on its token request under way (`BROKER_TIMEOUT_MS`). */
   timeoutMs: number;
-  /** K2's own token endpoint (`k2TokenSource`), for when the broker is passed over. */
+  /**
+   * The longest a token is waited for, asking the broker again and again while it is busy
+   * (`UPSTREAM_TIMEOUT_MS`: a token request's deadline); then the caller gets a `TimeoutError`.
+   */
+  waitMs: number;
+  /** K2's token endpoint URL, named by the errors told to the caller (never an API URL). */
+  tokenUrl: string;
+  /** K2's own token endpoint (`k2TokenSource`), for when the broker fails. */
   direct: TokenSource;
   /** Told why the broker was passed over (the proxy logs it once per isolate). */
   onFallback: (reason: string) => void;
+  /** The clock, in epoch milliseconds; injectable for tests. */
+  now?: () => number;
 }
 
-/** A `K2ClientOptions.tokenSource` that asks the broker first. */
+/**
+ * K2's token endpoint failed when the broker asked it, or the isolate may not ask K2 itself again
+ * yet. Named after the failure (as a direct token request's error is), so the caller is told what
+ * it would have been told without a broker.
+ */
+export class TokenUnavailableError extends K2EdgeError {
+  /** When a token may be asked for again (epoch milliseconds). */
+  declare readonly retryAt: number;
+
+  constructor(name: string, message: string, retryAt: number) {
+    super(message);
+    this.name = name;
+    Object.assign(this, { retryAt });
+  }
+}
+
+/** A `K2ClientOptions.tokenSource` that asks the broker, and K2 itself only when the broker fails. */
 export function brokeredTokens(options: BrokeredTokensOptions): TokenSource {
+  const now = options.now ?? Date.now;
+  const fallback = cappedFallback(options.direct, now);
   return {
     async getToken(call?: TokenRequestOptions): Promise<TokenSet> {
-      try {
-        const key = await options.key;
-        const stub = options.namespace.get(options.namespace.idFromName(key));
-        const answer = await withDeadline(stub.token({ key, refused: call?.refused }), options.timeoutMs);
-        if (answer.token) return answer.token;
-        options.onFallback(answer.failure);
-      } catch (error) {
-        options.onFallback(
-          error instanceof BrokerTimeout ? "timeout" : error instanceof Error ? error.name : "unknown",
-        );
-      }
-      return options.direct.getToken(call);
+      const refused = call?.refused;
+      const answer = await askBroker(options, refused, now);
+      if (answer.token) return answer.token;
+      options.onFallback(answer.fallback);
+      return fallback(refused);
     },
+  };
+}
+
+/**
+ * The broker's token, or why the isolate may ask K2 itself (`fallback`). Throws what the caller
+ * sees instead: K2's failure as the broker met it, or a `TimeoutError` once `waitMs` has passed
+ * with the broker still busy (or silent).
+ */
+async function askBroker(
+  options: BrokeredTokensOptions,
+  refused: string | undefined,
+  now: () => number,
+): Promise<{ token: TokenSet; fallback?: undefined } | { token?: undefined; fallback: string }> {
+  const key = await options.key;
+  const deadline = AbortSignal.timeout(options.waitMs);
+  const timedOut = () => new TimeoutError(options.tokenUrl, options.waitMs);
+  let thrown = 0;
+  for (;;) {
+    let answer: BrokerAnswer;
+    try {
+      // A new stub each time: one that threw may stay broken.
+      const stub = options.namespace.get(options.namespace.idFromName(key));
+      const asked = stub.token({ key, refused, holdMs: options.timeoutMs }) as Promise<BrokerAnswer>;
+      answer = await untilAborted(asked, deadline);
+    } catch (error) {
+      if (deadline.aborted) throw timedOut();
+      // Asked once more: a broker restarted (deployed, evicted) answers the second time, and the
+      // isolates it held ask the new instance rather than K2.
+      if (++thrown < 2) continue;
+      return { fallback: error instanceof Error ? error.name : "unknown" };
+    }
+    if (answer.token) return { token: answer.token };
+    if (answer.retryAt === undefined) return { fallback: answer.failure };
+    if (!answer.busy) throw brokerFailure(answer.failure, answer.retryAt, options);
+    await untilAborted(sleep(answer.retryAt - now()), deadline).catch(() => {
+      throw timedOut();
+    });
+  }
+}
+
+/** K2's failure as the broker met it, as the class a direct token request would have thrown. */
+function brokerFailure(failure: string, retryAt: number, options: BrokeredTokensOptions): Error {
+  if (failure === "TimeoutError") return new TimeoutError(options.tokenUrl, options.waitMs);
+  if (failure === "NetworkError") return new NetworkError(options.tokenUrl);
+  return new TokenUnavailableError(
+    failure,
+    `K2's token endpoint failed (${failure}); the token broker asks it again at ${new Date(retryAt).toISOString()}`,
+    retryAt,
+  );
+}
+
+/**
+ * The isolate's own token request, for a broker that fails: concurrent fallbacks share one request,
+ * and one request is made per `FALLBACK_INTERVAL_MS`, plus one to replace the token it got when K2
+ * refuses that token. Beyond that the caller gets an error rather than K2 another request. The
+ * limit is this state, not a timer.
+ */
+function cappedFallback(direct: TokenSource, now: () => number): (refused: string | undefined) => Promise<TokenSet> {
+  let inFlight: Promise<TokenSet> | undefined;
+  let intervalStart = Number.NEGATIVE_INFINITY;
+  let renewedInInterval = false;
+  let fallbackToken: string | undefined;
+  return (refused) => {
+    if (inFlight) return inFlight;
+    const at = now();
+    if (at - intervalStart >= FALLBACK_INTERVAL_MS) {
+      intervalStart = at;
+      renewedInInterval = false;
+    } else if (refused !== undefined && refused === fallbackToken && !renewedInInterval) {
+      renewedInInterval = true;
+    } else {
+      const retryAt = intervalStart + FALLBACK_INTERVAL_MS;
+      return Promise.reject(
+        new TokenUnavailableError(
+          "BrokerUnavailable",
+          `The token broker is failing and this isolate already asked K2 for a token itself; it asks again at ${new Date(retryAt).toISOString()}`,
+          retryAt,
+        ),
+      );
+    }
+    fallbackToken = undefined;
+    inFlight = direct
+      .getToken(refused === undefined ? undefined : { refused })
+      .then((token) => {
+        fallbackToken = token.accessToken;
+        return token;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
   };
 }
 
@@ -65,12 +197,24 @@ export function readOnlyCache(cache: TokenCache): TokenCache {
   return { get: (key) => cache.get(key), set: async () => {}, delete: async () => {} };
 }
 
-class BrokerTimeout extends Error {}
+const sleep = (ms: number): Promise<void> =>
+  ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  const signal = AbortSignal.timeout(ms);
-  const deadline = new Promise<never>((_, reject) =>
-    signal.addEventListener("abort", () => reject(new BrokerTimeout()), { once: true }),
-  );
-  return Promise.race([work, deadline]);
+/** `work`, or a rejection once `signal` aborts; `work` runs on (an RPC cannot be taken back). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }

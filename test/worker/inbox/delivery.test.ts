@@ -20,10 +20,10 @@ import type { InboxEvent } from "../../../worker/inbox/events.ts";
 import { DEAD_LETTER_QUEUE_NAME, INBOX_QUEUE_NAME, type DeliveryMessage } from "../../../worker/inbox/delivery.ts";
 import type { K2Inbox } from "../../../worker/inbox/object.ts";
 import worker from "../../../worker/index.ts";
-import type { ForwardedDelivery } from "../support/global-setup.ts";
 import { baseEnv, isolate } from "../support/harness.ts";
 import {
   callback,
+  deliveriesOf,
   emptyInbox,
   eventually,
   inboxStub,
@@ -31,16 +31,11 @@ import {
   readEvent,
   storedRows,
   webhook,
+  withInboxQueue,
 } from "../support/inbox-helpers.ts";
 import { FORWARD_TEST_SECRET, TEST_PROXY_KEYS } from "../support/keys.ts";
 
 const backend = () => inject("forwardReceiverUrl");
-
-/** Every delivery the backend got for the K2 webhook `webhookId`. */
-async function deliveriesOf(webhookId: string): Promise<ForwardedDelivery[]> {
-  const all = (await (await fetch(`${backend()}/__received`)).json()) as ForwardedDelivery[];
-  return all.filter((delivery) => JSON.parse(delivery.body).payload?.id === webhookId);
-}
 
 /** The backend answers 500 to the next `fail` deliveries of the webhook `webhookId`. */
 async function failNext(webhookId: string, fail: number): Promise<void> {
@@ -132,22 +127,7 @@ describe("the enqueue: nothing is lost when the queue cannot be reached", () => 
   const failingQueue = { send: () => Promise.reject(new Error("queue unavailable")) };
 
   /** Runs `during` with the inbox's queue failing, then puts the real one back. */
-  async function withQueueDown<T>(during: () => Promise<T>): Promise<T> {
-    const stub = await inboxStub();
-    const real = await runInDurableObject(stub, (instance: K2Inbox) => {
-      const env = (instance as unknown as { env: typeof baseEnv }).env;
-      (instance as unknown as { env: unknown }).env = { ...env, INBOX_QUEUE: failingQueue };
-      return env.INBOX_QUEUE;
-    });
-    try {
-      return await during();
-    } finally {
-      await runInDurableObject(stub, (instance: K2Inbox) => {
-        const patched = instance as unknown as { env: typeof baseEnv };
-        patched.env = { ...patched.env, INBOX_QUEUE: real };
-      });
-    }
-  }
+  const withQueueDown = <T>(during: () => Promise<T>) => withInboxQueue(failingQueue, during);
 
   it("the event is kept (200) but unqueued; K2's next delivery of it enqueues it", async () => {
     const hook = webhook();

@@ -1,7 +1,7 @@
 /**
  * The inbox inside workerd with the real `INBOX` Durable Object: K2's signed callbacks and webhooks
  * are stored once, before the answer, and read back with a proxy key. Forwarding is off here
- * (forwarding.test.ts covers it).
+ * (delivery.test.ts covers it).
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { inject } from "vitest";

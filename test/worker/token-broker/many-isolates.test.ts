@@ -88,6 +88,30 @@ describe.each([false, true])("many cold isolates at once (revoke previous token 
   });
 });
 
+// The broker alone asks K2, however long K2 takes or whatever it answers: isolates wait on it (or
+// get its failure), never fetch their own token, which with revoke-previous would kill each other's.
+describe("many cold isolates at once, K2 revoking previous tokens, the token endpoint slow or refusing", () => {
+  it.for([20, 100])("a slow token endpoint: %i isolates wait on the broker's one request", async (n) => {
+    await upstream.inject("/oauth/token", { delayMs: 2_500 }); // longer than the 1.5 s isolates once gave the broker
+    const run = await simulate(n, "broker", true);
+
+    expect(run.tokenRequests).toBe(1);
+    expect(run.callerVisible401).toBe(0);
+    expect(run.statuses).toEqual({ 201: n });
+    expect(run.isolateKvWrites).toBe(0);
+  });
+
+  it.for([20, 100])("a 503 with Retry-After: %i isolates get K2's failure, none asks K2 itself", async (n) => {
+    await upstream.inject("/oauth/token", { status: 503, headers: { "retry-after": "60" }, body: "unavailable" });
+    const run = await simulate(n, "broker", true);
+
+    expect(run.tokenRequests).toBe(1);
+    expect(run.callerVisible401).toBe(0);
+    expect(run.statuses).toEqual({ 502: n });
+    expect(await upstream.requestsTo("/api/v2/polling")).toHaveLength(0);
+  });
+});
+
 describe("the sandbox's revoke-previous mode", () => {
   it("makes a client's previous token refused once a new one is issued, and reset() turns it off", async () => {
     const token = async () => {

@@ -1,13 +1,14 @@
 /**
  * The token broker (worker/token-broker.ts), a real Durable Object in workerd: one token request
  * for any number of cold isolates, one renewal for any number of refusal reports, the broker as
- * KV's only writer, and the fallback to today's path when the broker fails or hangs.
+ * KV's only writer, busy and failure answers while it alone asks K2, and the fallback to the
+ * isolate's own token request (shared, and capped) only when the broker fails, never when it is slow.
  */
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { k2CacheKey, type TokenSet } from "../../../src/index.ts";
 import type { Env } from "../../../worker/index.ts";
-import type { TokenBroker } from "../../../worker/token-broker/object.ts";
+import type { BrokerAnswer, BrokerRequest, TokenBroker } from "../../../worker/token-broker/object.ts";
 import { baseEnv, countedKv, emptyTokenCache, isolate, poll, TOKEN_BROKER } from "../support/harness.ts";
 import { upstream } from "../support/sandbox-control.ts";
 
@@ -28,6 +29,11 @@ async function brokerToken(request: { key: string; refused?: string }): Promise<
   return answer.token;
 }
 
+/** The broker's answer, as an isolate reads it. */
+async function ask(request: BrokerRequest): Promise<BrokerAnswer> {
+  return (await (await brokerStub()).token(request)) as BrokerAnswer;
+}
+
 const tokenKey = () => k2CacheKey(baseEnv.K2_BASE_URL, baseEnv.K2_CLIENT_ID);
 
 async function brokerStub(): Promise<DurableObjectStub<TokenBroker>> {
@@ -38,8 +44,8 @@ async function bearersSent(): Promise<string[]> {
   return (await upstream.requestsTo("/api/v2/polling")).map((request) => request.headers.authorization ?? "");
 }
 
-/** A TOKEN_BROKER binding whose broker fails with `token`: a broker down, or one that never answers. */
-function failingBroker(token: () => Promise<never>): DurableObjectNamespace<TokenBroker> {
+/** A TOKEN_BROKER binding whose broker answers with `token`: a broker down, one that never answers, ... */
+function failingBroker(token: () => Promise<unknown>): DurableObjectNamespace<TokenBroker> {
   return {
     idFromName: (name: string) => TOKEN_BROKER.idFromName(name),
     get: () => ({ token }),
@@ -135,7 +141,7 @@ describe("the token broker", () => {
 
   it.each([
     ["fails", () => Promise.reject(new Error("broker down")), "Error"],
-    ["never answers", () => new Promise<never>(() => {}), "timeout"],
+    ["cannot serve this application", () => Promise.resolve({ failure: "another_application" }), "another_application"],
   ])("when the broker %s, each isolate gets its own token and logs it once", async (_, token, reason) => {
     const { kv, calls } = countedKv();
     const env = { ...brokerEnv, TOKEN_CACHE: kv, TOKEN_BROKER: failingBroker(token), BROKER_TIMEOUT_MS: "50" };
@@ -151,6 +157,106 @@ describe("the token broker", () => {
     expect(calls.put).toHaveLength(0);
     expect(calls.delete).toHaveLength(0);
   });
+
+  // A silent broker is not a failing one: it may be holding the one token request for everybody.
+  it("when the broker never answers, the isolate does not ask K2 itself: the caller gets 504 at the deadline", async () => {
+    const env = {
+      ...brokerEnv,
+      TOKEN_BROKER: failingBroker(() => new Promise<never>(() => {})),
+      UPSTREAM_TIMEOUT_MS: "300",
+    };
+    const { proxy, logs } = isolate();
+
+    const response = await proxy(poll(), env);
+
+    expect(response.status).toBe(504);
+    expect(((await response.json()) as { error: string }).error).toBe("upstream_timeout");
+    expect(logs.filter((line) => line.event === "broker_fallback")).toEqual([]);
+    expect(await upstream.requestsTo("/oauth/token")).toHaveLength(0);
+    expect(await upstream.requestsTo("/api/v2/polling")).toHaveLength(0);
+  });
+
+  it("when the broker fails, concurrent requests in one isolate share one fallback token request", async () => {
+    const env = { ...brokerEnv, TOKEN_BROKER: failingBroker(() => Promise.reject(new Error("broker down"))) };
+    const { proxy } = isolate();
+
+    const responses = await Promise.all(Array.from({ length: 10 }, () => proxy(poll(), env)));
+
+    expect(responses.map((response) => response.status)).toEqual(Array(10).fill(201));
+    expect(await upstream.requestsTo("/oauth/token")).toHaveLength(1);
+  });
+
+  it("when the broker fails, an isolate asks K2 itself at most once per interval, then answers an error", async () => {
+    const env = { ...brokerEnv, TOKEN_BROKER: failingBroker(() => Promise.reject(new Error("broker down"))) };
+    const { proxy } = isolate();
+    await upstream.inject("/oauth/token", {
+      status: 401,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ error: "invalid_client", error_description: "Client authentication failed" }),
+    });
+
+    const first = await proxy(poll(), env);
+    const second = await proxy(poll(), env);
+
+    expect(first.status).toBe(502);
+    expect(((await first.json()) as { error: string }).error).toBe("upstream_token_error");
+    expect(second.status).toBe(502);
+    const refused = (await second.json()) as { error: string; message: string };
+    expect(refused.error).toBe("upstream_token_error");
+    expect(refused.message).toContain("BrokerUnavailable");
+    expect(await upstream.requestsTo("/oauth/token")).toHaveLength(1);
+    expect(await upstream.requestsTo("/api/v2/polling")).toHaveLength(0);
+  });
+
+  it("while its token request is under way, answers a held isolate busy with when to ask again", async () => {
+    const key = await tokenKey();
+    await upstream.inject("/oauth/token", { delayMs: 1_000 });
+
+    const first = await ask({ key, holdMs: 1 });
+    const second = await ask({ key, holdMs: 1 });
+    const last = await ask({ key, holdMs: 5_000 });
+
+    expect(first).toMatchObject({ failure: "busy", busy: true, retryAt: expect.any(Number) });
+    expect(second).toMatchObject({ failure: "busy", busy: true });
+    expect(last.token?.accessToken).toEqual(expect.any(String));
+    expect(await upstream.requestsTo("/oauth/token")).toHaveLength(1);
+  });
+
+  it("restarted while 20 isolates wait on its token request, is asked again, not bypassed", async () => {
+    await upstream.setOptions({ revokePreviousTokenOnIssue: true });
+    await upstream.inject("/oauth/token", { delayMs: 2_000 });
+    const isolates = Array.from({ length: 20 }, () => isolate());
+
+    const responses = Promise.all(isolates.map(({ proxy }) => proxy(poll(), brokerEnv)));
+    while ((await upstream.requestsTo("/oauth/token")).length === 0) await new Promise((r) => setTimeout(r, 10));
+    await abortAllDurableObjects(); // the instance goes with its request under way; its callers' RPCs fail
+
+    expect((await responses).map((response) => response.status)).toEqual(Array(20).fill(201));
+    // One request per broker instance: the lost one, and the new instance's.
+    expect(await upstream.requestsTo("/oauth/token")).toHaveLength(2);
+    expect(isolates.flatMap(({ logs }) => logs).filter((line) => line.event === "broker_fallback")).toEqual([]);
+  });
+
+  it.each([503, 429])(
+    "answers K2's %i with its Retry-After, and asks K2 no more until then, even after a restart",
+    async (status) => {
+      const key = await tokenKey();
+      await upstream.inject("/oauth/token", { status, headers: { "retry-after": "60" }, body: "busy" });
+      const asked = Date.now();
+
+      const first = await ask({ key });
+      const second = await ask({ key });
+      await abortAllDurableObjects();
+      const afterRestart = await ask({ key });
+
+      expect(first.token).toBeUndefined();
+      expect(first.token ? undefined : first.retryAt).toBeGreaterThanOrEqual(asked + 59_000);
+      expect(first).not.toHaveProperty("busy");
+      expect(second).toEqual(first);
+      expect(afterRestart).toEqual(first);
+      expect(await upstream.requestsTo("/oauth/token")).toHaveLength(1);
+    },
+  );
 });
 
 describe("without a broker bound", () => {
