@@ -7,17 +7,21 @@
  * | `POST /k2/callbacks` | K2 (its signature) | inbox/receive.ts |
  * | `GET, HEAD /healthz` | anyone | here |
  * | `GET, HEAD /k2/events`, `/k2/events/<id>` | a proxy key | inbox/events.ts |
+ * | `GET, HEAD /payments`, `/payments/<id>` | a proxy key | ledger/reads.ts |
  * | `/api/v1/...`, `/api/v2/...` | a proxy key | proxy/handler.ts (with token-broker/, idempotency/) |
  *
  * Anything else is 401 without a proxy key and 404 with one. This file also writes the one log line
- * of each request and answers a broken setting.
+ * of each request and answers a broken setting. The Cron Trigger runs ledger/reconcile.ts.
  */
 import type { FetchLike } from "../src/index.ts";
 import { consumeDeliveries, type DeliveryMessage } from "./inbox/delivery.ts";
 import { EVENTS_PATH, readEvents } from "./inbox/events.ts";
 import { receiveCallback } from "./inbox/receive.ts";
 import type { InboxEnv } from "./inbox/settings.ts";
+import { readPayments, PAYMENTS_PATH } from "./ledger/reads.ts";
+import { reconcile, type ReconcileReport } from "./ledger/reconcile.ts";
 import { createProxy } from "./proxy/handler.ts";
+import { isolateK2Client } from "./token-broker/client.ts";
 import { proxySettings, type ProxyEnv } from "./proxy/settings.ts";
 import { allows, capabilityOf, notAllowed } from "./common/authorization.ts";
 import { authenticate, type Caller } from "./common/callers.ts";
@@ -34,6 +38,7 @@ import { ConfigError } from "./common/settings.ts";
 
 export { IdempotencyKeys } from "./idempotency/object.ts";
 export { K2Inbox } from "./inbox/object.ts";
+export { PaymentLedger } from "./ledger/object.ts";
 export { ResourceOwners } from "./ownership/object.ts";
 export { TokenBroker } from "./token-broker/object.ts";
 
@@ -58,11 +63,17 @@ export interface WorkerOptions {
   fetch?: FetchLike;
 }
 
+/** One isolate's Worker: its `fetch`, and the reconciliation pass its Cron Trigger runs. */
+export interface IsolateWorker {
+  fetch(request: Request, env: Env): Promise<Response>;
+  reconcile(env: Env): Promise<ReconcileReport>;
+}
+
 /**
- * The Worker's `fetch` with its own isolate state (token in memory, checked settings). The Worker
- * makes one per isolate; tests make several to play several isolates.
+ * The Worker with its own isolate state (token in memory, checked settings). The Worker makes one
+ * per isolate; tests make several to play several isolates.
  */
-export function createWorker(options: WorkerOptions = {}): (request: Request, env: Env) => Promise<Response> {
+export function createWorker(options: WorkerOptions = {}): IsolateWorker {
   const log = options.log ?? writeLog;
   const reported = new Set<string>();
   const reportOnce = (key: string, line: Record<string, unknown>) => {
@@ -70,7 +81,8 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
     reported.add(key);
     log({ level: "error", ...line });
   };
-  const proxy = createProxy({ reportOnce, fetch: options.fetch });
+  const k2Client = isolateK2Client({ reportOnce, fetch: options.fetch });
+  const proxy = createProxy(k2Client);
 
   const routes: Route[] = [
     {
@@ -87,6 +99,11 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
       matches: (pathname) => pathname === EVENTS_PATH || pathname.startsWith(`${EVENTS_PATH}/`),
       access: "caller",
       handle: (request, env, { url, caller }) => readEvents(request, url, env, caller!),
+    },
+    {
+      matches: (pathname) => pathname === PAYMENTS_PATH || pathname.startsWith(`${PAYMENTS_PATH}/`),
+      access: "caller",
+      handle: (request, env, { url, caller }) => readPayments(request, url, env, caller!),
     },
     {
       matches: (pathname) => pathname.startsWith("/api/"),
@@ -111,7 +128,7 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
     return found.handle(request, env, { url, caller, log: entry });
   }
 
-  return async (request, env) => {
+  async function fetch(request: Request, env: Env): Promise<Response> {
     const startedAt = Date.now();
     const url = new URL(request.url);
     const entry: RequestLog = {
@@ -149,7 +166,15 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
     entry.durationMs = Date.now() - startedAt;
     log({ ...entry });
     return response;
-  };
+  }
+
+  async function reconcileOnce(env: Env): Promise<ReconcileReport> {
+    const report = await reconcile(env, k2Client(env));
+    log({ event: "reconcile", ...report });
+    return report;
+  }
+
+  return { fetch, reconcile: reconcileOnce };
 }
 
 /** The caller's request id when it is a plain token, else a new one. */
@@ -159,10 +184,12 @@ function requestIdFor(request: Request): string {
 }
 
 // Module scope lives as long as the isolate: the token stays warm in memory between requests.
-const handle = createWorker();
+const worker = createWorker();
 
 export default {
-  fetch: (request, env) => handle(request, env),
+  fetch: (request, env) => worker.fetch(request, env),
   // Delivering K2's events to FORWARD_URL, and marking dead those the queue gave up on (inbox/delivery.ts).
   queue: (batch, env) => consumeDeliveries(batch, env),
+  // The Cron Trigger (wrangler.toml): settles by status read the payments whose callback never came.
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(worker.reconcile(env)),
 } satisfies ExportedHandler<Env, DeliveryMessage>;

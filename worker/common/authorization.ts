@@ -14,6 +14,8 @@ const RESOURCES = new Set<string>(K2_RESOURCES);
 export function capabilityOf(method: string, pathname: string): Capability | undefined {
   const access = READ_METHODS.has(method) ? "read" : "write";
   if (pathname === "/k2/events" || pathname.startsWith("/k2/events/")) return `events:${access}`;
+  // The ledger's reads share the name of K2's v1 pay resource: reading payments, either way.
+  if (pathname === "/payments" || pathname.startsWith("/payments/")) return `payments:${access}`;
   const resource = /^\/api\/v[12]\/([A-Za-z0-9_-]+)/.exec(pathname)?.[1];
   return resource && RESOURCES.has(resource) ? (`${resource}:${access}` as Capability) : undefined;
 }

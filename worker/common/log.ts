@@ -20,6 +20,8 @@ export interface RequestLog {
   idempotency?: string;
   /** `not_recorded` when the creator of a new K2 resource could not be recorded (ownership/). */
   ownership?: "not_recorded";
+  /** `not_recorded` when a new payment could not be written to the ledger (ledger/). */
+  ledger?: "not_recorded";
   /** What the inbox did with a callback or webhook from K2: `stored`, or `duplicate` of a kept one. */
   inbox?: "stored" | "duplicate";
   /** The code of a refusal the edge answered itself (read from the refusal). */

@@ -27,7 +27,7 @@ export interface LedgerSettings {
 }
 
 const readLedgerSettings = (env: LedgerEnv): LedgerSettings => ({
-  afterMs: wholeNumber(env.RECONCILE_AFTER_SECONDS, "RECONCILE_AFTER_SECONDS", 180) * 1000,
+  afterMs: wholeNumber(env.RECONCILE_AFTER_SECONDS, "RECONCILE_AFTER_SECONDS", 180, 0) * 1000,
   batch: wholeNumber(env.RECONCILE_BATCH, "RECONCILE_BATCH", 50),
   giveUpMs: wholeNumber(env.RECONCILE_GIVE_UP_HOURS, "RECONCILE_GIVE_UP_HOURS", 24) * 3_600_000,
 });
@@ -89,9 +89,24 @@ export async function recordPayment(env: LedgerEnv, created: CreatedPayment): Pr
 }
 
 /** Settles the payment a result or status is about; a payment the ledger does not know is left alone. */
-export async function settlePayment(env: LedgerEnv, settlement: Settlement): Promise<void> {
+export async function settlePayment(env: LedgerEnv, settlement: Settlement): Promise<{ changed: boolean }> {
   const ledger = await ledgerOf(env);
-  if (ledger) await ledger.settle(settlement);
+  return ledger ? ledger.settle(settlement) : { changed: false };
+}
+
+/**
+ * Settles the payment K2's account of it is about (a result K2 posted, or a status read), when that
+ * account says it ended; a pending account changes nothing.
+ */
+export async function settleByReport(
+  env: LedgerEnv,
+  data: { id: string; type: string; attributes?: unknown },
+  eventId: string,
+  settledBy: Settlement["settledBy"],
+): Promise<{ changed: boolean }> {
+  const state = stateOfAttributes(data.type, data.attributes);
+  if (state === "pending") return { changed: false };
+  return settlePayment(env, { id: data.id, state, settledBy, eventId });
 }
 
 /** The amount, currency and (masked) phone of a payment's request, as far as its body says. */
