@@ -7,12 +7,17 @@
  * | `POST /k2/callbacks` | K2 (its signature) | inbox/receive.ts |
  * | `GET, HEAD /healthz` | anyone | here |
  * | `GET, HEAD /k2/events`, `/k2/events/<id>` | a proxy key | inbox/events.ts |
+ * | `POST /oauth/token`, `/oauth/revoke`, `/oauth/introspect` | a key's id and key (OAuth client credentials) | edge-oauth/endpoints.ts |
+ * | `GET, HEAD /oauth/token/info` | an edge token | edge-oauth/endpoints.ts |
  * | `/api/v1/...`, `/api/v2/...` | a proxy key | proxy/handler.ts (with token-broker/, idempotency/) |
  *
- * Anything else is 401 without a proxy key and 404 with one. This file also writes the one log line
+ * "A proxy key" is the key itself or an edge token issued for it (edge-oauth/), as `Authorization:
+ * Bearer`: both make the key's own caller. Anything else is 401 without a proxy key and 404 with one. This file also writes the one log line
  * of each request and answers a broken setting.
  */
 import type { FetchLike } from "../src/index.ts";
+import { edgeTokenCaller } from "./edge-oauth/client.ts";
+import { answerOAuth, isEdgeOAuthPath, type EdgeOAuthEndpointsEnv } from "./edge-oauth/endpoints.ts";
 import { consumeDeliveries, type DeliveryMessage } from "./inbox/delivery.ts";
 import { EVENTS_PATH, readEvents } from "./inbox/events.ts";
 import { receiveCallback } from "./inbox/receive.ts";
@@ -32,18 +37,22 @@ import {
 } from "./common/responses.ts";
 import { ConfigError } from "./common/settings.ts";
 
+export { RevokedEdgeTokens } from "./edge-oauth/object.ts";
 export { IdempotencyKeys } from "./idempotency/object.ts";
 export { K2Inbox } from "./inbox/object.ts";
 export { ResourceOwners } from "./ownership/object.ts";
 export { TokenBroker } from "./token-broker/object.ts";
 
 /** Every binding and variable the Worker reads: each feature's own slice, together (see wrangler.toml). */
-export type Env = ProxyEnv & InboxEnv;
+export type Env = ProxyEnv & InboxEnv & EdgeOAuthEndpointsEnv;
 
 interface Route {
   matches: (pathname: string, method: string) => boolean;
-  /** `k2`: K2's signature, checked by the handler; `anyone`; `caller`: a proxy key. */
-  access: "k2" | "anyone" | "caller";
+  /**
+   * `k2`: K2's signature, checked by the handler; `anyone`; `client`: OAuth client credentials or
+   * an edge token, checked by the handler; `caller`: a proxy key.
+   */
+  access: "k2" | "anyone" | "client" | "caller";
   handle: (
     request: Request,
     env: Env,
@@ -84,6 +93,11 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
       handle: () => jsonResponse(200, { status: "ok" }),
     },
     {
+      matches: (pathname) => isEdgeOAuthPath(pathname),
+      access: "client",
+      handle: (request, env, { log }) => answerOAuth(request, env, log),
+    },
+    {
       matches: (pathname) => pathname === EVENTS_PATH || pathname.startsWith(`${EVENTS_PATH}/`),
       access: "caller",
       handle: (request, env, { url, caller }) => readEvents(request, url, env, caller!),
@@ -100,8 +114,10 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
     if (found?.access === "k2") return found.handle(request, env, { url, caller: undefined, log: entry });
     // Every other route needs the whole proxy configuration: a misconfigured Worker is not healthy.
     proxySettings(env);
-    if (found?.access === "anyone") return found.handle(request, env, { url, caller: undefined, log: entry });
-    const caller = await authenticate(request, env);
+    if (found?.access === "anyone" || found?.access === "client")
+      return found.handle(request, env, { url, caller: undefined, log: entry });
+    // A configured key first (one digest); only a bearer that is none may be an edge token.
+    const caller = (await authenticate(request, env)) ?? (await edgeTokenCaller(request, env));
     if (!caller) return unauthorized();
     if (caller.id !== undefined) entry.caller = caller.id;
     if (!found) return notFound();
