@@ -5,6 +5,7 @@
  */
 import type { Caller, CallerEnv } from "../common/callers.ts";
 import { k2Settings, type K2Env } from "../common/k2-settings.ts";
+import { sha256Hex } from "../common/sha256.ts";
 import type { RevokedEdgeTokens } from "./object.ts";
 import { looksLikeEdgeToken, verifyEdgeToken, type EdgeTokenClaims, type VerifiedEdgeToken } from "./token.ts";
 
@@ -45,24 +46,25 @@ export async function tokenState(env: EdgeOAuthEnv, token: string, now = Date.no
   const verified = await verifyEdgeToken(env, token, now);
   if (!verified) return { state: "invalid" };
   if (verified.expired) return { state: "expired", token: verified };
-  if (await revocationsOf(env, verified.claims.kid).isRevoked(verified.claims.jti))
+  if (await (await revocationsOf(env, verified.claims.kid)).isRevoked(verified.claims.jti))
     return { state: "revoked", token: verified };
   return { state: "active", token: verified };
 }
 
 /** Revokes the token `claims` describes, in every isolate, until it would have expired. */
 export async function revokeEdgeToken(env: EdgeOAuthEnv, claims: EdgeTokenClaims): Promise<void> {
-  await revocationsOf(env, claims.kid).revoke(claims.jti, claims.exp * 1000);
+  await (await revocationsOf(env, claims.kid)).revoke(claims.jti, claims.exp * 1000);
 }
 
 /**
  * The revocations of one key id: one object per id spreads the checks of busy keys apart, and a
  * revocation needs only its own token's id. Named after the K2 application too, so that two
- * applications sharing an account never share revocations.
+ * applications sharing an account never share revocations, by a hash (no identifier in the name).
  */
-export function revocationsOf(env: EdgeOAuthEnv, keyId: string): DurableObjectStub<RevokedEdgeTokens> {
+export async function revocationsOf(env: EdgeOAuthEnv, keyId: string): Promise<DurableObjectStub<RevokedEdgeTokens>> {
   const namespace = env.EDGE_REVOCATIONS!;
-  return namespace.get(namespace.idFromName(`edge-revocations\n${k2Settings(env).clientId}\n${keyId}`));
+  const name = await sha256Hex(JSON.stringify(["edge-revocations", k2Settings(env).clientId, keyId]));
+  return namespace.get(namespace.idFromName(name));
 }
 
 /** Whether the edge answers K2's OAuth paths: only with somewhere to keep revocations. */
