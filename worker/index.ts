@@ -7,7 +7,7 @@
  * | `POST /k2/callbacks` | K2 (its signature) | inbox/receive.ts |
  * | `GET, HEAD /healthz` | anyone | here |
  * | `GET, HEAD /k2/events`, `/k2/events/<id>` | a proxy key | inbox/events.ts |
- * | `/api/v1/...`, `/api/v2/...` | a proxy key | proxy/handler.ts (with token-broker/, idempotency/) |
+ * | `/api/v1/...`, `/api/v2/...` | a proxy key | proxy/handler.ts (with token-broker/, idempotency/, rate-limits/) |
  *
  * Anything else is 401 without a proxy key and 404 with one. This file also writes the one log line
  * of each request and answers a broken setting.
@@ -19,6 +19,7 @@ import { receiveCallback } from "./inbox/receive.ts";
 import type { InboxEnv } from "./inbox/settings.ts";
 import { createProxy } from "./proxy/handler.ts";
 import { proxySettings, type ProxyEnv } from "./proxy/settings.ts";
+import type { RateLimitEnv } from "./rate-limits/client.ts";
 import { allows, capabilityOf, notAllowed } from "./common/authorization.ts";
 import { authenticate, type Caller } from "./common/callers.ts";
 import { loggedPath, writeLog, type Logger, type RequestLog } from "./common/log.ts";
@@ -35,10 +36,11 @@ import { ConfigError } from "./common/settings.ts";
 export { IdempotencyKeys } from "./idempotency/object.ts";
 export { K2Inbox } from "./inbox/object.ts";
 export { ResourceOwners } from "./ownership/object.ts";
+export { RateLimits } from "./rate-limits/object.ts";
 export { TokenBroker } from "./token-broker/object.ts";
 
 /** Every binding and variable the Worker reads: each feature's own slice, together (see wrangler.toml). */
-export type Env = ProxyEnv & InboxEnv;
+export type Env = ProxyEnv & InboxEnv & RateLimitEnv;
 
 interface Route {
   matches: (pathname: string, method: string) => boolean;

@@ -73,7 +73,7 @@ describe("the Worker's features", () => {
   const features = [...new Set(sources.map(featureOf))].filter((name) => name !== "." && name !== "common");
 
   it("has a folder per feature, each listed in docs/architecture.md", () => {
-    expect(features.sort()).toEqual(["idempotency", "inbox", "ownership", "proxy", "token-broker"]);
+    expect(features.sort()).toEqual(["idempotency", "inbox", "ownership", "proxy", "rate-limits", "token-broker"]);
     const page = readFileSync(join(ROOT, "docs", "architecture.md"), "utf8");
     for (const folder of [...features, "common"]) expect(page).toContain(`worker/${folder}/`);
   });
@@ -95,7 +95,13 @@ describe("the Worker's features", () => {
 
   it("keeps each Durable Object (object.ts) to its own folder, the shared pieces and the library", () => {
     const objects = sources.filter((file) => file.endsWith("object.ts"));
-    expect(objects.map((file) => featureOf(file)).sort()).toEqual(["idempotency", "inbox", "ownership", "token-broker"]);
+    expect(objects.map((file) => featureOf(file)).sort()).toEqual([
+      "idempotency",
+      "inbox",
+      "ownership",
+      "rate-limits",
+      "token-broker",
+    ]);
     const reaches = objects.flatMap((file) =>
       importsOf(file)
         .filter((target) => target.startsWith(WORKER) && ![featureOf(file), "common"].includes(featureOf(target)))
