@@ -6,11 +6,13 @@
  * |---|---|---|
  * | `POST /k2/callbacks` | K2 (its signature) | inbox/receive.ts |
  * | `GET, HEAD /healthz` | anyone | here |
+ * | `OPTIONS` preflight of the two routes below | a browser, for an origin some key lists | common/cors.ts |
  * | `GET, HEAD /k2/events`, `/k2/events/<id>` | a proxy key | inbox/events.ts |
  * | `/api/v1/...`, `/api/v2/...` | a proxy key | proxy/handler.ts (with token-broker/, idempotency/, rate-limits/) |
  *
- * Anything else is 401 without a proxy key and 404 with one. This file also writes the one log line
- * of each request and answers a broken setting.
+ * Anything else is 401 without a proxy key and 404 with one. A key's answers carry CORS headers for
+ * the origins its policy lists. This file also writes the one log line of each request and answers
+ * a broken setting.
  */
 import type { FetchLike } from "../src/index.ts";
 import { consumeDeliveries, type DeliveryMessage } from "./inbox/delivery.ts";
@@ -22,6 +24,7 @@ import { proxySettings, type ProxyEnv } from "./proxy/settings.ts";
 import type { RateLimitEnv } from "./rate-limits/client.ts";
 import { allows, capabilityOf, notAllowed } from "./common/authorization.ts";
 import { authenticate, type Caller } from "./common/callers.ts";
+import { isPreflight, originRefusal, preflight, withCors } from "./common/cors.ts";
 import { loggedPath, writeLog, type Logger, type RequestLog } from "./common/log.ts";
 import {
   configurationError,
@@ -43,7 +46,7 @@ export { TokenBroker } from "./token-broker/object.ts";
 export type Env = ProxyEnv & InboxEnv & RateLimitEnv;
 
 interface Route {
-  matches: (pathname: string, method: string) => boolean;
+  matches: (pathname: string, method: string, headers: Headers) => boolean;
   /** `k2`: K2's signature, checked by the handler; `anyone`; `caller`: a proxy key. */
   access: "k2" | "anyone" | "caller";
   handle: (
@@ -73,6 +76,7 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
     log({ level: "error", ...line });
   };
   const proxy = createProxy({ reportOnce, fetch: options.fetch });
+  const isEvents = (pathname: string) => pathname === EVENTS_PATH || pathname.startsWith(`${EVENTS_PATH}/`);
 
   const routes: Route[] = [
     {
@@ -86,7 +90,19 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
       handle: () => jsonResponse(200, { status: "ok" }),
     },
     {
-      matches: (pathname) => pathname === EVENTS_PATH || pathname.startsWith(`${EVENTS_PATH}/`),
+      // A preflight carries no key: answered for any key's origins; each request is then held to its own key's.
+      matches: (pathname, method, headers) =>
+        isPreflight(method, headers) && (isEvents(pathname) || pathname.startsWith("/api/")),
+      access: "anyone",
+      handle: (request, env, { url }) =>
+        preflight(
+          request,
+          env,
+          isEvents(url.pathname) ? ["GET", "HEAD"] : ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+        ),
+    },
+    {
+      matches: (pathname) => isEvents(pathname),
       access: "caller",
       handle: (request, env, { url, caller }) => readEvents(request, url, env, caller!),
     },
@@ -98,7 +114,7 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
   ];
 
   async function route(request: Request, env: Env, url: URL, entry: RequestLog): Promise<Response> {
-    const found = routes.find((candidate) => candidate.matches(url.pathname, request.method));
+    const found = routes.find((candidate) => candidate.matches(url.pathname, request.method, request.headers));
     if (found?.access === "k2") return found.handle(request, env, { url, caller: undefined, log: entry });
     // Every other route needs the whole proxy configuration: a misconfigured Worker is not healthy.
     proxySettings(env);
@@ -106,11 +122,23 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
     const caller = await authenticate(request, env);
     if (!caller) return unauthorized();
     if (caller.id !== undefined) entry.caller = caller.id;
+    return withCors(request, caller, await routeCaller(request, env, { url, caller, log: entry }, found));
+  }
+
+  async function routeCaller(
+    request: Request,
+    env: Env,
+    at: { url: URL; caller: Caller; log: RequestLog },
+    found: Route | undefined,
+  ): Promise<Response> {
     if (!found) return notFound();
+    const { url, caller } = at;
+    const fromOrigin = originRefusal(request, caller);
+    if (fromOrigin) return fromOrigin;
     const capability = capabilityOf(request.method, url.pathname);
     // The proxy checks its own (its path is read raw); the edge's routes are checked here.
     if (!url.pathname.startsWith("/api/") && !allows(caller, capability)) return notAllowed(caller, capability);
-    return found.handle(request, env, { url, caller, log: entry });
+    return found.handle(request, env, at);
   }
 
   return async (request, env) => {
