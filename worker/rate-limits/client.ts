@@ -48,7 +48,7 @@ export async function rateLimitRefusal(
   if (limits.perMinute === undefined && limits.phone === undefined) return undefined;
 
   const namespace = env.RATE_LIMITS;
-  // Fail closed: a key given a limit must never run without one (docs/keys-limits.md).
+  // Fail closed: a key given a limit must never run without one (docs/keys.md).
   if (!namespace)
     return configurationError(
       "RATE_LIMITS",
