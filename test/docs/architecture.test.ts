@@ -73,7 +73,15 @@ describe("the Worker's features", () => {
   const features = [...new Set(sources.map(featureOf))].filter((name) => name !== "." && name !== "common");
 
   it("has a folder per feature, each listed in docs/architecture.md", () => {
-    expect(features.sort()).toEqual(["edge-oauth", "idempotency", "inbox", "ownership", "proxy", "token-broker"]);
+    expect(features.sort()).toEqual([
+      "edge-oauth",
+      "idempotency",
+      "inbox",
+      "ownership",
+      "proxy",
+      "rate-limits",
+      "token-broker",
+    ]);
     const page = readFileSync(join(ROOT, "docs", "architecture.md"), "utf8");
     for (const folder of [...features, "common"]) expect(page).toContain(`worker/${folder}/`);
   });
@@ -100,6 +108,7 @@ describe("the Worker's features", () => {
       "idempotency",
       "inbox",
       "ownership",
+      "rate-limits",
       "token-broker",
     ]);
     const reaches = objects.flatMap((file) =>

@@ -7,7 +7,7 @@
  */
 import type { Caller } from "../common/callers.ts";
 import { jsonResponse, methodNotAllowed, refusal } from "../common/responses.ts";
-import { ownedOf, type OwnershipEnv } from "../ownership/client.ts";
+import { ownedOf, readsOnlyItsOwn, type OwnershipEnv } from "../ownership/client.ts";
 import { inboxOf } from "./client.ts";
 import type { StoredEvent } from "./object.ts";
 import { inboxSettingsOrRefusal } from "./receive.ts";
@@ -75,6 +75,7 @@ export async function readEvents(
 
 /** The events the caller may see: all, or for a key restricted to its own, the results of its resources. */
 async function visible(env: OwnershipEnv, caller: Caller, events: InboxEvent[]): Promise<InboxEvent[]> {
+  if (!readsOnlyItsOwn(caller)) return events;
   const ids = events.map(resourceIdOf);
   const owned = await ownedOf(
     env,

@@ -12,6 +12,7 @@ import { bodyRefusal, bodyTimeoutMs, readRequestBody } from "../common/request-b
 import { allows, bodyLimitRefusal, capabilityOf, notAllowed } from "../common/authorization.ts";
 import { methodNotAllowed, notFound, refusal } from "../common/responses.ts";
 import { owns, recordOwner } from "../ownership/client.ts";
+import { rateLimitRefusal, type RateLimitEnv } from "../rate-limits/client.ts";
 import { brokeredTokens, brokerSettings, readOnlyCache, type BrokerSettings } from "../token-broker/client.ts";
 import { sendFailure, sendToK2, type Send, type Sent } from "./send.ts";
 import { proxySettings, type ProxyEnv } from "./settings.ts";
@@ -52,7 +53,7 @@ interface IsolateClient {
  */
 export function createProxy(
   options: ProxyOptions,
-): (request: Request, env: ProxyEnv, at: ProxyRequest) => Promise<Response> {
+): (request: Request, env: ProxyEnv & RateLimitEnv, at: ProxyRequest) => Promise<Response> {
   let kept: IsolateClient | undefined;
 
   /**
@@ -117,6 +118,8 @@ export function createProxy(
     }
     const limited = bodyLimitRefusal(caller, request.method, path, body);
     if (limited) return limited;
+    const overLimit = await rateLimitRefusal(env, caller, request.method, path, body);
+    if (overLimit) return overLimit;
 
     // With a key, the idempotency store decides first whether this request may go to K2 at all.
     const target = `${path}${url.search}`;
