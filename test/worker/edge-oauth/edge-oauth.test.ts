@@ -8,7 +8,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../../../worker/index.ts";
-import { tokenState } from "../../../worker/edge-oauth/client.ts";
+import { revocationsOf, tokenState } from "../../../worker/edge-oauth/client.ts";
 import { issueEdgeToken } from "../../../worker/edge-oauth/token.ts";
 import { sha256Hex } from "../../../worker/common/sha256.ts";
 import { baseEnv, isolate, pollingBody, stkPush } from "../support/harness.ts";
@@ -290,8 +290,7 @@ describe("POST /oauth/revoke", () => {
   });
 
   it("keeps a revocation only until its token would have expired", async () => {
-    const namespace = env.EDGE_REVOCATIONS!;
-    const stub = namespace.get(namespace.idFromName(`edge-revocations\n${env.K2_CLIENT_ID}\n${SHOP.id}`));
+    const stub = await revocationsOf(env, SHOP.id);
     const before = await runInDurableObject(stub, (object) => object.count());
     const token = await edgeToken();
     await isolate().proxy(oauthRequest("/oauth/revoke", { token }), env);
