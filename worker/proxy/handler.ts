@@ -13,6 +13,7 @@ import { allows, bodyLimitRefusal, capabilityOf, notAllowed } from "../common/au
 import { methodNotAllowed, notFound, refusal } from "../common/responses.ts";
 import { recordPayment } from "../ledger/client.ts";
 import { owns, recordOwner } from "../ownership/client.ts";
+import { rateLimitRefusal, type RateLimitEnv } from "../rate-limits/client.ts";
 import { sendFailure, sendToK2, type Send, type Sent } from "./send.ts";
 import { proxySettings, type ProxyEnv } from "./settings.ts";
 import { upstreamPath } from "./upstream-path.ts";
@@ -38,7 +39,7 @@ export interface ProxyRequest {
  */
 export function createProxy(
   k2Client: (env: ProxyEnv) => K2Client,
-): (request: Request, env: ProxyEnv, at: ProxyRequest) => Promise<Response> {
+): (request: Request, env: ProxyEnv & RateLimitEnv, at: ProxyRequest) => Promise<Response> {
   return async (request, env, { url, caller, log }) => {
     const path = upstreamPath(request.url);
     if (!path) return notFound();
@@ -60,6 +61,8 @@ export function createProxy(
     }
     const limited = bodyLimitRefusal(caller, request.method, path, body);
     if (limited) return limited;
+    const overLimit = await rateLimitRefusal(env, caller, request.method, path, body);
+    if (overLimit) return overLimit;
 
     // With a key, the idempotency store decides first whether this request may go to K2 at all.
     const target = `${path}${url.search}`;
