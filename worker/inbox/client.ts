@@ -52,3 +52,4 @@ async function keep(
   const { duplicate } = await inbox.record({ id, ...event }, settings.forward !== undefined);
   return { id, duplicate };
 }
+export type { InboxEnv } from "./settings.ts";

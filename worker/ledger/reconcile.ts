@@ -11,8 +11,7 @@
  * leaves one final state, and a pass K2 could not answer changes nothing but the next check's time.
  */
 import type { K2Client } from "../../src/index.ts";
-import { recordReconciled, recordUnreconciled, type StatusRead } from "../inbox/client.ts";
-import type { InboxEnv } from "../inbox/settings.ts";
+import { recordReconciled, recordUnreconciled, type InboxEnv, type StatusRead } from "../inbox/client.ts";
 import { ledgerOf, ledgerSettings, publicPayment, settlePayment, stateOfAttributes, type LedgerEnv } from "./client.ts";
 import type { PaymentRow } from "./object.ts";
 
