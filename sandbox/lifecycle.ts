@@ -63,7 +63,7 @@ export class Lifecycle {
     if (result === undefined) return;
     this.#settled.add(stored);
     const callbackUrl = isRecord(stored.body._links) ? stored.body._links.callback_url : undefined;
-    if (typeof callbackUrl === "string") this.#host.sendResult(stored, result);
+    if (typeof callbackUrl === "string" && !callbackLost(stored)) this.#host.sendResult(stored, result);
   }
 
   /** Stops a resource's processing (a cancelled payment link is never paid). */
@@ -278,3 +278,11 @@ const SETTLERS: Record<string, Settler> = {
     return result(stored);
   },
 };
+
+/** Whether a test number says this payment's callback is never sent (the STK phone, or a wallet paid). */
+function callbackLost(stored: SandboxResource): boolean {
+  const subscriber = isRecord(stored.body.subscriber) ? stored.body.subscriber : undefined;
+  const destinations = Array.isArray(stored.body.destinations) ? stored.body.destinations.filter(isRecord) : [];
+  const phones = [subscriber?.phone_number, ...destinations.map((destination) => destination.phone_number)];
+  return phones.some((phone) => phone !== undefined && outcomeFor(phone).callback === false);
+}

@@ -20,6 +20,11 @@ export interface TestOutcome {
   status: "Success" | "Failed";
   /** `event.errors` of a failed STK push (a string, as K2 relays M-PESA's reason), or a disbursement's. */
   errors: string | null;
+  /**
+   * `false` when K2's callback for the payment is never sent, as when it is lost on the way: the
+   * payment still ends, and only a status read tells how.
+   */
+  callback?: false;
 }
 
 /**
@@ -48,6 +53,13 @@ export const TEST_PHONE_NUMBERS: Readonly<Record<string, TestOutcome>> = Object.
     status: "Failed",
     errors: "A transaction is already in process for the current subscriber",
   },
+  "254700000007": { outcome: "success", status: "Success", errors: null, callback: false },
+  "254700000008": {
+    outcome: "insufficient_funds",
+    status: "Failed",
+    errors: "The balance is insufficient for the transaction.",
+    callback: false,
+  },
 });
 
 const SUCCESS: TestOutcome = TEST_PHONE_NUMBERS["254700000000"]!;
@@ -72,6 +84,7 @@ export function outcomeFor(phone: unknown): TestOutcome {
 /** One line per test number, for the banner of `npm run sandbox`. */
 export function outcomeSummary(): string[] {
   return Object.entries(TEST_PHONE_NUMBERS).map(
-    ([phone, { outcome, errors }]) => `  ${phone}  ${outcome}${errors ? ` ("${errors}")` : ""}`,
+    ([phone, { outcome, errors, callback }]) =>
+      `  ${phone}  ${outcome}${errors ? ` ("${errors}")` : ""}${callback === false ? ", no callback" : ""}`,
   );
 }

@@ -6,20 +6,34 @@
  * |---|---|---|
  * | `POST /k2/callbacks` | K2 (its signature) | inbox/receive.ts |
  * | `GET, HEAD /healthz` | anyone | here |
+ * | `OPTIONS` preflight of the two routes below | a browser, for an origin some key lists | common/cors.ts |
  * | `GET, HEAD /k2/events`, `/k2/events/<id>` | a proxy key | inbox/events.ts |
- * | `/api/v1/...`, `/api/v2/...` | a proxy key | proxy/handler.ts (with token-broker/, idempotency/) |
+ * | `GET, HEAD /payments`, `/payments/<id>` | a proxy key | ledger/reads.ts |
+ * | `POST /oauth/token`, `/oauth/revoke`, `/oauth/introspect` | a key's id and key (OAuth client credentials) | edge-oauth/endpoints.ts |
+ * | `GET, HEAD /oauth/token/info` | an edge token | edge-oauth/endpoints.ts |
+ * | `/api/v1/...`, `/api/v2/...` | a proxy key | proxy/handler.ts (with token-broker/, idempotency/, rate-limits/) |
  *
- * Anything else is 401 without a proxy key and 404 with one. This file also writes the one log line
- * of each request and answers a broken setting.
+ * "A proxy key" is the key itself or an edge token issued for it (edge-oauth/), as `Authorization:
+ * Bearer`: both make the key's own caller. Anything else is 401 without a proxy key and 404 with one.
+ * A key's answers carry CORS headers for the origins its policy lists. This file also writes the one
+ * log line of each request and answers a broken setting. The Cron Trigger runs ledger/reconcile.ts.
  */
 import type { FetchLike } from "../src/index.ts";
+import { edgeTokenCaller } from "./edge-oauth/client.ts";
+import { answerOAuth, isEdgeOAuthPath, type EdgeOAuthEndpointsEnv } from "./edge-oauth/endpoints.ts";
 import { consumeDeliveries, type DeliveryMessage } from "./inbox/delivery.ts";
 import { EVENTS_PATH, readEvents } from "./inbox/events.ts";
 import { receiveCallback } from "./inbox/receive.ts";
 import type { InboxEnv } from "./inbox/settings.ts";
+import { readPayments, PAYMENTS_PATH } from "./ledger/reads.ts";
+import { reconcile, type ReconcileReport } from "./ledger/reconcile.ts";
 import { createProxy } from "./proxy/handler.ts";
+import { isolateK2Client } from "./token-broker/client.ts";
 import { proxySettings, type ProxyEnv } from "./proxy/settings.ts";
+import type { RateLimitEnv } from "./rate-limits/client.ts";
+import { allows, capabilityOf, notAllowed } from "./common/authorization.ts";
 import { authenticate, type Caller } from "./common/callers.ts";
+import { isPreflight, originRefusal, preflight, withCors } from "./common/cors.ts";
 import { loggedPath, writeLog, type Logger, type RequestLog } from "./common/log.ts";
 import {
   configurationError,
@@ -31,17 +45,24 @@ import {
 } from "./common/responses.ts";
 import { ConfigError } from "./common/settings.ts";
 
+export { RevokedEdgeTokens } from "./edge-oauth/object.ts";
 export { IdempotencyKeys } from "./idempotency/object.ts";
 export { K2Inbox } from "./inbox/object.ts";
+export { PaymentLedger } from "./ledger/object.ts";
+export { ResourceOwners } from "./ownership/object.ts";
+export { RateLimits } from "./rate-limits/object.ts";
 export { TokenBroker } from "./token-broker/object.ts";
 
 /** Every binding and variable the Worker reads: each feature's own slice, together (see wrangler.toml). */
-export type Env = ProxyEnv & InboxEnv;
+export type Env = ProxyEnv & InboxEnv & EdgeOAuthEndpointsEnv & RateLimitEnv;
 
 interface Route {
-  matches: (pathname: string, method: string) => boolean;
-  /** `k2`: K2's signature, checked by the handler; `anyone`; `caller`: a proxy key. */
-  access: "k2" | "anyone" | "caller";
+  matches: (pathname: string, method: string, headers: Headers) => boolean;
+  /**
+   * `k2`: K2's signature, checked by the handler; `anyone`; `client`: OAuth client credentials or
+   * an edge token, checked by the handler; `caller`: a proxy key.
+   */
+  access: "k2" | "anyone" | "client" | "caller";
   handle: (
     request: Request,
     env: Env,
@@ -56,11 +77,17 @@ export interface WorkerOptions {
   fetch?: FetchLike;
 }
 
+/** One isolate's Worker: its `fetch`, and the reconciliation pass its Cron Trigger runs. */
+export interface IsolateWorker {
+  fetch(request: Request, env: Env): Promise<Response>;
+  reconcile(env: Env): Promise<ReconcileReport>;
+}
+
 /**
- * The Worker's `fetch` with its own isolate state (token in memory, checked settings). The Worker
- * makes one per isolate; tests make several to play several isolates.
+ * The Worker with its own isolate state (token in memory, checked settings). The Worker makes one
+ * per isolate; tests make several to play several isolates.
  */
-export function createWorker(options: WorkerOptions = {}): (request: Request, env: Env) => Promise<Response> {
+export function createWorker(options: WorkerOptions = {}): IsolateWorker {
   const log = options.log ?? writeLog;
   const reported = new Set<string>();
   const reportOnce = (key: string, line: Record<string, unknown>) => {
@@ -68,7 +95,9 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
     reported.add(key);
     log({ level: "error", ...line });
   };
-  const proxy = createProxy({ reportOnce, fetch: options.fetch });
+  const k2Client = isolateK2Client({ reportOnce, fetch: options.fetch });
+  const proxy = createProxy(k2Client);
+  const isEvents = (pathname: string) => pathname === EVENTS_PATH || pathname.startsWith(`${EVENTS_PATH}/`);
 
   const routes: Route[] = [
     {
@@ -82,9 +111,31 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
       handle: () => jsonResponse(200, { status: "ok" }),
     },
     {
-      matches: (pathname) => pathname === EVENTS_PATH || pathname.startsWith(`${EVENTS_PATH}/`),
+      matches: (pathname) => isEdgeOAuthPath(pathname),
+      access: "client",
+      handle: (request, env, { log }) => answerOAuth(request, env, log),
+    },
+    {
+      // A preflight carries no key: answered for any key's origins; each request is then held to its own key's.
+      matches: (pathname, method, headers) =>
+        isPreflight(method, headers) && (isEvents(pathname) || pathname.startsWith("/api/")),
+      access: "anyone",
+      handle: (request, env, { url }) =>
+        preflight(
+          request,
+          env,
+          isEvents(url.pathname) ? ["GET", "HEAD"] : ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+        ),
+    },
+    {
+      matches: (pathname) => isEvents(pathname),
       access: "caller",
-      handle: (request, env, { url }) => readEvents(request, url, env),
+      handle: (request, env, { url, caller }) => readEvents(request, url, env, caller!),
+    },
+    {
+      matches: (pathname) => pathname === PAYMENTS_PATH || pathname.startsWith(`${PAYMENTS_PATH}/`),
+      access: "caller",
+      handle: (request, env, { url, caller }) => readPayments(request, url, env, caller!),
     },
     {
       matches: (pathname) => pathname.startsWith("/api/"),
@@ -94,18 +145,36 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
   ];
 
   async function route(request: Request, env: Env, url: URL, entry: RequestLog): Promise<Response> {
-    const found = routes.find((candidate) => candidate.matches(url.pathname, request.method));
+    const found = routes.find((candidate) => candidate.matches(url.pathname, request.method, request.headers));
     if (found?.access === "k2") return found.handle(request, env, { url, caller: undefined, log: entry });
     // Every other route needs the whole proxy configuration: a misconfigured Worker is not healthy.
     proxySettings(env);
-    if (found?.access === "anyone") return found.handle(request, env, { url, caller: undefined, log: entry });
-    const caller = await authenticate(request, env);
+    if (found?.access === "anyone" || found?.access === "client")
+      return found.handle(request, env, { url, caller: undefined, log: entry });
+    // A configured key first (one digest); only a bearer that is none may be an edge token.
+    const caller = (await authenticate(request, env)) ?? (await edgeTokenCaller(request, env));
     if (!caller) return unauthorized();
     if (caller.id !== undefined) entry.caller = caller.id;
-    return found ? found.handle(request, env, { url, caller, log: entry }) : notFound();
+    return withCors(request, caller, await routeCaller(request, env, { url, caller, log: entry }, found));
   }
 
-  return async (request, env) => {
+  async function routeCaller(
+    request: Request,
+    env: Env,
+    at: { url: URL; caller: Caller; log: RequestLog },
+    found: Route | undefined,
+  ): Promise<Response> {
+    if (!found) return notFound();
+    const { url, caller } = at;
+    const fromOrigin = originRefusal(request, caller);
+    if (fromOrigin) return fromOrigin;
+    const capability = capabilityOf(request.method, url.pathname);
+    // The proxy checks its own (its path is read raw); the edge's routes are checked here.
+    if (!url.pathname.startsWith("/api/") && !allows(caller, capability)) return notAllowed(caller, capability);
+    return found.handle(request, env, at);
+  }
+
+  async function fetch(request: Request, env: Env): Promise<Response> {
     const startedAt = Date.now();
     const url = new URL(request.url);
     const entry: RequestLog = {
@@ -143,7 +212,15 @@ export function createWorker(options: WorkerOptions = {}): (request: Request, en
     entry.durationMs = Date.now() - startedAt;
     log({ ...entry });
     return response;
-  };
+  }
+
+  async function reconcileOnce(env: Env): Promise<ReconcileReport> {
+    const report = await reconcile(env, k2Client(env));
+    log({ event: "reconcile", ...report });
+    return report;
+  }
+
+  return { fetch, reconcile: reconcileOnce };
 }
 
 /** The caller's request id when it is a plain token, else a new one. */
@@ -153,10 +230,12 @@ function requestIdFor(request: Request): string {
 }
 
 // Module scope lives as long as the isolate: the token stays warm in memory between requests.
-const handle = createWorker();
+const worker = createWorker();
 
 export default {
-  fetch: (request, env) => handle(request, env),
+  fetch: (request, env) => worker.fetch(request, env),
   // Delivering K2's events to FORWARD_URL, and marking dead those the queue gave up on (inbox/delivery.ts).
   queue: (batch, env) => consumeDeliveries(batch, env),
+  // The Cron Trigger (wrangler.toml): settles by status read the payments whose callback never came.
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(worker.reconcile(env)),
 } satisfies ExportedHandler<Env, DeliveryMessage>;

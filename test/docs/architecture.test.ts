@@ -73,7 +73,16 @@ describe("the Worker's features", () => {
   const features = [...new Set(sources.map(featureOf))].filter((name) => name !== "." && name !== "common");
 
   it("has a folder per feature, each listed in docs/architecture.md", () => {
-    expect(features.sort()).toEqual(["idempotency", "inbox", "proxy", "token-broker"]);
+    expect(features.sort()).toEqual([
+      "edge-oauth",
+      "idempotency",
+      "inbox",
+      "ledger",
+      "ownership",
+      "proxy",
+      "rate-limits",
+      "token-broker",
+    ]);
     const page = readFileSync(join(ROOT, "docs", "architecture.md"), "utf8");
     for (const folder of [...features, "common"]) expect(page).toContain(`worker/${folder}/`);
   });
@@ -95,7 +104,15 @@ describe("the Worker's features", () => {
 
   it("keeps each Durable Object (object.ts) to its own folder, the shared pieces and the library", () => {
     const objects = sources.filter((file) => file.endsWith("object.ts"));
-    expect(objects.map((file) => featureOf(file)).sort()).toEqual(["idempotency", "inbox", "token-broker"]);
+    expect(objects.map((file) => featureOf(file)).sort()).toEqual([
+      "edge-oauth",
+      "idempotency",
+      "inbox",
+      "ledger",
+      "ownership",
+      "rate-limits",
+      "token-broker",
+    ]);
     const reaches = objects.flatMap((file) =>
       importsOf(file)
         .filter((target) => target.startsWith(WORKER) && ![featureOf(file), "common"].includes(featureOf(target)))
@@ -117,7 +134,15 @@ describe("the Worker's features", () => {
   it("shows every route in worker/index.ts, and docs/architecture.md names each", () => {
     const index = readFileSync(join(WORKER, "index.ts"), "utf8");
     const page = readFileSync(join(ROOT, "docs", "architecture.md"), "utf8");
-    for (const route of ["/k2/callbacks", "/healthz", "/k2/events", "/api/v1/", "/api/v2/"]) {
+    for (const route of [
+      "/k2/callbacks",
+      "/healthz",
+      "/k2/events",
+      "/oauth/token",
+      "/oauth/token/info",
+      "/api/v1/",
+      "/api/v2/",
+    ]) {
       expect(index, route).toContain(route);
       expect(page, route).toContain(route);
     }

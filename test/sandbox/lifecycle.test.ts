@@ -84,7 +84,9 @@ describe("an STK push's lifecycle", () => {
     expect(sandbox.deliveries[0]!.body).toBe(delivery.body);
   });
 
-  const failures = Object.entries(TEST_PHONE_NUMBERS).filter(([, outcome]) => outcome.status === "Failed");
+  const failures = Object.entries(TEST_PHONE_NUMBERS).filter(
+    ([, outcome]) => outcome.status === "Failed" && outcome.callback !== false,
+  );
   it.each(failures)("fails as K2 documents for test number %s", async (phone, outcome) => {
     const { receiver, k2 } = await setup();
     // Any spelling of the number chooses the same outcome.
@@ -105,6 +107,22 @@ describe("an STK push's lifecycle", () => {
     expect((await (await k2.fetch(location)).json()).data.attributes.status).toBe("Pending");
     expect(receiver.received).toEqual([]);
   });
+});
+
+describe("test numbers whose callback is lost", () => {
+  for (const [phone, status] of [
+    ["254700000007", "Success"],
+    ["254700000008", "Failed"],
+  ] as const) {
+    it(`${phone}: the payment ends ${status}, no result is posted, and only the status tells`, async () => {
+      const { sandbox, receiver, k2 } = await setup();
+      const location = await create(k2, "/api/v2/incoming_payments", stkPush(receiver, `+${phone}`));
+      await sandbox.idle();
+      expect((await (await k2.fetch(location)).json()).data.attributes.status).toBe(status);
+      expect(sandbox.deliveries.filter((delivery) => delivery.kind === "result")).toEqual([]);
+      expect(receiver.received).toEqual([]);
+    });
+  }
 });
 
 describe("delivery", () => {

@@ -3,15 +3,18 @@
  * presented key is read and hashed once per request; every feature that needs to know the caller
  * (the proxy, the inbox's events, idempotency scopes) takes the {@link Caller} this makes.
  */
+import { parseKeyPolicies, type KeyPolicy } from "./key-policies.ts";
 import { sha256, toHex } from "./sha256.ts";
 import { ConfigError, settingsOf } from "./settings.ts";
 
 export interface CallerEnv {
   /**
-   * Caller keys, comma-separated, each `id:key` (the id names the caller, the same across a
-   * rotation) or a bare key; two keys under one id during a rotation.
+   * Full-access caller keys, comma-separated, each `id:key` (the id names the caller, the same
+   * across a rotation) or a bare key; two keys under one id during a rotation.
    */
   PROXY_KEYS?: string;
+  /** Scoped keys: a JSON array of policies, each key stored as its digest (key-policies.ts). */
+  PROXY_KEY_POLICIES?: string;
 }
 
 /** An authenticated caller. */
@@ -25,12 +28,15 @@ export interface Caller {
    * id, so that a rotation keeps it, else its key's digest.
    */
   readonly scope: string;
+  /** What a scoped key may do; `undefined` for a full-access key of `PROXY_KEYS`. */
+  readonly policy: KeyPolicy | undefined;
 }
 
-/** A configured key: its id (if any) and the digest it is compared by. */
+/** A configured key: its id (if any), the digest it is compared by, and its policy when scoped. */
 interface ConfiguredKey {
   id: string | undefined;
   digest: ArrayBuffer;
+  policy?: KeyPolicy;
 }
 
 export const MIN_PROXY_KEY_LENGTH = 16;
@@ -55,14 +61,28 @@ export async function authenticate(request: Request, env: CallerEnv): Promise<Ca
   for (const key of configured) if (equalDigests(digest, key.digest)) match ??= key;
   if (!match) return undefined;
   const keyDigest = toHex(digest);
-  return { id: match.id, keyDigest, scope: match.id === undefined ? keyDigest : `id:${match.id}` };
+  return {
+    id: match.id,
+    keyDigest,
+    scope: match.id === undefined ? keyDigest : `id:${match.id}`,
+    policy: match.policy,
+  };
 }
 
 /** The configured keys, hashed once per isolate; a malformed setting throws a ConfigError at once. */
 export const callerKeys = (env: CallerEnv): Promise<ConfiguredKey[]> => settingsOf(env, configuredKeys);
 
 function configuredKeys(env: CallerEnv): Promise<ConfiguredKey[]> {
-  return Promise.all(proxyKeys(env).map(async ({ id, key }) => ({ id, digest: await sha256(key) })));
+  const policies = parseKeyPolicies(env.PROXY_KEY_POLICIES);
+  const scoped = policies.map((policy) => ({ id: policy.id, digest: fromHex(policy.sha256), policy }));
+  const full = policies.length > 0 && !env.PROXY_KEYS?.trim() ? [] : proxyKeys(env);
+  return Promise.all([...full.map(async ({ id, key }) => ({ id, digest: await sha256(key) })), ...scoped]);
+}
+
+function fromHex(hex: string): ArrayBuffer {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytes.buffer;
 }
 
 /** `id:key` when what comes before the first colon is an id; a bare key otherwise. */

@@ -18,6 +18,10 @@ export interface RequestLog {
   replayed?: boolean;
   /** What the idempotency store decided for a request with an `Idempotency-Key` (idempotency/). */
   idempotency?: string;
+  /** `not_recorded` when the creator of a new K2 resource could not be recorded (ownership/). */
+  ownership?: "not_recorded";
+  /** `not_recorded` when a new payment could not be written to the ledger (ledger/). */
+  ledger?: "not_recorded";
   /** What the inbox did with a callback or webhook from K2: `stored`, or `duplicate` of a kept one. */
   inbox?: "stored" | "duplicate";
   /** Which host K2 could not be reached at, and why (never a path, query or secret). */

@@ -5,7 +5,9 @@
  * empty (nothing newer yet: ask again later with the same cursor). A page may hold fewer than
  * `limit` events while more wait: the inbox also stops it at EVENTS_PAGE_BYTES of payload.
  */
+import type { Caller } from "../common/callers.ts";
 import { jsonResponse, methodNotAllowed, refusal } from "../common/responses.ts";
+import { ownedOf, readsOnlyItsOwn, type OwnershipEnv } from "../ownership/client.ts";
 import { inboxOf } from "./client.ts";
 import type { StoredEvent } from "./object.ts";
 import { inboxSettingsOrRefusal } from "./receive.ts";
@@ -34,7 +36,16 @@ export interface InboxEvent {
   payload: unknown;
 }
 
-export async function readEvents(request: Request, url: URL, env: InboxEnv): Promise<Response> {
+/**
+ * A caller reading events: a key restricted to its own resources sees only the results of the
+ * resources it created (ownership/).
+ */
+export async function readEvents(
+  request: Request,
+  url: URL,
+  env: InboxEnv & OwnershipEnv,
+  caller: Caller,
+): Promise<Response> {
   const settings = inboxSettingsOrRefusal(env);
   if (settings instanceof Response) return settings;
   if (request.method !== "GET" && request.method !== "HEAD") return methodNotAllowed(["GET", "HEAD"]);
@@ -43,8 +54,10 @@ export async function readEvents(request: Request, url: URL, env: InboxEnv): Pro
   if (url.pathname !== EVENTS_PATH) {
     const id = url.pathname.slice(EVENTS_PATH.length + 1);
     const stored = /^[0-9a-f]{32}$/.test(id) ? await inbox.get(id) : null;
-    if (!stored) return refusal(404, "not_found", "No such event (events are kept for INBOX_RETENTION_DAYS)");
-    return jsonResponse(200, { ...publicEvent(stored) });
+    const event = stored && publicEvent(stored);
+    if (!event || (await visible(env, caller, [event])).length === 0)
+      return refusal(404, "not_found", "No such event (events are kept for INBOX_RETENTION_DAYS)");
+    return jsonResponse(200, { ...event });
   }
 
   const after = wholeNumber(url.searchParams.get("after"), 0);
@@ -57,7 +70,25 @@ export async function readEvents(request: Request, url: URL, env: InboxEnv): Pro
     );
   const rows = await inbox.list(after, limit);
   const next = rows.length > 0 ? String(rows[rows.length - 1]!.seq) : null;
-  return jsonResponse(200, { events: rows.map(publicEvent), next });
+  return jsonResponse(200, { events: await visible(env, caller, rows.map(publicEvent)), next });
+}
+
+/** The events the caller may see: all, or for a key restricted to its own, the results of its resources. */
+async function visible(env: OwnershipEnv, caller: Caller, events: InboxEvent[]): Promise<InboxEvent[]> {
+  if (!readsOnlyItsOwn(caller)) return events;
+  const ids = events.map(resourceIdOf);
+  const owned = await ownedOf(
+    env,
+    caller,
+    ids.filter((id): id is string => id !== undefined),
+  );
+  return events.filter((_, index) => ids[index] !== undefined && owned.has(ids[index]!));
+}
+
+/** The K2 resource a result is about (`data.id`); webhooks and Daraja payloads are about none a key created. */
+function resourceIdOf(event: InboxEvent): string | undefined {
+  const data = (event.payload as { data?: { id?: unknown } } | null)?.data;
+  return typeof data?.id === "string" ? data.id : undefined;
 }
 
 export function publicEvent(row: StoredEvent): InboxEvent {

@@ -28,13 +28,24 @@ export function identityOf(notification: K2Notification): string {
     case "unknown_webhook":
       return JSON.stringify(["webhook", notification.topic, notification.payload.id]);
     case "result":
-    case "unknown_result": {
-      const { id, type, attributes } = notification.payload.data;
-      return JSON.stringify(["result", type, id, statusesOf(attributes)]);
-    }
+    case "unknown_result":
+      return resultIdentity(notification.payload.data);
     case "daraja":
       return JSON.stringify(["daraja", notification.payload.TransID]);
   }
+}
+
+/**
+ * A result's identity, and a status read's: K2's account of one resource in one state, whichever
+ * way it came (its callback, or the reconciler's read), is one event.
+ */
+export function resultIdentity(data: { id: string; type: string; attributes?: unknown }): string {
+  return JSON.stringify(["result", data.type, data.id, statusesOf(data.attributes)]);
+}
+
+/** The id of an identity: 32 hex digits of its digest. */
+export async function identityId(identity: string): Promise<string> {
+  return (await sha256Hex(identity)).slice(0, 32);
 }
 
 /** A key whose value is a state: `status`, `payment_link_status`, `transactionStatus`... */
@@ -68,7 +79,7 @@ export function statusesOf(attributes: unknown): string[] {
 /** The event as the inbox keeps it; its id is a digest of its identity (32 hex digits). */
 export async function newEvent(notification: K2Notification, payload: string): Promise<NewEvent> {
   return {
-    id: (await sha256Hex(identityOf(notification))).slice(0, 32),
+    id: await identityId(identityOf(notification)),
     kind: notification.kind,
     topic: "topic" in notification ? notification.topic : null,
     type: "type" in notification ? notification.type : null,

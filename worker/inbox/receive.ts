@@ -10,11 +10,12 @@ import type { RequestLog } from "../common/log.ts";
 import { bodyRefusal, bodyTimeoutMs, readRequestBody } from "../common/request-body.ts";
 import { configurationError, jsonResponse, methodNotAllowed, refusal } from "../common/responses.ts";
 import { ConfigError } from "../common/settings.ts";
+import { settleByReport, type LedgerEnv } from "../ledger/client.ts";
 import { inboxOf } from "./client.ts";
 import { newEvent } from "./identity.ts";
 import { inboxSettings, type InboxEnv, type InboxSettings } from "./settings.ts";
 
-export async function receiveCallback(request: Request, env: InboxEnv, log: RequestLog): Promise<Response> {
+export async function receiveCallback(request: Request, env: InboxEnv & LedgerEnv, log: RequestLog): Promise<Response> {
   const settings = inboxSettingsOrRefusal(env);
   if (settings instanceof Response) return settings;
   if (request.method !== "POST") return methodNotAllowed(["POST"]);
@@ -49,6 +50,15 @@ export async function receiveCallback(request: Request, env: InboxEnv, log: Requ
     return refusal(503, "inbox_unavailable", "The event could not be stored; nothing was kept, deliver it again");
   }
   log.inbox = duplicate ? "duplicate" : "stored";
+  if (notification.kind === "result" || notification.kind === "unknown_result") {
+    // A duplicate settles too: the first delivery's settlement may not have been written.
+    try {
+      await settleByReport(env, notification.payload.data, event.id, "callback");
+    } catch {
+      // The event is kept; the reconciler settles the payment by a status read, as a duplicate of this.
+      log.ledger = "not_recorded";
+    }
+  }
   return jsonResponse(200, { status: duplicate ? "duplicate" : "stored", id: event.id });
 }
 

@@ -3,15 +3,18 @@
  * its caller is known: check the route, read the body, check the idempotency key, get the token and
  * send to K2 (send.ts), answer.
  */
-import { K2Client, k2CacheKey, k2TokenSource, KvTokenCache, type FetchLike } from "../../src/index.ts";
+import type { K2Client } from "../../src/index.ts";
 import { holdIdempotencyKey, holdLost, type KeyHold } from "../idempotency/client.ts";
 import type { Caller } from "../common/callers.ts";
-import { k2Settings, type K2Settings } from "../common/k2-settings.ts";
+import { k2Settings } from "../common/k2-settings.ts";
 import type { RequestLog } from "../common/log.ts";
 import { bodyRefusal, bodyTimeoutMs, readRequestBody } from "../common/request-body.ts";
-import { methodNotAllowed, notFound } from "../common/responses.ts";
-import { brokeredTokens, brokerSettings, readOnlyCache, type BrokerSettings } from "../token-broker/client.ts";
-import { sendFailure, sendToK2, type Send } from "./send.ts";
+import { allows, bodyLimitRefusal, capabilityOf, notAllowed } from "../common/authorization.ts";
+import { methodNotAllowed, notFound, refusal } from "../common/responses.ts";
+import { recordPayment } from "../ledger/client.ts";
+import { owns, recordOwner } from "../ownership/client.ts";
+import { rateLimitRefusal, type RateLimitEnv } from "../rate-limits/client.ts";
+import { sendFailure, sendToK2, type Send, type Sent } from "./send.ts";
 import { proxySettings, type ProxyEnv } from "./settings.ts";
 import { upstreamPath } from "./upstream-path.ts";
 
@@ -23,13 +26,6 @@ const SENT_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
  */
 const LEASE_DEADLINES = 2;
 
-export interface ProxyOptions {
-  /** Logs a problem once per isolate (broker fallbacks, KV errors), not on every request. */
-  reportOnce: (key: string, line: Record<string, unknown>) => void;
-  /** The `fetch` used to reach K2. Default: the global one. */
-  fetch?: FetchLike;
-}
-
 /** What a proxy request carries besides itself: its URL, its authenticated caller, its log line. */
 export interface ProxyRequest {
   url: URL;
@@ -37,69 +33,24 @@ export interface ProxyRequest {
   log: RequestLog;
 }
 
-/** The K2 client an isolate keeps between requests, with what it was built from. */
-interface IsolateClient {
-  k2: K2Settings;
-  broker: BrokerSettings;
-  client: K2Client;
-}
-
 /**
- * A proxy with its own isolate state (the K2 client and its token in memory). The Worker makes one
- * per isolate; tests make several to play several isolates.
+ * A proxy with its own isolate state (the K2 client and its token in memory, from `k2Client`). The
+ * Worker makes one per isolate; tests make several to play several isolates.
  */
 export function createProxy(
-  options: ProxyOptions,
-): (request: Request, env: ProxyEnv, at: ProxyRequest) => Promise<Response> {
-  let kept: IsolateClient | undefined;
-
-  /**
-   * The K2 client, built once per isolate and rebuilt only when the K2 settings or the broker
-   * change: same credentials, same client and warm token. Concurrent first requests share one build.
-   */
-  function clientFor(env: ProxyEnv, k2: K2Settings): K2Client {
-    const broker = brokerSettings(env);
-    if (kept && sameK2(kept.k2, k2) && sameBroker(kept.broker, broker)) return kept.client;
-    const kv = new KvTokenCache(k2.tokenCache);
-    const credentials = {
-      clientId: k2.clientId,
-      clientSecret: k2.clientSecret,
-      baseUrl: k2.k2Origin,
-      timeoutMs: k2.upstreamTimeoutMs,
-      fetch: options.fetch,
-    };
-    const client = new K2Client({
-      ...credentials,
-      // With a broker bound, it is KV's one writer: the isolate reads KV and asks the broker for new tokens.
-      cache: broker.namespace ? readOnlyCache(kv) : kv,
-      tokenSource:
-        broker.namespace &&
-        brokeredTokens({
-          namespace: broker.namespace,
-          key: k2CacheKey(k2.k2Origin, k2.clientId),
-          timeoutMs: broker.timeoutMs,
-          waitMs: k2.upstreamTimeoutMs,
-          tokenUrl: `${k2.k2Origin}/oauth/token`,
-          direct: k2TokenSource(credentials),
-          onFallback: (reason) => options.reportOnce("broker", { event: "broker_fallback", reason }),
-        }),
-      onCacheError: (error, operation) =>
-        options.reportOnce(`kv-${operation}`, {
-          event: "kv_error",
-          operation,
-          message: error instanceof Error ? error.message : String(error),
-        }),
-    });
-    kept = { k2, broker, client };
-    return client;
-  }
-
+  k2Client: (env: ProxyEnv) => K2Client,
+): (request: Request, env: ProxyEnv & RateLimitEnv, at: ProxyRequest) => Promise<Response> {
   return async (request, env, { url, caller, log }) => {
     const path = upstreamPath(request.url);
     if (!path) return notFound();
     if (!(SENT_METHODS as readonly string[]).includes(request.method)) return methodNotAllowed(SENT_METHODS);
+    const capability = capabilityOf(request.method, path);
+    if (!allows(caller, capability)) return notAllowed(caller, capability);
+    // A scoped key reaches a resource by id (a read, a cancel) only if it created it.
+    const resourceId = /^\/api\/v[12]\/[A-Za-z0-9_-]+\/([A-Za-z0-9_-]+)/.exec(path)?.[1];
+    if (resourceId !== undefined && !(await owns(env, caller, resourceId))) return notOwned();
     const k2 = k2Settings(env);
-    const client = clientFor(env, k2);
+    const client = k2Client(env);
     const settings = proxySettings(env);
 
     let body: ArrayBuffer | undefined;
@@ -108,6 +59,10 @@ export function createProxy(
     } catch (error) {
       return bodyRefusal(error);
     }
+    const limited = bodyLimitRefusal(caller, request.method, path, body);
+    if (limited) return limited;
+    const overLimit = await rateLimitRefusal(env, caller, request.method, path, body);
+    if (overLimit) return overLimit;
 
     // With a key, the idempotency store decides first whether this request may go to K2 at all.
     const target = `${path}${url.search}`;
@@ -117,9 +72,10 @@ export function createProxy(
     if (hold instanceof Response) return hold;
 
     const send: Send = { client, request, url, path, body, log, settings, k2 };
-    if (!hold) return (await sendToK2(send)).response;
+    const sendRecorded = () => sendAndRecord(send, env, caller);
+    if (!hold) return (await sendRecorded()).response;
     try {
-      return await sendHeld(send, hold);
+      return await sendHeld(send, hold, sendRecorded);
     } catch (error) {
       hold.abandon();
       throw error;
@@ -131,7 +87,7 @@ export function createProxy(
  * A keyed send: the token first (the token path may be long, and the key is held meanwhile), then
  * the move to `sending` recorded by the key's object, and only then the request to K2.
  */
-async function sendHeld(send: Send, hold: KeyHold): Promise<Response> {
+async function sendHeld(send: Send, hold: KeyHold, sendRecorded: () => Promise<Sent>): Promise<Response> {
   try {
     await send.client.getAccessToken();
   } catch (error) {
@@ -139,20 +95,34 @@ async function sendHeld(send: Send, hold: KeyHold): Promise<Response> {
     return hold.finish(response, outcome);
   }
   if (!(await hold.sending())) return hold.finish(holdLost(), "not_sent");
-  const { response, outcome } = await sendToK2(send);
+  const { response, outcome } = await sendRecorded();
   return hold.finish(response, outcome);
 }
 
-function sameK2(a: K2Settings, b: K2Settings): boolean {
-  return (
-    a.clientId === b.clientId &&
-    a.clientSecret === b.clientSecret &&
-    a.k2Origin === b.k2Origin &&
-    a.upstreamTimeoutMs === b.upstreamTimeoutMs &&
-    a.tokenCache === b.tokenCache
-  );
+/**
+ * Sends, and records what K2 created (who created it, and a payment in the ledger) before the
+ * caller hears of it: a read of it from any isolate then finds it.
+ */
+async function sendAndRecord(send: Send, env: ProxyEnv, caller: Caller): Promise<Sent> {
+  const sent = await sendToK2(send);
+  const location = sent.response.headers.get("location");
+  if (send.request.method !== "POST" || !sent.response.ok || !location) return sent;
+  // K2 created it: the caller must hear so whatever fails here (a retry would pay twice).
+  const [owner, payment] = await Promise.allSettled([
+    recordOwner(env, caller, location),
+    recordPayment(env, {
+      caller,
+      path: send.path,
+      body: send.body,
+      location,
+      idempotencyKey: send.request.headers.get("idempotency-key"),
+    }),
+  ]);
+  // A scoped key will not read it back; the reconciler will not look for it.
+  if (owner.status === "rejected") send.log.ownership = "not_recorded";
+  if (payment.status === "rejected") send.log.ledger = "not_recorded";
+  return sent;
 }
 
-function sameBroker(a: BrokerSettings, b: BrokerSettings): boolean {
-  return a.namespace === b.namespace && a.timeoutMs === b.timeoutMs;
-}
+/** A resource another key created, to a key that reads only its own: as if there were none. */
+const notOwned = () => refusal(404, "not_found", "No such resource for this key");

@@ -6,12 +6,14 @@ import type { IdempotencyEnv } from "../idempotency/client.ts";
 import { callerKeys, type CallerEnv } from "../common/callers.ts";
 import { k2Settings, type K2Env } from "../common/k2-settings.ts";
 import { bodyTimeoutMs, type BodyEnv } from "../common/request-body.ts";
+import type { LedgerEnv } from "../ledger/client.ts";
+import type { OwnershipEnv } from "../ownership/client.ts";
 import { brokerSettings, type BrokerEnv } from "../token-broker/client.ts";
 import { ConfigError, originSetting, settingsOf, wholeNumber } from "../common/settings.ts";
 import { namesK2Host } from "./location.ts";
 
 /** What the proxy reads: its own settings, and those of the features it calls. */
-export interface ProxyEnv extends K2Env, CallerEnv, BodyEnv, BrokerEnv, IdempotencyEnv {
+export interface ProxyEnv extends K2Env, CallerEnv, BodyEnv, BrokerEnv, IdempotencyEnv, OwnershipEnv, LedgerEnv {
   /** Largest request body sent on to K2, in bytes. Default 1 MiB. */
   MAX_BODY_BYTES?: string;
   /** The proxy's public origin, written into rewritten `Location` headers. Default: the request's. */

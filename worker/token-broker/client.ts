@@ -6,6 +6,11 @@
  * `FALLBACK_INTERVAL_MS`. KV is read, never written, while a broker is bound.
  */
 import {
+  K2Client,
+  k2CacheKey,
+  k2TokenSource,
+  KvTokenCache,
+  type FetchLike,
   K2EdgeError,
   NetworkError,
   TimeoutError,
@@ -14,6 +19,7 @@ import {
   type TokenSet,
   type TokenSource,
 } from "../../src/index.ts";
+import { k2Settings, type K2Env, type K2Settings } from "../common/k2-settings.ts";
 import { settingsOf, wholeNumber } from "../common/settings.ts";
 import type { BrokerAnswer, TokenBroker } from "./object.ts";
 
@@ -217,4 +223,71 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+export interface IsolateK2ClientOptions {
+  /** Logs a problem once per isolate (broker fallbacks, KV errors), not on every request. */
+  reportOnce: (key: string, line: Record<string, unknown>) => void;
+  /** The `fetch` used to reach K2. Default: the global one. */
+  fetch?: FetchLike;
+}
+
+/**
+ * The isolate's K2 client, for every feature that calls K2 (the proxy, the reconciler): built once
+ * per isolate and rebuilt only when the K2 settings or the broker change, so that the same
+ * credentials keep the same client and its warm token. With a broker bound, new tokens come from it
+ * and KV is only read.
+ */
+export function isolateK2Client(options: IsolateK2ClientOptions): (env: K2Env & BrokerEnv) => K2Client {
+  let kept: { k2: K2Settings; broker: BrokerSettings; client: K2Client } | undefined;
+  return (env) => {
+    const k2 = k2Settings(env);
+    const broker = brokerSettings(env);
+    if (kept && sameK2(kept.k2, k2) && sameBroker(kept.broker, broker)) return kept.client;
+    const kv = new KvTokenCache(k2.tokenCache);
+    const credentials = {
+      clientId: k2.clientId,
+      clientSecret: k2.clientSecret,
+      baseUrl: k2.k2Origin,
+      timeoutMs: k2.upstreamTimeoutMs,
+      fetch: options.fetch,
+    };
+    const client = new K2Client({
+      ...credentials,
+      cache: broker.namespace ? readOnlyCache(kv) : kv,
+      tokenSource:
+        broker.namespace &&
+        brokeredTokens({
+          namespace: broker.namespace,
+          key: k2CacheKey(k2.k2Origin, k2.clientId),
+          timeoutMs: broker.timeoutMs,
+          waitMs: k2.upstreamTimeoutMs,
+          tokenUrl: `${k2.k2Origin}/oauth/token`,
+          direct: k2TokenSource(credentials),
+          onFallback: (reason) => options.reportOnce("broker", { event: "broker_fallback", reason }),
+        }),
+      onCacheError: (error, operation) =>
+        options.reportOnce(`kv-${operation}`, {
+          event: "kv_error",
+          operation,
+          message: error instanceof Error ? error.message : String(error),
+        }),
+    });
+    kept = { k2, broker, client };
+    return client;
+  };
+}
+
+function sameK2(a: K2Settings, b: K2Settings): boolean {
+  return (
+    a.clientId === b.clientId &&
+    a.clientSecret === b.clientSecret &&
+    a.k2Origin === b.k2Origin &&
+    a.upstreamTimeoutMs === b.upstreamTimeoutMs &&
+    a.tokenCache === b.tokenCache
+  );
+}
+
+function sameBroker(a: BrokerSettings, b: BrokerSettings): boolean {
+  return a.namespace === b.namespace && a.timeoutMs === b.timeoutMs;
 }

@@ -15,7 +15,7 @@ describe("the Worker's own refusals", () => {
     await upstream.inject("/api/v2/polling", "truncate");
     const answers = [
       await proxy(poll({ key: null }), baseEnv), // 401
-      await proxy(proxyRequest("/oauth/token", { method: "POST" }), baseEnv), // 404
+      await proxy(proxyRequest("/oauth/authorize", { method: "POST" }), baseEnv), // 404
       await proxy(proxyRequest("/api/v2/polling", { method: "OPTIONS" }), baseEnv), // 405
       await proxy(bodyCarrying("GET", "/api/v2/polling", "x"), baseEnv), // 400
       await proxy(poll({ body: "x".repeat(64) }), { ...baseEnv, MAX_BODY_BYTES: "16" }), // 413

@@ -187,7 +187,7 @@ describe("the request path", () => {
     const { proxy, logs, rawLogs } = isolate();
     await proxy(post("/api/v2/polling", pollingBody), baseEnv);
     await proxy(proxyRequest("/api/v2/polling", { key: "wrong-key-wrong-key-wrong" }), baseEnv);
-    await proxy(proxyRequest("/oauth/token", { method: "POST" }), baseEnv);
+    await proxy(proxyRequest("/oauth/authorize", { method: "POST" }), baseEnv);
 
     expect(logs).toHaveLength(3);
     expect(logs[0]).toMatchObject({

@@ -51,19 +51,25 @@ export function countedKv(kv: KVNamespace = baseEnv.TOKEN_CACHE): { kv: KVNamesp
 
 /** A new isolate: its own memory, logs captured as parsed lines. */
 export function isolate(): {
-  proxy: ReturnType<typeof createWorker>;
+  proxy: ReturnType<typeof createWorker>["fetch"];
+  reconcile: ReturnType<typeof createWorker>["reconcile"];
   logs: Record<string, unknown>[];
   rawLogs: string[];
 } {
   const logs: Record<string, unknown>[] = [];
   const rawLogs: string[] = [];
-  const proxy = createWorker({
+  const worker = createWorker({
     log: (line) => {
       rawLogs.push(JSON.stringify(line));
       logs.push(line);
     },
   });
-  return { proxy, logs, rawLogs };
+  return {
+    proxy: (request, env) => worker.fetch(request, env),
+    reconcile: (env) => worker.reconcile(env),
+    logs,
+    rawLogs,
+  };
 }
 
 /** A polling request K2 accepts, with any init on top. */

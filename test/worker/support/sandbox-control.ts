@@ -18,6 +18,8 @@ export const upstream = {
   expireTokens: async () => void (await control("expire", {})),
   revokeTokens: async () => void (await control("revoke", {})),
   inject: async (path: string, ...faults: Fault[]) => void (await control("inject", { path, faults })),
+  /** Ends a payment now, whatever the sandbox's processing delay. */
+  settle: async (id: string) => void (await control("settle", { id })),
   /** Options of the running sandbox; `reset()` undoes them. */
   setOptions: async (options: Partial<SettableOptions>) => void (await control("options", options)),
   requests: async (): Promise<RecordedRequest[]> => (await control("requests")).json(),
