@@ -23,7 +23,8 @@ const POLLING = JSON.stringify({
   scope: "company",
   from_time: "2026-01-01T00:00:00+03:00",
   to_time: "2026-01-02T00:00:00+03:00",
-  _links: { callback_url: "https://example.com/result" },
+  // Loopback, where nothing listens: the sandbox's result delivery stays on this machine.
+  _links: { callback_url: "http://127.0.0.1:9/result" },
 });
 
 /** What the sandbox run's .dev.vars sets MAX_BODY_BYTES to: far below the default, far above any body sent. */
@@ -292,7 +293,7 @@ describe("npm start with the embedded sandbox", () => {
     const created = await fetch(`${started.base}/api/v2/incoming_payments`, {
       method: "POST",
       headers,
-      body: JSON.stringify(SAMPLE_STK_PUSH),
+      body: stkPushTo(new URL(started.base).port, "+254712345678"),
     });
     expect(created.status).toBe(201);
     const location = created.headers.get("location")!;
@@ -342,7 +343,7 @@ describe("npm start with the embedded sandbox", () => {
       "POST",
       "/api/v2/incoming_payments",
       { ...auth, "content-type": "application/json", host: `127.0.0.1:${sandboxPort}` },
-      JSON.stringify(SAMPLE_STK_PUSH),
+      stkPushTo(new URL(started.base).port, "+254712345678"),
     );
     expect(answer.status).toBe(201);
     expect(answer.headers.location).toMatch(/^\/api\/v2\/incoming_payments\/[0-9a-f-]{36}$/);
