@@ -21,3 +21,11 @@ export const DEV_API_KEY = "sandbox-api-key";
 
 /** The caller key `npm start` gives the proxy Worker when it runs against the sandbox. */
 export const DEV_PROXY_KEY = "k2-edge-local-dev-key";
+
+/**
+ * The scoped caller key `npm start` gives the proxy Worker against the sandbox, for the checkout
+ * page in examples/: it may start STK pushes on the sandbox's till and read them back, nothing else
+ * (scripts/dev-keys.ts holds its policy). A key a browser page carries, as a publishable key is; the
+ * Worker is told only its SHA-256 digest.
+ */
+export const DEV_CHECKOUT_KEY = "k2-edge-local-checkout-key";

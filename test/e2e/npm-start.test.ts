@@ -1,27 +1,49 @@
 /**
  * The main job, end to end: `npm start` as a newcomer runs it (wrangler dev, local KV, the embedded
- * K2 sandbox), called over real HTTP and raw sockets. Also what `npm start` must never do: put a
- * secret or key on a command line (any local user reads those with `ps`), leave its env file
- * behind, or print real credentials.
+ * K2 sandbox), called over real HTTP and raw sockets, and its checkout page in Debian's Chromium.
+ * Also what `npm start` must never do: put a secret or key on a command line (any local user reads
+ * those with `ps`), leave its env file behind, or print real credentials.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { createHash, randomInt } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_API_KEY, DEV_CLIENT, DEV_PROXY_KEY } from "../../sandbox/credentials.ts";
+import { DEV_API_KEY, DEV_CHECKOUT_KEY, DEV_CLIENT, DEV_PROXY_KEY } from "../../sandbox/credentials.ts";
 import { SAMPLE_STK_PUSH } from "../../sandbox/samples.ts";
 import { K2Sandbox } from "../../sandbox/server.ts";
+import { launchChromium } from "../support/chromium.ts";
 
 /** A polling request K2 accepts (the sandbox checks bodies as K2 does). */
 const POLLING = JSON.stringify({
   scope: "company",
   from_time: "2026-01-01T00:00:00+03:00",
   to_time: "2026-01-02T00:00:00+03:00",
-  _links: { callback_url: "https://example.com/result" },
+  // Loopback, where nothing listens: the sandbox's result delivery stays on this machine.
+  _links: { callback_url: "http://127.0.0.1:9/result" },
 });
+
+/** What the sandbox run's .dev.vars sets MAX_BODY_BYTES to: far below the default, far above any body sent. */
+const MAX_BODY_BYTES = 8192;
+
+/** An STK push whose result goes to the proxy's own inbox on `port`. */
+const stkPushTo = (port: string, phone: string) =>
+  JSON.stringify({
+    ...SAMPLE_STK_PUSH,
+    subscriber: { ...SAMPLE_STK_PUSH.subscriber, phone_number: phone },
+    _links: { callback_url: `http://127.0.0.1:${port}/k2/callbacks` },
+  });
+
+/**
+ * A phone number no earlier run used within the hour: the checkout key's prompts per phone are
+ * counted in the Worker's state, which npm start keeps between runs. Not one of the sandbox's test
+ * numbers (2547000000xx), so it pays.
+ */
+const freshPhone = () => `+25471${String(randomInt(0, 10_000_000)).padStart(7, "0")}`;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -154,23 +176,47 @@ describe("npm start with the embedded sandbox", () => {
   let sandboxPort: number;
   let sandboxUrl: string;
   const auth = { authorization: `Bearer ${DEV_PROXY_KEY}` };
-  const sandboxRequests = async (): Promise<{ method: string; path: string; headers: Record<string, string> }[]> =>
-    (await fetch(`${sandboxUrl}/__sandbox/requests`)).json();
+  const sandboxRequests = async (): Promise<
+    { method: string; path: string; headers: Record<string, string>; body: string }[]
+  > => (await fetch(`${sandboxUrl}/__sandbox/requests`)).json();
   const resetSandbox = async () => void (await fetch(`${sandboxUrl}/__sandbox/reset`, { method: "POST" }));
+
+  let devVarsDir: string;
+  let browser: Browser | undefined;
 
   beforeAll(async () => {
     sandboxPort = await freePort();
     sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
-    started = await npmStart(["--sandbox-port", String(sandboxPort)]);
+    // A .dev.vars of the test's own, without credentials (whatever the repository's holds), with a
+    // setting npm start does not set itself, to see it reach the Worker.
+    devVarsDir = mkdtempSync(join(tmpdir(), "npm-start-sandbox-vars-"));
+    writeFileSync(join(devVarsDir, ".dev.vars"), `MAX_BODY_BYTES=${MAX_BODY_BYTES}\n`);
+    started = await npmStart([
+      "--sandbox-port",
+      String(sandboxPort),
+      "--pages-port",
+      "0",
+      "--dev-vars",
+      join(devVarsDir, ".dev.vars"),
+    ]);
   }, 120_000);
 
   afterAll(async () => {
+    await browser?.close();
     await stopGroup(started);
     if (started) rmSync(started.tmp, { recursive: true, force: true });
+    if (devVarsDir) rmSync(devVarsDir, { recursive: true, force: true });
   });
 
+  /** The lines the Worker logged: JSON, one per request or pass. */
+  const workerLogLines = () =>
+    started
+      .output()
+      .split("\n")
+      .filter((line) => line.startsWith("{"));
+
   it("prints the development proxy key and a curl example", () => {
-    expect(started.output()).toContain(`Proxy key: ${DEV_PROXY_KEY}`);
+    expect(started.output()).toContain(`Proxy key: ${DEV_PROXY_KEY} (id "dev": full access)`);
     expect(started.output()).toContain("curl -si -X POST");
   });
 
@@ -183,6 +229,37 @@ describe("npm start with the embedded sandbox", () => {
     expect(started.output()).toContain("Inbox: on.");
     expect(started.output()).toContain(`"callback_url":"http://127.0.0.1:${port}/k2/callbacks"`);
     expect(started.output()).toContain(`curl -s http://localhost:${port}/k2/events`);
+  });
+
+  it("prints the checkout key, its limits and its page", () => {
+    const output = started.output();
+    expect(output).toContain(`Checkout key: ${DEV_CHECKOUT_KEY} (id "checkout": STK pushes on till K000000`);
+    expect(output).toMatch(/^Checkout page: http:\/\/localhost:\d+\/ /m);
+    expect(output).toContain("The checkout key may not send money: 403 forbidden (rule allow)");
+  });
+
+  it("gives the Worker the checkout key's digest only, in a policy for the page's origins", () => {
+    const [dir] = envDirs(started.tmp);
+    const file = join(started.tmp, dir!, readdirSync(join(started.tmp, dir!))[0]!);
+    const text = readFileSync(file, "utf8");
+    expect(text).not.toContain(DEV_CHECKOUT_KEY);
+    const policies = JSON.parse(/^PROXY_KEY_POLICIES='(.*)'$/m.exec(text)![1]!);
+    const pages = new URL(checkoutPageUrl()).port;
+    expect(policies).toEqual([
+      {
+        id: "checkout",
+        sha256: createHash("sha256").update(DEV_CHECKOUT_KEY).digest("hex"),
+        allow: ["incoming_payments:write", "incoming_payments:read"],
+        tills: ["K000000"],
+        max_amount: 1000,
+        callback_hosts: ["127.0.0.1"],
+        rate_per_minute: 30,
+        phone_rate_per_hour: 5,
+        origins: [`http://localhost:${pages}`, `http://127.0.0.1:${pages}`],
+      },
+    ]);
+    expect(text).toMatch(/^PROXY_KEYS='dev:k2-edge-local-dev-key'$/m);
+    expect(text).toMatch(/^RECONCILE_AFTER_SECONDS='5'$/m);
   });
 
   it("runs the sandbox on --sandbox-port and prints its URL and development credentials", async () => {
@@ -200,8 +277,16 @@ describe("npm start with the embedded sandbox", () => {
     // The tree really is the running one: wrangler and workerd are in it.
     expect(commands.some((command) => /wrangler(-dist\/cli\.js)? dev/.test(command))).toBe(true);
     expect(commands.some((command) => /workerd serve/.test(command))).toBe(true);
+    // /__scheduled runs a reconciliation pass on demand.
+    expect(commands.some((command) => / dev .*--test-scheduled/.test(command))).toBe(true);
     for (const command of commands) {
-      for (const secret of [DEV_PROXY_KEY, DEV_CLIENT.clientSecret, DEV_CLIENT.clientId, DEV_API_KEY]) {
+      for (const secret of [
+        DEV_PROXY_KEY,
+        DEV_CHECKOUT_KEY,
+        DEV_CLIENT.clientSecret,
+        DEV_CLIENT.clientId,
+        DEV_API_KEY,
+      ]) {
         expect(command, command).not.toContain(secret);
       }
       expect(command).not.toMatch(/--var\b/);
@@ -228,7 +313,7 @@ describe("npm start with the embedded sandbox", () => {
     const created = await fetch(`${started.base}/api/v2/incoming_payments`, {
       method: "POST",
       headers,
-      body: JSON.stringify(SAMPLE_STK_PUSH),
+      body: stkPushTo(new URL(started.base).port, "+254712345678"),
     });
     expect(created.status).toBe(201);
     const location = created.headers.get("location")!;
@@ -278,7 +363,7 @@ describe("npm start with the embedded sandbox", () => {
       "POST",
       "/api/v2/incoming_payments",
       { ...auth, "content-type": "application/json", host: `127.0.0.1:${sandboxPort}` },
-      JSON.stringify(SAMPLE_STK_PUSH),
+      stkPushTo(new URL(started.base).port, "+254712345678"),
     );
     expect(answer.status).toBe(201);
     expect(answer.headers.location).toMatch(/^\/api\/v2\/incoming_payments\/[0-9a-f-]{36}$/);
@@ -311,6 +396,140 @@ describe("npm start with the embedded sandbox", () => {
     socket.destroy();
     expect(head).toMatch(/^HTTP\/1\.1 408 /);
     expect(await sandboxRequests()).toEqual([]);
+  });
+
+  it("passes a setting of .dev.vars that it does not set itself to the Worker (MAX_BODY_BYTES)", async () => {
+    await resetSandbox();
+    const answer = await fetch(`${started.base}/api/v2/polling`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ padding: "x".repeat(MAX_BODY_BYTES) }),
+    });
+    expect(answer.status).toBe(413);
+    expect(await sandboxRequests()).toEqual([]);
+  });
+
+  it("the printed curl line for the checkout key is refused for send money: 403, nothing sent", async () => {
+    await resetSandbox();
+    // The command as printed: its URL, its key and its body.
+    const printed = /^\s*curl -si -X POST (\S+\/api\/v2\/send_money) \\\n.*Bearer ([^"]+)".*\\\n\s*-d '(.*)'$/m.exec(
+      started.output(),
+    );
+    expect(printed).not.toBeNull();
+    const [, url, key, body] = printed!;
+    expect(key).toBe(DEV_CHECKOUT_KEY);
+    const answer = await fetch(url!.replace("localhost", "127.0.0.1"), {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body,
+    });
+    expect(answer.status).toBe(403);
+    expect(await answer.json()).toMatchObject({ error: "forbidden", rule: "allow", key_id: "checkout" });
+    expect(await sandboxRequests()).toEqual([]);
+  });
+
+  const checkoutPageUrl = () => /^Checkout page: (\S+)/m.exec(started.output())![1]!;
+
+  it("the checkout page, in Chromium, starts an STK push with the checkout key (201), and is refused send money (403)", async () => {
+    await resetSandbox();
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(checkoutPageUrl());
+    const phone = freshPhone();
+    await page.fill("input[name=phone]", phone);
+    await page.click("button[type=submit]");
+    // The page shows the 201, then asks until the sandbox says how the payment ended (about 2 s).
+    await page.waitForSelector("#result[data-outcome]", { timeout: 60_000 });
+    expect(await page.getAttribute("#result", "data-status")).toBe("201");
+    expect(await page.getAttribute("#result", "data-outcome")).toBe("Success");
+    expect(await page.textContent("#result")).toBe("Payment Success");
+
+    await page.click("#send-money");
+    await page.waitForSelector("#refusal[data-status]");
+    expect(await page.getAttribute("#refusal", "data-status")).toBe("403");
+    expect(await page.textContent("#refusal")).toContain("403 forbidden (rule: allow)");
+    expect(errors).toEqual([]);
+
+    // K2 saw the push, from the page's key, and no send money.
+    const requests = await sandboxRequests();
+    const pushes = requests.filter(
+      (request) => request.method === "POST" && request.path === "/api/v2/incoming_payments",
+    );
+    expect(pushes).toHaveLength(1);
+    expect(JSON.parse(pushes[0]!.body)).toMatchObject({
+      till_number: "K000000",
+      subscriber: { phone_number: phone },
+    });
+    expect(requests.filter((request) => request.path.includes("send_money"))).toEqual([]);
+    // The Worker's log names the key by its id, never the key itself.
+    const lines = workerLogLines();
+    expect(
+      lines.some((line) => /"path":"\/api\/v2\/incoming_payments","status":201.*"caller":"checkout"/.test(line)),
+    ).toBe(true);
+    expect(lines.some((line) => /"path":"\/api\/v2\/send_money","status":403.*"caller":"checkout"/.test(line))).toBe(
+      true,
+    );
+  }, 90_000);
+
+  it("the ledger's loop: a payment whose callback never comes is pending, then settled by a scheduled pass", async () => {
+    const port = new URL(started.base).port;
+    const created = await fetch(`${started.base}/api/v2/incoming_payments`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: stkPushTo(port, "+254700000007"),
+    });
+    expect(created.status).toBe(201);
+    const id = created.headers.get("location")!.split("/").at(-1)!;
+
+    const pending = await (await fetch(`${started.base}/payments?state=pending`, { headers: auth })).json();
+    expect(pending.payments.find((payment: { id: string }) => payment.id === id)).toMatchObject({
+      state: "pending",
+      key_id: "dev",
+      phone: "+2547•••••007",
+      settled_by: null,
+    });
+
+    // A pass reads the payment once it is RECONCILE_AFTER_SECONDS old; /__scheduled answers before
+    // its pass ends, and state kept from earlier runs may hold older payments due first: run
+    // passes until this one is read.
+    let payment: { state: string; settled_by: string | null; events: string[] } | undefined;
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const pass = await fetch(`${started.base}/__scheduled`);
+      expect(await pass.text()).toBe("Ran scheduled event");
+      payment = await (await fetch(`${started.base}/payments/${id}`, { headers: auth })).json();
+      if (payment!.state !== "pending") break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(payment).toMatchObject({ state: "success", settled_by: "status" });
+    expect(payment!.events).toHaveLength(1);
+
+    // The status read is in the inbox as the payment's one final event; K2 never posted a result.
+    const eventId = payment!.events[0]!;
+    const event = await (await fetch(`${started.base}/k2/events/${eventId}`, { headers: auth })).json();
+    expect(event).toMatchObject({ kind: "reconciled", type: "incoming_payment", payload: { data: { id } } });
+    expect(event.payload.data.attributes.status).toBe("Success");
+    // Listed too, after what earlier runs left in the inbox: page through it.
+    const listed: string[] = [];
+    for (let after = ""; ;) {
+      const page = await (await fetch(`${started.base}/k2/events?limit=500${after}`, { headers: auth })).json();
+      listed.push(...page.events.map((e: { id: string }) => e.id));
+      if (!page.next || page.events.length === 0) break;
+      after = `&after=${page.next}`;
+    }
+    expect(listed).toContain(eventId);
+    const deliveries: { kind: string; body: string }[] = await (
+      await fetch(`${sandboxUrl}/__sandbox/deliveries`)
+    ).json();
+    expect(deliveries.filter((delivery) => delivery.kind === "result" && delivery.body.includes(id))).toEqual([]);
+    expect(workerLogLines().some((line) => /"event":"reconcile".*"settled":[1-9]/.test(line))).toBe(true);
+  }, 120_000);
+
+  it("no Worker log line holds a development key", () => {
+    const lines = workerLogLines();
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) for (const key of [DEV_PROXY_KEY, DEV_CHECKOUT_KEY]) expect(line).not.toContain(key);
   });
 
   it("removes its env file when stopped", async () => {
