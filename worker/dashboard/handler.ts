@@ -89,7 +89,7 @@ export async function readHealth(request: Request, env: K2Env & LedgerEnv): Prom
     now,
     token,
     ledger: ledger ?? null,
-    requests: { measured: false, why: "not counted: it would cost a Durable Object call per request" },
+    requests: { measured: false, why: "counting them would cost a Durable Object call per request" },
     brokerFallbacks: { measured: false, why: "each isolate logs its own broker_fallback line" },
   });
 }
