@@ -5,7 +5,8 @@
  */
 import type { Delivery } from "./callbacks.ts";
 import { json, type Answer, type Json, isRecord } from "./http.ts";
-import { TEST_PHONE_NUMBERS } from "./outcomes.ts";
+import { normalisedPhone, TEST_PHONE_NUMBERS, type TestOutcome } from "./outcomes.ts";
+import { WEBHOOK_TOPICS } from "./webhooks.ts";
 
 export interface RecordedRequest {
   method: string;
@@ -32,6 +33,17 @@ export interface TriggerOptions {
 /** The options `POST /__sandbox/options` changes on a running sandbox. */
 export interface SettableOptions {
   revokePreviousTokenOnIssue: boolean;
+  /** New payments stay pending until settled (`POST /__sandbox/settle`): time to watch them, or to choose how they end. */
+  holdPayments: boolean;
+}
+
+/** A payment started and not yet ended, as `GET /__sandbox/payments` lists it. */
+export interface InFlight {
+  id: string;
+  type: string;
+  createdAt: string;
+  amount: string | null;
+  phone: string | null;
 }
 
 /** A trigger that cannot be sent, told to the caller as a 400. */
@@ -46,7 +58,8 @@ export interface Controls {
   revokeAllTokens(): void;
   inject(path: string, ...faults: Fault[]): void;
   trigger(topic: string, options?: TriggerOptions): { event: Json; deliveries: Delivery[] };
-  settle(id: string): boolean;
+  settle(id: string, as?: TestOutcome): boolean;
+  inFlight(): InFlight[];
   setOptions(options: Partial<SettableOptions>): void;
 }
 
@@ -56,6 +69,8 @@ export function control(sandbox: Controls, method: string, path: string, body: s
     if (name === "requests") return json(200, sandbox.requests);
     if (name === "deliveries") return json(200, sandbox.deliveries);
     if (name === "outcomes") return json(200, TEST_PHONE_NUMBERS);
+    if (name === "payments") return json(200, sandbox.inFlight());
+    if (name === "topics") return json(200, Object.keys(WEBHOOK_TOPICS));
     return json(404, { error: "unknown control path" });
   }
   if (method !== "POST") return json(405, { error: "control paths take GET or POST" });
@@ -83,13 +98,24 @@ export function control(sandbox: Controls, method: string, path: string, body: s
       sandbox.inject(input.path, ...(input.faults as Fault[]));
       return json(200, {});
     case "options":
-      if (input.revokePreviousTokenOnIssue !== undefined && typeof input.revokePreviousTokenOnIssue !== "boolean")
-        return json(400, { error: "options takes { revokePreviousTokenOnIssue?: boolean }" });
-      sandbox.setOptions({ revokePreviousTokenOnIssue: input.revokePreviousTokenOnIssue });
+      if (
+        (input.revokePreviousTokenOnIssue !== undefined && typeof input.revokePreviousTokenOnIssue !== "boolean") ||
+        (input.holdPayments !== undefined && typeof input.holdPayments !== "boolean")
+      )
+        return json(400, { error: "options takes { revokePreviousTokenOnIssue?: boolean, holdPayments?: boolean }" });
+      sandbox.setOptions({
+        revokePreviousTokenOnIssue: input.revokePreviousTokenOnIssue,
+        holdPayments: input.holdPayments,
+      });
       return json(200, {});
-    case "settle":
-      if (typeof input.id !== "string") return json(400, { error: "settle takes { id }" });
-      return sandbox.settle(input.id) ? json(200, {}) : json(404, { error: "no such resource" });
+    case "settle": {
+      if (typeof input.id !== "string") return json(400, { error: "settle takes { id, phone? }" });
+      // `phone`: a number of the test-number table, whose outcome the payment ends with.
+      const as = input.phone === undefined ? undefined : TEST_PHONE_NUMBERS[normalisedPhone(input.phone) ?? ""];
+      if (input.phone !== undefined && !as)
+        return json(400, { error: "phone must be one of the test numbers (GET /__sandbox/outcomes)" });
+      return sandbox.settle(input.id, as) ? json(200, {}) : json(404, { error: "no such resource" });
+    }
     case "trigger":
       try {
         const { event, deliveries } = sandbox.trigger(String(input.topic), {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { isoWithOffset, isRecord, type Json } from "./http.ts";
-import { normalisedPhone, outcomeFor } from "./outcomes.ts";
+import { normalisedPhone, outcomeFor, type TestOutcome } from "./outcomes.ts";
 import { disbursementDestinationType, resourceDocument, statusAttributes, type SandboxResource } from "./resources.ts";
 import { transactionReference, webhookResource, type EventFacts } from "./webhooks.ts";
 
@@ -37,37 +37,53 @@ export function k2Amount(value: unknown): string {
 
 export class Lifecycle {
   readonly #host: LifecycleHost;
-  readonly #delayMs: number;
+  readonly #delayMs: () => number;
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Started and not yet ended, timed or held: what the sandbox's page lists to settle by hand. */
+  readonly #inFlight = new Map<string, SandboxResource>();
   readonly #customers = new Set<string>();
   readonly #settled = new WeakSet<SandboxResource>();
   #idle: (() => void)[] = [];
 
-  constructor(host: LifecycleHost, delayMs: number) {
+  /** `delayMs` is read at each start: a running sandbox can be told to hold payments from then on. */
+  constructor(host: LifecycleHost, delayMs: () => number) {
     this.#host = host;
     this.#delayMs = delayMs;
   }
 
   /** Starts the processing of a resource that ends with a result; others (accounts, subscriptions) have none. */
   start(stored: SandboxResource): void {
-    if (!SETTLERS[stored.type] || !Number.isFinite(this.#delayMs)) return;
-    const timer = setTimeout(() => this.settle(stored), this.#delayMs);
+    if (!SETTLERS[stored.type]) return;
+    this.#inFlight.set(stored.id, stored);
+    const delayMs = this.#delayMs();
+    if (!Number.isFinite(delayMs)) return;
+    const timer = setTimeout(() => this.settle(stored), delayMs);
     this.#timers.set(stored.id, timer);
   }
 
-  /** Ends `stored` now, whatever the delay: its outcome, its result, its webhooks. */
-  settle(stored: SandboxResource): void {
+  /**
+   * Ends `stored` now, whatever the delay: its outcome, its result, its webhooks. With `as`, it ends
+   * as if every phone it names were that test number (the sandbox's page settles with any outcome).
+   */
+  settle(stored: SandboxResource, as?: TestOutcome): void {
     this.stop(stored);
     if (this.#settled.has(stored)) return;
-    const result = SETTLERS[stored.type]?.(stored, this.#host, this.#customers);
+    const outcome = as ? () => as : outcomeFor;
+    const result = SETTLERS[stored.type]?.(stored, this.#host, this.#customers, outcome);
     if (result === undefined) return;
     this.#settled.add(stored);
     const callbackUrl = isRecord(stored.body._links) ? stored.body._links.callback_url : undefined;
-    if (typeof callbackUrl === "string" && !callbackLost(stored)) this.#host.sendResult(stored, result);
+    if (typeof callbackUrl === "string" && !callbackLost(stored, outcome)) this.#host.sendResult(stored, result);
+  }
+
+  /** The resources started and not yet ended, oldest first. */
+  inFlight(): SandboxResource[] {
+    return [...this.#inFlight.values()];
   }
 
   /** Stops a resource's processing (a cancelled payment link is never paid). */
   stop(stored: SandboxResource): void {
+    this.#inFlight.delete(stored.id);
     const timer = this.#timers.get(stored.id);
     if (timer) clearTimeout(timer);
     this.#timers.delete(stored.id);
@@ -84,6 +100,7 @@ export class Lifecycle {
   close(): void {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+    this.#inFlight.clear();
     this.#customers.clear();
     this.#wakeIdle();
   }
@@ -96,7 +113,12 @@ export class Lifecycle {
 }
 
 /** Moves a resource to its outcome and answers the result to post, or `undefined` for none. */
-type Settler = (stored: SandboxResource, host: LifecycleHost, customers: Set<string>) => Json | undefined;
+type Settler = (
+  stored: SandboxResource,
+  host: LifecycleHost,
+  customers: Set<string>,
+  outcomeFor: (phone: unknown) => TestOutcome,
+) => Json | undefined;
 
 const result = (stored: SandboxResource, attributes?: Json) =>
   resourceDocument(stored, attributes ?? statusAttributes(stored, stored.location));
@@ -133,7 +155,7 @@ function disbursement(
 }
 
 const SETTLERS: Record<string, Settler> = {
-  incoming_payment(stored, host, customers) {
+  incoming_payment(stored, host, customers, outcomeFor) {
     const request = stored.body;
     const subscriber = isRecord(request.subscriber) ? request.subscriber : {};
     const outcome = outcomeFor(subscriber.phone_number);
@@ -185,7 +207,7 @@ const SETTLERS: Record<string, Settler> = {
     return result(stored);
   },
 
-  send_money(stored, host) {
+  send_money(stored, host, _customers, outcomeFor) {
     const destinations: Json[] = Array.isArray(stored.body.destinations) ? stored.body.destinations : [];
     const disbursements = destinations.map((destination): Json => {
       const outcome = destination.type === "mobile_wallet" ? outcomeFor(destination.phone_number) : undefined;
@@ -280,7 +302,7 @@ const SETTLERS: Record<string, Settler> = {
 };
 
 /** Whether a test number says this payment's callback is never sent (the STK phone, or a wallet paid). */
-function callbackLost(stored: SandboxResource): boolean {
+function callbackLost(stored: SandboxResource, outcomeFor: (phone: unknown) => TestOutcome): boolean {
   const subscriber = isRecord(stored.body.subscriber) ? stored.body.subscriber : undefined;
   const destinations = Array.isArray(stored.body.destinations) ? stored.body.destinations.filter(isRecord) : [];
   const phones = [subscriber?.phone_number, ...destinations.map((destination) => destination.phone_number)];

@@ -16,14 +16,17 @@ import {
   control,
   TriggerError,
   type Controls,
+  type InFlight,
   type Fault,
   type RecordedRequest,
   type SettableOptions,
   type TriggerOptions,
 } from "./control.ts";
 import { DEV_API_KEY, DEV_CLIENT, type SandboxClient } from "./credentials.ts";
-import { apiError, isoWithOffset, json, type Answer, type Json } from "./http.ts";
+import { apiError, isoWithOffset, isRecord, json, type Answer, type Json } from "./http.ts";
 import { Lifecycle, type LedgerEntry } from "./lifecycle.ts";
+import type { TestOutcome } from "./outcomes.ts";
+import { sandboxPage } from "./page.ts";
 import { OAuthServer } from "./oauth.ts";
 import {
   COLLECTIONS,
@@ -98,6 +101,8 @@ export class K2Sandbox implements Controls {
   readonly #deliveries: Deliveries;
   readonly #lifecycle: Lifecycle;
   readonly #server: Server;
+  /** New payments stay pending until settled (`setOptions`), whatever `processingDelayMs` says. */
+  #holdPayments = false;
   /** The options as constructed, which `reset()` returns to after `setOptions`. */
   readonly #constructed: SettableOptions;
   url = "";
@@ -119,7 +124,7 @@ export class K2Sandbox implements Controls {
       callbackTimeoutMs: options.callbackTimeoutMs ?? 5000,
       loopbackCallbacksOnly: options.loopbackCallbacksOnly ?? false,
     };
-    this.#constructed = { revokePreviousTokenOnIssue: this.options.revokePreviousTokenOnIssue };
+    this.#constructed = { revokePreviousTokenOnIssue: this.options.revokePreviousTokenOnIssue, holdPayments: false };
     this.#port = options.port;
     this.#host = options.host;
     this.#oauth = new OAuthServer(this.options);
@@ -138,7 +143,8 @@ export class K2Sandbox implements Controls {
           this.#deliveries.send("result", stored.type, String(stored.body._links.callback_url), document),
         fireWebhook: (topic, resource, till) => this.#fire(topic, resource, till),
       },
-      this.options.processingDelayMs,
+      // Read at each payment's start: holding payments applies from the next one on.
+      () => (this.#holdPayments ? Infinity : this.options.processingDelayMs),
     );
     this.#server = createServer((request, response) => {
       void this.#handle(request, response);
@@ -195,6 +201,7 @@ export class K2Sandbox implements Controls {
   setOptions(options: Partial<SettableOptions>): void {
     if (options.revokePreviousTokenOnIssue !== undefined)
       this.options.revokePreviousTokenOnIssue = options.revokePreviousTokenOnIssue;
+    if (options.holdPayments !== undefined) this.#holdPayments = options.holdPayments;
   }
 
   /**
@@ -214,12 +221,26 @@ export class K2Sandbox implements Controls {
     }
   }
 
-  /** Ends the payment `id` now, with its outcome, result and webhooks; `false` if there is none. */
-  settle(id: string): boolean {
+  /**
+   * Ends the payment `id` now, with its outcome, result and webhooks; `false` if there is none.
+   * With `as`, a test number's outcome: it ends as if its payer's phone were that number.
+   */
+  settle(id: string, as?: TestOutcome): boolean {
     const stored = this.#resources.get(id);
     if (!stored) return false;
-    this.#lifecycle.settle(stored);
+    this.#lifecycle.settle(stored, as);
     return true;
+  }
+
+  /** The payments (and other resources that end by themselves) started and not yet ended. */
+  inFlight(): InFlight[] {
+    return this.#lifecycle.inFlight().map((stored) => ({
+      id: stored.id,
+      type: stored.type,
+      createdAt: stored.createdAt,
+      amount: amountOf(stored.body),
+      phone: phoneOf(stored.body),
+    }));
   }
 
   /**
@@ -274,6 +295,12 @@ export class K2Sandbox implements Controls {
         "access-control-allow-headers": "authorization, content-type, accept, x-request-id",
       });
       response.end();
+      return;
+    }
+    const page = request.method === "GET" ? sandboxPage(url.pathname) : undefined;
+    if (page) {
+      response.writeHead(200, page.headers);
+      response.end(page.body);
       return;
     }
     if (url.pathname.startsWith("/__sandbox/")) {
@@ -396,4 +423,20 @@ export class K2Sandbox implements Controls {
     stored.state = { ...stored.state, payment_link: { ...link, payment_link_status: "Cancelled" } };
     return json(200, { message: "Payment link cancelled." });
   }
+}
+
+/** What a request says it moves, as the sandbox's page shows it ("KES 20"), when it says. */
+function amountOf(body: Json): string | null {
+  const amount = isRecord(body.amount) ? body.amount : undefined;
+  const value = amount ? amount.value : body.amount;
+  if (value === undefined || value === null) return null;
+  return `${amount?.currency ?? "KES"} ${String(value)}`;
+}
+
+/** The payer's or payee's phone a request names (an STK push's subscriber, a wallet destination). */
+function phoneOf(body: Json): string | null {
+  const subscriber = isRecord(body.subscriber) ? body.subscriber : undefined;
+  const destination = Array.isArray(body.destinations) ? body.destinations.find(isRecord) : undefined;
+  const phone = subscriber?.phone_number ?? destination?.phone_number;
+  return typeof phone === "string" ? phone : null;
 }

@@ -7,6 +7,9 @@
  * | `POST /k2/callbacks` | K2 (its signature) | inbox/receive.ts |
  * | `GET, HEAD /healthz` | anyone | here |
  * | `OPTIONS` preflight of the two routes below | a browser, for an origin some key lists | common/cors.ts |
+ * | `GET, HEAD /dashboard`, `/dashboard/app.js`, `/dashboard/app.css` | anyone (the page holds no data) | dashboard/handler.ts |
+ * | `GET /dashboard/health` | a proxy key with `payments:read` and `events:read` | dashboard/handler.ts |
+ * | `POST /k2/events/<id>/replay` | a proxy key with `events:write` | inbox/events.ts |
  * | `GET, HEAD /k2/events`, `/k2/events/<id>` | a proxy key | inbox/events.ts |
  * | `GET, HEAD /payments`, `/payments/<id>` | a proxy key | ledger/reads.ts |
  * | `POST /oauth/token`, `/oauth/revoke`, `/oauth/introspect` | a key's id and key (OAuth client credentials) | edge-oauth/endpoints.ts |
@@ -22,7 +25,8 @@ import type { FetchLike } from "../src/index.ts";
 import { edgeTokenCaller } from "./edge-oauth/client.ts";
 import { answerOAuth, isEdgeOAuthPath, type EdgeOAuthEndpointsEnv } from "./edge-oauth/endpoints.ts";
 import { consumeDeliveries, type DeliveryMessage } from "./inbox/delivery.ts";
-import { EVENTS_PATH, readEvents } from "./inbox/events.ts";
+import { DASHBOARD_HEALTH_PATH, isDashboardAsset, readHealth, serveAsset } from "./dashboard/handler.ts";
+import { EVENTS_PATH, isReplayPath, readEvents, replayEvent } from "./inbox/events.ts";
 import { receiveCallback } from "./inbox/receive.ts";
 import type { InboxEnv } from "./inbox/settings.ts";
 import { readPayments, PAYMENTS_PATH } from "./ledger/reads.ts";
@@ -32,6 +36,7 @@ import { isolateK2Client } from "./token-broker/client.ts";
 import { proxySettings, type ProxyEnv } from "./proxy/settings.ts";
 import type { RateLimitEnv } from "./rate-limits/client.ts";
 import { allows, capabilityOf, notAllowed } from "./common/authorization.ts";
+import type { Capability } from "./common/key-policies.ts";
 import { authenticate, type Caller } from "./common/callers.ts";
 import { isPreflight, originRefusal, preflight, withCors } from "./common/cors.ts";
 import { loggedPath, writeLog, type Logger, type RequestLog } from "./common/log.ts";
@@ -63,6 +68,8 @@ interface Route {
    * an edge token, checked by the handler; `caller`: a proxy key.
    */
   access: "k2" | "anyone" | "client" | "caller";
+  /** For a caller route whose path names no capability (capabilityOf): every one it needs. */
+  needs?: readonly Capability[];
   handle: (
     request: Request,
     env: Env,
@@ -116,6 +123,11 @@ export function createWorker(options: WorkerOptions = {}): IsolateWorker {
       handle: (request, env, { log }) => answerOAuth(request, env, log),
     },
     {
+      matches: (pathname, method) => isDashboardAsset(pathname) && (method === "GET" || method === "HEAD"),
+      access: "anyone",
+      handle: (request, _env, { url }) => serveAsset(request, url),
+    },
+    {
       // A preflight carries no key: answered for any key's origins; each request is then held to its own key's.
       matches: (pathname, method, headers) =>
         isPreflight(method, headers) && (isEvents(pathname) || pathname.startsWith("/api/")),
@@ -126,6 +138,18 @@ export function createWorker(options: WorkerOptions = {}): IsolateWorker {
           env,
           isEvents(url.pathname) ? ["GET", "HEAD"] : ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
         ),
+    },
+    {
+      // The dashboard's first call: it shows nothing until a key that may read both answers here.
+      matches: (pathname) => pathname === DASHBOARD_HEALTH_PATH,
+      access: "caller",
+      needs: ["payments:read", "events:read"],
+      handle: (request, env) => readHealth(request, env),
+    },
+    {
+      matches: (pathname) => isReplayPath(pathname),
+      access: "caller",
+      handle: (request, env, { url, caller }) => replayEvent(request, url, env, caller!),
     },
     {
       matches: (pathname) => isEvents(pathname),
@@ -168,9 +192,10 @@ export function createWorker(options: WorkerOptions = {}): IsolateWorker {
     const { url, caller } = at;
     const fromOrigin = originRefusal(request, caller);
     if (fromOrigin) return fromOrigin;
-    const capability = capabilityOf(request.method, url.pathname);
     // The proxy checks its own (its path is read raw); the edge's routes are checked here.
-    if (!url.pathname.startsWith("/api/") && !allows(caller, capability)) return notAllowed(caller, capability);
+    if (!url.pathname.startsWith("/api/"))
+      for (const capability of found.needs ?? [capabilityOf(request.method, url.pathname)])
+        if (!allows(caller, capability)) return notAllowed(caller, capability);
     return found.handle(request, env, at);
   }
 

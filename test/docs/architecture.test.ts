@@ -74,6 +74,7 @@ describe("the Worker's features", () => {
 
   it("has a folder per feature, each listed in docs/architecture.md", () => {
     expect(features.sort()).toEqual([
+      "dashboard",
       "edge-oauth",
       "idempotency",
       "inbox",
@@ -138,6 +139,8 @@ describe("the Worker's features", () => {
       "/k2/callbacks",
       "/healthz",
       "/k2/events",
+      "/dashboard",
+      "/dashboard/health",
       "/oauth/token",
       "/oauth/token/info",
       "/api/v1/",

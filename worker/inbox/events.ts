@@ -73,6 +73,38 @@ export async function readEvents(
   return jsonResponse(200, { events: await visible(env, caller, rows.map(publicEvent)), next });
 }
 
+/** `POST /k2/events/<id>/replay`: the path's form, so the route table can tell it from a read. */
+export const isReplayPath = (pathname: string): boolean => /^\/k2\/events\/[^/]+\/replay$/.test(pathname);
+
+/**
+ * `POST /k2/events/<id>/replay`: a dead event is delivered again (the inbox re-queues it). The
+ * caller needs `events:write`, checked before this; a key restricted to its own may replay only the
+ * events it may read. 409 when the event is not dead: a pending one is still being tried, a
+ * delivered one needs nothing, and with forwarding off nothing is ever delivered.
+ */
+export async function replayEvent(
+  request: Request,
+  url: URL,
+  env: InboxEnv & OwnershipEnv,
+  caller: Caller,
+): Promise<Response> {
+  const settings = inboxSettingsOrRefusal(env);
+  if (settings instanceof Response) return settings;
+  if (request.method !== "POST") return methodNotAllowed(["POST"]);
+  const id = url.pathname.slice(EVENTS_PATH.length + 1, -"/replay".length);
+  const inbox = await inboxOf(settings.namespace, settings.clientId);
+  const stored = /^[0-9a-f]{32}$/.test(id) ? await inbox.get(id) : null;
+  // Visibility first: a key must not learn, from a 409, that an event it may not read exists.
+  if (!stored || (await visible(env, caller, [publicEvent(stored)])).length === 0)
+    return refusal(404, "not_found", "No such event (events are kept for INBOX_RETENTION_DAYS)");
+  if (!settings.forward)
+    return refusal(409, "forwarding_off", "FORWARD_URL is not set: events are kept, never delivered");
+  const { replayed, event } = await inbox.replay(id);
+  if (!replayed || !event)
+    return refusal(409, "not_dead", `Only a dead event is replayed; this one is ${event?.delivery ?? "gone"}`);
+  return jsonResponse(200, { ...publicEvent(event) });
+}
+
 /** The events the caller may see: all, or for a key restricted to its own, the results of its resources. */
 async function visible(env: OwnershipEnv, caller: Caller, events: InboxEvent[]): Promise<InboxEvent[]> {
   if (!readsOnlyItsOwn(caller)) return events;

@@ -209,6 +209,21 @@ export class K2Inbox extends DurableObject<InboxEnv> {
   }
 
   /**
+   * Hands a dead event to the queue again, as if new: a person saw why it died (the backend was
+   * down, a bug there) and fixed it. Only a dead one: a pending one is still being tried, and a
+   * delivered one needs nothing. Its attempts are kept, so its record shows it was tried before.
+   * Answers whether it was dead, and the event as it now stands (`null` when there is none).
+   */
+  async replay(id: string): Promise<{ replayed: boolean; event: StoredEvent | null }> {
+    const replayed =
+      this.ctx.storage.sql
+        .exec("UPDATE events SET delivery = 'pending', queued = 0 WHERE id = ? AND delivery = 'dead' RETURNING id", id)
+        .toArray().length > 0;
+    if (replayed) await this.#enqueue(id);
+    return { replayed, event: this.get(id) };
+  }
+
+  /**
    * Liveness, never safety: deletes events past retention and identities past INBOX_IDENTITY_DAYS,
    * sends again what a failed queue send left unqueued, and sends again a pending event whose
    * message has been silent past the queue's retry horizon (lost by the queue, or its dead letter

@@ -53,6 +53,12 @@ export async function ledgerOf(env: LedgerEnv): Promise<DurableObjectStub<Paymen
   return namespace.get(namespace.idFromName(name));
 }
 
+/** The ledger's figures for the dashboard's health view, or `undefined` when unbound. */
+export async function ledgerHealth(env: LedgerEnv, since: number) {
+  const ledger = await ledgerOf(env);
+  return ledger && (await ledger.health(since));
+}
+
 /** What the proxy knows of a payment K2 just created. */
 export interface CreatedPayment {
   caller: Caller;

@@ -83,6 +83,11 @@ CREATE TABLE IF NOT EXISTS payments (
   next_check_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS payments_due ON payments (state, next_check_at);
+CREATE TABLE IF NOT EXISTS reconcile_runs (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  at INTEGER NOT NULL,
+  report TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS payment_events (
   payment_id TEXT NOT NULL,
   event_id TEXT NOT NULL,
@@ -204,6 +209,39 @@ export class PaymentLedger extends DurableObject<object> {
       Date.now(),
       id,
     );
+  }
+
+  /**
+   * The reconciler's last pass: kept here, one row overwritten each time, so that the ledger that
+   * the pass worked on can say when it last ran and what it did (the dashboard's health view).
+   */
+  ran(at: number, report: Record<string, number>): void {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO reconcile_runs (id, at, report) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at, report = excluded.report",
+      at,
+      JSON.stringify(report),
+    );
+  }
+
+  /** The health view's figures: payments per state, those created since `since` and how many failed, the last pass. */
+  health(since: number): {
+    counts: Record<PaymentState, number>;
+    since: { created: number; failed: number };
+    lastReconcile: { at: number; report: Record<string, number> } | null;
+  } {
+    const sql = this.ctx.storage.sql;
+    const recent = sql
+      .exec<{ created: number; failed: number | null }>(
+        "SELECT COUNT(*) AS created, SUM(state = 'failed') AS failed FROM payments WHERE created_at >= ?",
+        since,
+      )
+      .one();
+    const run = sql.exec<{ at: number; report: string }>("SELECT at, report FROM reconcile_runs").toArray()[0];
+    return {
+      counts: this.counts(),
+      since: { created: recent.created, failed: recent.failed ?? 0 },
+      lastReconcile: run ? { at: run.at, report: JSON.parse(run.report) as Record<string, number> } : null,
+    };
   }
 
   /** How many payments are in each state: for the health view and the tests. */

@@ -46,6 +46,8 @@ export async function reconcile(env: LedgerEnv & InboxEnv, k2: K2Client): Promis
   // A Worker keeps at most six connections open at once: the pass reads six statuses at a time.
   const next = () => due.shift();
   await Promise.all(Array.from({ length: CONCURRENT_READS }, () => work(next)));
+  // Kept for the dashboard; a ledger that cannot take it loses only that word, not the pass.
+  await ledger.ran(Date.now(), { ...report }).catch(() => {});
   return report;
 
   async function work(take: () => PaymentRow | undefined): Promise<void> {
