@@ -10,13 +10,14 @@ import { fileURLToPath } from "node:url";
 import { barChart } from "./chart.ts";
 import type { ColdHerdResult } from "./sections/cold-herd.ts";
 import type { IsolatesResult } from "../harness/many-isolates.ts";
+import type { LedgerInboxResult } from "../harness/ledger-inbox.ts";
 import type { MemoryResult } from "./sections/memory.ts";
 import type { ProxyResult } from "./sections/proxy.ts";
 import type { RoundTripResult } from "./sections/round-trip.ts";
 import type { SizeResult } from "./sections/size.ts";
 import type { WarmTokenResult } from "./sections/warm-token.ts";
 import { table } from "../harness/markdown-table.ts";
-import { bytes, fmt, ratio } from "./lib/stats.ts";
+import { bytes, fmt, ratio, spread } from "./lib/stats.ts";
 
 export interface BenchResults {
   generatedAt: string;
@@ -29,6 +30,8 @@ export interface BenchResults {
   roundTrip: RoundTripResult;
   herd: ColdHerdResult[];
   proxy: ProxyResult;
+  /** Absent from results written before the section existed. */
+  ledgerInbox?: LedgerInboxResult;
   isolates: IsolatesResult;
 }
 
@@ -131,6 +134,7 @@ function verdicts(r: BenchResults): Verdict[] {
       result: `${r.proxy.tokenRequests} token request, ${counts.kvReads} KV read, ${counts.errors} errors in ${n(r.proxy.log.lines)} requests`,
       met: r.proxy.tokenRequests === 1 && counts.kvMax <= 1 && counts.errors === 0,
     },
+    ...(r.ledgerInbox ? [ledgerInboxVerdict(r.ledgerInbox)] : []),
     {
       what: "Memory",
       target: "flat heap over 100,000 warm calls",
@@ -189,6 +193,33 @@ function proxySection(p: ProxyResult): string[] {
       ["error events", JSON.stringify(p.log.errorEvents)],
       ["workerd idle CPU, ms per second", fmt(p.idleCpuMsPerSecond, 2)],
       ["workerd resident memory: after warm-up, at the end", `${mib(p.rss.afterWarmup)}, ${mib(p.rss.end)}`],
+    ]),
+    "",
+  ];
+}
+
+// No throughput target: the figures are bounded by the sandbox and this machine's 2 cores, not by
+// anything a deployment shares. What must hold at any rate is that load loses no write.
+function ledgerInboxVerdict(l: LedgerInboxResult): Verdict {
+  return {
+    what: "Ledger and inbox under load (workerd)",
+    target: "every payment the sandbox created in the ledger, every webhook stored, 0 failures",
+    result: `${n(l.ledger.recorded)} ledger rows for ${n(l.ledger.created)} payments; ${l.ledger.failed + l.inbox.failed} failures`,
+    met: l.ledger.recorded === l.ledger.created && l.ledger.failed + l.inbox.failed === 0,
+  };
+}
+
+function ledgerInboxSection(l: LedgerInboxResult): string[] {
+  const row = (what: string, w: LedgerInboxResult["ledger"] | LedgerInboxResult["inbox"]) => {
+    const range = spread(w.runs.map((run) => run.perSecond));
+    return [what, fmt(w.perSecond), `${fmt(range.min)}–${fmt(range.max)}`, fmt(w.cpuMsPerWrite, 3), w.failed];
+  };
+  return [
+    `## Ledger and inbox writes in workerd (${l.connections} connections; ${l.rounds} rounds × ${l.durationSeconds} s)`,
+    "",
+    table("writes|per second (median)|rounds' range|workerd CPU ms per write|failed", [
+      row("ledger: STK pushes answered 201 (proxy + sandbox + owner + ledger)", l.ledger),
+      row("inbox: signed webhooks answered `stored`", l.inbox),
     ]),
     "",
   ];
@@ -286,6 +317,7 @@ function resultsMarkdown(r: BenchResults): string {
     "![Size](size.svg)",
     "",
     ...proxySection(r.proxy),
+    ...(r.ledgerInbox ? ledgerInboxSection(r.ledgerInbox) : []),
     "## Many isolates: KV alone against the token broker",
     "",
     table(

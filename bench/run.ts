@@ -6,12 +6,13 @@
  *
  * BENCH_QUICK=1 runs fewer rounds, to check the machinery quickly; its numbers are not for
  * publishing. BENCH_ONLY=<section>[,<section>...] (size, warm, memory, roundTrip, herd, proxy,
- * isolates) runs only those and takes the others from the last bench/results.json.
+ * ledgerInbox, isolates) runs only those and takes the others from the last bench/results.json.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { runSection } from "./lib/child.ts";
 import { writeReport, type BenchResults } from "./report.ts";
+import type { LedgerInboxInput } from "../harness/ledger-inbox.ts";
 import type { ColdHerdInput, ColdHerdResult } from "./sections/cold-herd.ts";
 import type { MemoryInput } from "./sections/memory.ts";
 import type { ProxyInput } from "./sections/proxy.ts";
@@ -105,6 +106,20 @@ const proxy = await section<BenchResults["proxy"]>(
   } satisfies ProxyInput,
   600_000,
 );
+// 16 connections: the soak's load, a busy checkout rather than a flood.
+const ledgerInbox = await section<BenchResults["ledgerInbox"]>(
+  "ledgerInbox",
+  "ledger and inbox writes in workerd",
+  "ledger-inbox",
+  {
+    connections: 16,
+    durationSeconds: quick ? 2 : 5,
+    rounds: quick ? 1 : 5,
+    warmupSeconds: 2,
+    maxRequestsPerRun: 100_000,
+  } satisfies LedgerInboxInput,
+  300_000,
+);
 const isolates = await section<BenchResults["isolates"]>(
   "isolates",
   "many isolates in workerd",
@@ -128,6 +143,7 @@ const results: BenchResults = {
   roundTrip,
   herd,
   proxy,
+  ledgerInbox,
   isolates,
 };
 // One line: the file is for machines (BENCH_ONLY, the report); results.md is for people.

@@ -11,7 +11,7 @@
  * so that reading hundreds of thousands of log lines costs the load side nothing while it runs.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,8 +32,8 @@ export interface WorkerdWorker {
   /** Names of KV namespace bindings, each backed by its own in-memory store. */
   kv?: string[];
   /**
-   * Durable Object bindings to classes the script exports, stored in memory for the life of the
-   * process (SQLite-backed, as `new_sqlite_classes` deploys them; alarms fire as deployed).
+   * Durable Object bindings to classes the script exports, SQLite-backed as `new_sqlite_classes`
+   * deploys them (alarms fire as deployed), stored in the process's own directory for its life.
    */
   durableObjects?: Array<{ binding: string; className: string }>;
 }
@@ -108,7 +108,7 @@ export async function bundleWorker(entry: string): Promise<string> {
 
 const text = (value: string) => JSON.stringify(value);
 
-function config(options: WorkerdOptions, envNames: Map<string, string>): string {
+function config(options: WorkerdOptions, envNames: Map<string, string>, dir: string): string {
   const services: string[] = [];
   const sockets: string[] = [];
   const consts: string[] = [];
@@ -130,6 +130,13 @@ function config(options: WorkerdOptions, envNames: Map<string, string>): string 
     for (const { binding, className } of objects)
       bindings.push(`(name = ${text(binding)}, durableObjectNamespace = ${text(className)})`);
     const classes = [...new Set(objects.map((object) => object.className))];
+    // On disk, not `inMemory`: workerd's in-memory storage has no SQLite, so `ctx.storage.sql`
+    // would throw "not backed by SQL" where a deployed object has it.
+    const disk = `${worker.name}-objects`;
+    if (classes.length > 0) {
+      mkdirSync(join(dir, disk));
+      services.push(`(name = ${text(disk)}, disk = (path = ${text(join(dir, disk))}, writable = true))`);
+    }
     const durable =
       classes.length === 0
         ? ""
@@ -137,7 +144,7 @@ function config(options: WorkerdOptions, envNames: Map<string, string>): string 
             .map(
               (name) => `(className = ${text(name)}, uniqueKey = ${text(`${worker.name}-${name}`)}, enableSql = true)`,
             )
-            .join(", ")}], durableObjectStorage = (inMemory = void)`;
+            .join(", ")}], durableObjectStorage = (localDisk = ${text(disk)})`;
     const file = `${worker.name}.js`;
     services.push(`(name = ${text(worker.name)}, worker = .w${consts.length})`);
     consts.push(
@@ -207,7 +214,7 @@ export class Workerd {
     }
     writeFileSync(join(dir, "kv.js"), KV_WORKER);
     const configFile = join(dir, "workerd.capnp");
-    writeFileSync(configFile, config(options, envNames));
+    writeFileSync(configFile, config(options, envNames, dir));
     const logFile = join(dir, "workerd.log");
     const log = openSync(logFile, "w");
     // Its own process group, so that stop() ends it whatever it has started; secrets in its environment only.
