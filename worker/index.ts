@@ -105,6 +105,7 @@ export function createWorker(options: WorkerOptions = {}): IsolateWorker {
   const k2Client = isolateK2Client({ reportOnce, fetch: options.fetch });
   const proxy = createProxy(k2Client);
   const isEvents = (pathname: string) => pathname === EVENTS_PATH || pathname.startsWith(`${EVENTS_PATH}/`);
+  const isPayments = (pathname: string) => pathname === PAYMENTS_PATH || pathname.startsWith(`${PAYMENTS_PATH}/`);
 
   const routes: Route[] = [
     {
@@ -130,13 +131,13 @@ export function createWorker(options: WorkerOptions = {}): IsolateWorker {
     {
       // A preflight carries no key: answered for any key's origins; each request is then held to its own key's.
       matches: (pathname, method, headers) =>
-        isPreflight(method, headers) && (isEvents(pathname) || pathname.startsWith("/api/")),
+        isPreflight(method, headers) && (isEvents(pathname) || isPayments(pathname) || pathname.startsWith("/api/")),
       access: "anyone",
       handle: (request, env, { url }) =>
         preflight(
           request,
           env,
-          isEvents(url.pathname) ? ["GET", "HEAD"] : ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+          url.pathname.startsWith("/api/") ? ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] : ["GET", "HEAD"],
         ),
     },
     {
@@ -157,7 +158,7 @@ export function createWorker(options: WorkerOptions = {}): IsolateWorker {
       handle: (request, env, { url, caller }) => readEvents(request, url, env, caller!),
     },
     {
-      matches: (pathname) => pathname === PAYMENTS_PATH || pathname.startsWith(`${PAYMENTS_PATH}/`),
+      matches: (pathname) => isPayments(pathname),
       access: "caller",
       handle: (request, env, { url, caller }) => readPayments(request, url, env, caller!),
     },

@@ -21,7 +21,7 @@ const PLAIN_KEY = "cors-test-key-no-origins-0001";
 let env: typeof baseEnv;
 
 beforeAll(async () => {
-  const allow = ["polling:write", "events:read"];
+  const allow = ["polling:write", "events:read", "payments:read"];
   const policies = [
     { id: "shop", sha256: await sha256Hex(SHOP_KEY), allow, origins: [SHOP] },
     // Its own rate-limit object each run: the limit test below starts from an empty window.
@@ -154,6 +154,15 @@ describe("actual requests", () => {
     expect(second.headers.get("access-control-allow-origin")).toBe(ADMIN);
     expect(second.headers.get("access-control-expose-headers")).toContain("Retry-After");
     expect(second.headers.get("retry-after")).not.toBeNull();
+  });
+
+  it("the ledger's reads are preflighted and answered for a listed origin like the events", async () => {
+    const preflighted = await isolate().proxy(preflightTo("/payments", SHOP, "GET"), env);
+    expect(preflighted.status).toBe(204);
+    expect(preflighted.headers.get("access-control-allow-methods")).toBe("GET, HEAD");
+    const answer = await isolate().proxy(proxyRequest("/payments", { key: SHOP_KEY, headers: { origin: SHOP } }), env);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("access-control-allow-origin")).toBe(SHOP);
   });
 
   it("the events route answers a listed origin with CORS headers", async () => {
