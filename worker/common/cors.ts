@@ -77,12 +77,11 @@ export function originRefusal(request: Request, caller: Caller): Response | unde
 
 /**
  * `response` with CORS headers when the caller's key lists the request's origin, and with none
- * otherwise: whatever `Access-Control-*` K2 (or a gateway before it) sent is removed first, as an
- * upstream `Access-Control-Allow-Origin: *` would open every key's answers to every page.
+ * otherwise. Whatever `Access-Control-*` K2 (or a gateway before it) sent was already dropped with
+ * the other headers K2 may not pass on, as an upstream `Access-Control-Allow-Origin: *` would open
+ * every key's answers to every page.
  */
 export function withCors(request: Request, caller: Caller, response: Response): Response {
-  for (const name of [...response.headers.keys()])
-    if (name.startsWith("access-control-")) response.headers.delete(name);
   const origins = caller.policy?.origins;
   if (origins === undefined) return response;
   // The answer depends on Origin for this key whichever origin asked: caches must keep them apart.

@@ -48,12 +48,16 @@ export function requestHeadersForUpstream(incoming: Headers): Headers {
   return outgoing;
 }
 
-/** K2's headers that go back to the caller: all but the hop-by-hop ones. */
+/**
+ * K2's headers that go back to the caller: all but the hop-by-hop ones and K2's own CORS headers
+ * (`Access-Control-*`), which would open the answer to any page: CORS is the edge's to grant, per
+ * key (common/cors.ts).
+ */
 export function responseHeadersForCaller(upstream: Headers): Headers {
   const named = connectionListed(upstream);
   const outgoing = new Headers();
   for (const [name, value] of upstream) {
-    if (HOP_BY_HOP.has(name) || named.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || named.has(name) || name.startsWith("access-control-")) continue;
     outgoing.append(name, value);
   }
   return outgoing;

@@ -50,7 +50,7 @@ describe("requestHeadersForUpstream", () => {
 });
 
 describe("responseHeadersForCaller", () => {
-  it("passes K2's headers but the hop-by-hop ones and those Connection names", () => {
+  it("passes K2's headers but the hop-by-hop ones, those Connection names and K2's own CORS grant", () => {
     const upstream = new Headers({
       connection: "x-k2-hop",
       "x-k2-hop": "1",
@@ -60,6 +60,8 @@ describe("responseHeadersForCaller", () => {
       "content-type": "application/json",
       location: "https://sandbox.kopokopo.com/api/v2/incoming_payments/1",
       "retry-after": "7",
+      "access-control-allow-origin": "*",
+      "access-control-allow-headers": "Authorization",
     });
     expect(Object.fromEntries(responseHeadersForCaller(upstream))).toEqual({
       "content-type": "application/json",
