@@ -31,6 +31,7 @@ import { receiveCallback } from "./inbox/receive.ts";
 import type { InboxEnv } from "./inbox/settings.ts";
 import { readPayments, PAYMENTS_PATH } from "./ledger/reads.ts";
 import { reconcile, type ReconcileReport } from "./ledger/reconcile.ts";
+import { isolateCounts, type MetricsEnv } from "./metrics/client.ts";
 import { createProxy } from "./proxy/handler.ts";
 import { isolateK2Client } from "./token-broker/client.ts";
 import { proxySettings, type ProxyEnv } from "./proxy/settings.ts";
@@ -54,12 +55,13 @@ export { RevokedEdgeTokens } from "./edge-oauth/object.ts";
 export { IdempotencyKeys } from "./idempotency/object.ts";
 export { K2Inbox } from "./inbox/object.ts";
 export { PaymentLedger } from "./ledger/object.ts";
+export { RequestCounts } from "./metrics/object.ts";
 export { ResourceOwners } from "./ownership/object.ts";
 export { RateLimits } from "./rate-limits/object.ts";
 export { TokenBroker } from "./token-broker/object.ts";
 
 /** Every binding and variable the Worker reads: each feature's own slice, together (see wrangler.toml). */
-export type Env = ProxyEnv & InboxEnv & EdgeOAuthEndpointsEnv & RateLimitEnv;
+export type Env = ProxyEnv & InboxEnv & EdgeOAuthEndpointsEnv & RateLimitEnv & MetricsEnv;
 
 interface Route {
   matches: (pathname: string, method: string, headers: Headers) => boolean;
@@ -86,7 +88,8 @@ export interface WorkerOptions {
 
 /** One isolate's Worker: its `fetch`, and the reconciliation pass its Cron Trigger runs. */
 export interface IsolateWorker {
-  fetch(request: Request, env: Env): Promise<Response>;
+  /** With `ctx`, the request counts are handed on after the answer (metrics/); without, they wait. */
+  fetch(request: Request, env: Env, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response>;
   reconcile(env: Env): Promise<ReconcileReport>;
 }
 
@@ -103,6 +106,7 @@ export function createWorker(options: WorkerOptions = {}): IsolateWorker {
     log({ level: "error", ...line });
   };
   const k2Client = isolateK2Client({ reportOnce, fetch: options.fetch });
+  const counts = isolateCounts();
   const proxy = createProxy(k2Client);
   const isEvents = (pathname: string) => pathname === EVENTS_PATH || pathname.startsWith(`${EVENTS_PATH}/`);
   const isPayments = (pathname: string) => pathname === PAYMENTS_PATH || pathname.startsWith(`${PAYMENTS_PATH}/`);
@@ -200,7 +204,7 @@ export function createWorker(options: WorkerOptions = {}): IsolateWorker {
     return found.handle(request, env, at);
   }
 
-  async function fetch(request: Request, env: Env): Promise<Response> {
+  async function fetch(request: Request, env: Env, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<Response> {
     const startedAt = Date.now();
     const url = new URL(request.url);
     const entry: RequestLog = {
@@ -237,6 +241,8 @@ export function createWorker(options: WorkerOptions = {}): IsolateWorker {
     if (error !== undefined) entry.error = error;
     entry.durationMs = Date.now() - startedAt;
     log({ ...entry });
+    counts.count(response.status);
+    ctx?.waitUntil(counts.flush(env));
     return response;
   }
 
@@ -259,7 +265,7 @@ function requestIdFor(request: Request): string {
 const worker = createWorker();
 
 export default {
-  fetch: (request, env) => worker.fetch(request, env),
+  fetch: (request, env, ctx) => worker.fetch(request, env, ctx),
   // Delivering K2's events to FORWARD_URL, and marking dead those the queue gave up on (inbox/delivery.ts).
   queue: (batch, env) => consumeDeliveries(batch, env),
   // The Cron Trigger (wrangler.toml): settles by status read the payments whose callback never came.

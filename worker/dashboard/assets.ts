@@ -212,7 +212,13 @@ function renderHealth(health) {
       run ? "last ran " + ago(run.at) + ": read " + run.report.read + ", settled " + run.report.settled + ", still pending " + run.report.stillPending + ", unreadable " + run.report.unreadable + ", gave up " + run.report.gaveUp : "has not run yet",
     ]);
   }
-  rows.push(["Requests and errors", "Not measured: " + health.requests.why]);
+  const requests = health.requests;
+  rows.push([
+    "Requests, last hour",
+    requests.measured
+      ? requests.requests + " answered, " + requests.errors + " with a 5xx (counts up to " + requests.lateBySeconds + " s late)"
+      : "Not measured: " + requests.why,
+  ]);
   rows.push(["Broker fallbacks", "Not measured: " + health.brokerFallbacks.why]);
   $("health").replaceChildren(...rows.flatMap(([term, text]) => [element("dt", term), element("dd", text)]));
 }
@@ -261,7 +267,8 @@ function deliveryOf(event) {
   if (delivery.state === "delivered") return ["Delivered", "delivered"];
   if (delivery.state === "dead") return ["Dead after " + delivery.attempts + " attempts (" + answer + ")", "dead"];
   if (delivery.attempts === 0) return ["Queued", "retrying"];
-  return ["Retrying: " + delivery.attempts + " attempts, last at " + clock(Date.parse(delivery.lastAttemptAt)) + " (" + answer + "); next when the queue retries", "retrying"];
+  const next = delivery.nextAttemptAt ? "next at " + clock(Date.parse(delivery.nextAttemptAt)) : "next when the queue retries";
+  return ["Retrying: " + delivery.attempts + " attempts, last at " + clock(Date.parse(delivery.lastAttemptAt)) + " (" + answer + "); " + next, "retrying"];
 }
 
 function renderEvents(events) {

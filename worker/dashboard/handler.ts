@@ -11,6 +11,7 @@ import { k2CacheKey, KvTokenCache } from "../../src/index.ts";
 import { k2Settings, type K2Env } from "../common/k2-settings.ts";
 import { jsonResponse } from "../common/responses.ts";
 import { ledgerHealth, type LedgerEnv } from "../ledger/client.ts";
+import { FLUSH_EVERY_MS, lastHourCounts, type MetricsEnv } from "../metrics/client.ts";
 import { APP_CSS, APP_JS, PAGE_HTML } from "./assets.ts";
 
 export const DASHBOARD_PATH = "/dashboard";
@@ -60,12 +61,11 @@ export function serveAsset(request: Request, url: URL): Response {
  * come from the token set in KV (what every isolate reads), not the token; the ledger says how many
  * payments there are, how the last hour went and when the reconciler last ran.
  *
- * Requests and errors per hour are not counted: counting every request would cost a Durable Object
- * call (or a KV write) on the request path, the one place the edge must stay cheap; the request log
- * lines already carry them for a log pipeline. Broker fallbacks are each isolate's own (it logs
- * `broker_fallback` once), so no one place knows them either.
+ * Requests and 5xx answers of the last hour come from the request counts (metrics/), which every
+ * isolate hands on a few times a minute. Broker fallbacks are each isolate's own (it logs
+ * `broker_fallback` once), so no one place knows them.
  */
-export async function readHealth(request: Request, env: K2Env & LedgerEnv): Promise<Response> {
+export async function readHealth(request: Request, env: K2Env & LedgerEnv & MetricsEnv): Promise<Response> {
   const now = Date.now();
   const settings = k2Settings(env);
   let token: Record<string, number | null> | null = null;
@@ -85,11 +85,14 @@ export async function readHealth(request: Request, env: K2Env & LedgerEnv): Prom
     // KV unreadable: the view says the token is unknown rather than failing whole.
   }
   const ledger = await ledgerHealth(env, now - HOUR_MS).catch(() => undefined);
+  const requests = await lastHourCounts(env).catch(() => undefined);
   return jsonResponse(200, {
     now,
     token,
     ledger: ledger ?? null,
-    requests: { measured: false, why: "counting them would cost a Durable Object call per request" },
+    requests: requests
+      ? { measured: true, ...requests, lateBySeconds: FLUSH_EVERY_MS / 1000 }
+      : { measured: false, why: "METRICS is not bound, or could not be read" },
     brokerFallbacks: { measured: false, why: "each isolate logs its own broker_fallback line" },
   });
 }

@@ -9,6 +9,7 @@ import type { Caller } from "../common/callers.ts";
 import { jsonResponse, methodNotAllowed, refusal } from "../common/responses.ts";
 import { ownedOf, readsOnlyItsOwn, type OwnershipEnv } from "../ownership/client.ts";
 import { inboxOf } from "./client.ts";
+import { backoff } from "./delivery.ts";
 import type { StoredEvent } from "./object.ts";
 import { inboxSettingsOrRefusal } from "./receive.ts";
 import type { InboxEnv } from "./settings.ts";
@@ -31,6 +32,8 @@ export interface InboxEvent {
     lastAttemptAt: string | null;
     /** The backend's HTTP status on the last attempt; `null` when it gave none (unreachable, timeout). */
     lastStatus: number | null;
+    /** When the queue tries again a delivery that failed (its backoff), while the event is pending. */
+    nextAttemptAt: string | null;
   };
   /** K2's body, as it posted it. */
   payload: unknown;
@@ -54,7 +57,7 @@ export async function readEvents(
   if (url.pathname !== EVENTS_PATH) {
     const id = url.pathname.slice(EVENTS_PATH.length + 1);
     const stored = /^[0-9a-f]{32}$/.test(id) ? await inbox.get(id) : null;
-    const event = stored && publicEvent(stored);
+    const event = stored && publicEvent(stored, settings.forward?.retryDelaySeconds);
     if (!event || (await visible(env, caller, [event])).length === 0)
       return refusal(404, "not_found", "No such event (events are kept for INBOX_RETENTION_DAYS)");
     return jsonResponse(200, { ...event });
@@ -70,7 +73,8 @@ export async function readEvents(
     );
   const rows = await inbox.list(after, limit);
   const next = rows.length > 0 ? String(rows[rows.length - 1]!.seq) : null;
-  return jsonResponse(200, { events: await visible(env, caller, rows.map(publicEvent)), next });
+  const events = rows.map((row) => publicEvent(row, settings.forward?.retryDelaySeconds));
+  return jsonResponse(200, { events: await visible(env, caller, events), next });
 }
 
 /** `POST /k2/events/<id>/replay`: the path's form, so the route table can tell it from a read. */
@@ -123,7 +127,16 @@ function resourceIdOf(event: InboxEvent): string | undefined {
   return typeof data?.id === "string" ? data.id : undefined;
 }
 
-export function publicEvent(row: StoredEvent): InboxEvent {
+/**
+ * The event as callers read it. `retryDelaySeconds` is forwarding's first retry delay: with it, a
+ * pending event that failed is told when the queue tries it again (the same backoff delivery.ts asks).
+ */
+export function publicEvent(row: StoredEvent, retryDelaySeconds?: number): InboxEvent {
+  const retrying = row.delivery === "pending" && row.attempts > 0 && row.last_attempt_at !== null;
+  const nextAttemptAt =
+    retrying && retryDelaySeconds !== undefined
+      ? new Date(row.last_attempt_at! + backoff(row.attempts, retryDelaySeconds) * 1000).toISOString()
+      : null;
   return {
     id: row.id,
     kind: row.kind,
@@ -135,6 +148,7 @@ export function publicEvent(row: StoredEvent): InboxEvent {
       attempts: row.attempts,
       lastAttemptAt: row.last_attempt_at === null ? null : new Date(row.last_attempt_at).toISOString(),
       lastStatus: row.last_status,
+      nextAttemptAt,
     },
     payload: JSON.parse(row.payload),
   };

@@ -110,7 +110,8 @@ describe("GET /dashboard/health", () => {
     const health = JSON.parse(text);
     expect(health.token.expiresAt - health.token.obtainedAt).toBe(3600_000);
     expect(health.token.renewsAt).toBe(health.token.expiresAt - 120_000);
-    expect(health.requests).toMatchObject({ measured: false });
+    // Counted (test/worker/metrics/ shows the counts); this test's isolates hand none on without a ctx.
+    expect(health.requests).toMatchObject({ measured: true, lateBySeconds: 10 });
   });
 
   it("says when the reconciler last ran and what it did, as the ledger recorded it", async () => {
