@@ -62,7 +62,7 @@ const json = (value: unknown) =>
   new Response(JSON.stringify(value), { headers: { "content-type": "application/json; charset=utf-8" } });
 
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
     if (pathname === "/__soak/kv") {
       if (request.method === "POST") {
@@ -71,6 +71,6 @@ export default {
       }
       return json(kvState);
     }
-    return worker.fetch(request, soakEnv(env));
+    return worker.fetch(request, soakEnv(env), ctx);
   },
 } satisfies ExportedHandler<Env>;
