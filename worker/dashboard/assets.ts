@@ -219,7 +219,13 @@ function renderHealth(health) {
       ? requests.requests + " answered, " + requests.errors + " with a 5xx (counts up to " + requests.lateBySeconds + " s late)"
       : "Not measured: " + requests.why,
   ]);
-  rows.push(["Broker fallbacks", "Not measured: " + health.brokerFallbacks.why]);
+  const fallbacks = health.brokerFallbacks;
+  rows.push([
+    "Broker fallbacks, last hour",
+    fallbacks.measured
+      ? fallbacks.lastHour + (fallbacks.lastHour === 0 ? " (every new token came from the broker)" : " (isolates asked K2 themselves: the broker failed)")
+      : "Not measured: " + fallbacks.why,
+  ]);
   $("health").replaceChildren(...rows.flatMap(([term, text]) => [element("dt", term), element("dd", text)]));
 }
 
