@@ -105,8 +105,8 @@ export function createWorker(options: WorkerOptions = {}): IsolateWorker {
     reported.add(key);
     log({ level: "error", ...line });
   };
-  const k2Client = isolateK2Client({ reportOnce, fetch: options.fetch });
   const counts = isolateCounts();
+  const k2Client = isolateK2Client({ reportOnce, fetch: options.fetch, onFallback: () => counts.fallback() });
   const proxy = createProxy(k2Client);
   const isEvents = (pathname: string) => pathname === EVENTS_PATH || pathname.startsWith(`${EVENTS_PATH}/`);
   const isPayments = (pathname: string) => pathname === PAYMENTS_PATH || pathname.startsWith(`${PAYMENTS_PATH}/`);

@@ -74,7 +74,7 @@ export const PAGE_HTML = `<!doctype html>
 `;
 
 export const APP_CSS = `:root { color-scheme: light dark; --ok: #1a7f37; --bad: #c62828; --wait: #9a6700; --muted: #6b6b6b; font: 16px/1.45 system-ui, sans-serif; }
-body { margin: 0 auto; max-width: 72rem; padding: 0 1rem 2rem; }
+body { margin: 0 auto; max-width: 72rem; padding: 0 1rem 2rem; overflow-wrap: anywhere; }
 header { display: flex; align-items: center; justify-content: space-between; gap: 1rem; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 1.5rem; }
 label { font-weight: 600; margin-right: .4rem; }
@@ -219,7 +219,13 @@ function renderHealth(health) {
       ? requests.requests + " answered, " + requests.errors + " with a 5xx (counts up to " + requests.lateBySeconds + " s late)"
       : "Not measured: " + requests.why,
   ]);
-  rows.push(["Broker fallbacks", "Not measured: " + health.brokerFallbacks.why]);
+  const fallbacks = health.brokerFallbacks;
+  rows.push([
+    "Broker fallbacks, last hour",
+    fallbacks.measured
+      ? fallbacks.lastHour + (fallbacks.lastHour === 0 ? " (every new token came from the broker)" : " (isolates asked K2 themselves: the broker failed)")
+      : "Not measured: " + fallbacks.why,
+  ]);
   $("health").replaceChildren(...rows.flatMap(([term, text]) => [element("dt", term), element("dd", text)]));
 }
 

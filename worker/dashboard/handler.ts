@@ -61,9 +61,8 @@ export function serveAsset(request: Request, url: URL): Response {
  * come from the token set in KV (what every isolate reads), not the token; the ledger says how many
  * payments there are, how the last hour went and when the reconciler last ran.
  *
- * Requests and 5xx answers of the last hour come from the request counts (metrics/), which every
- * isolate hands on a few times a minute. Broker fallbacks are each isolate's own (it logs
- * `broker_fallback` once), so no one place knows them.
+ * Requests, 5xx answers and token-broker fallbacks of the last hour come from the request counts
+ * (metrics/), which every isolate hands on a few times a minute.
  */
 export async function readHealth(request: Request, env: K2Env & LedgerEnv & MetricsEnv): Promise<Response> {
   const now = Date.now();
@@ -91,8 +90,15 @@ export async function readHealth(request: Request, env: K2Env & LedgerEnv & Metr
     token,
     ledger: ledger ?? null,
     requests: requests
-      ? { measured: true, ...requests, lateBySeconds: FLUSH_EVERY_MS / 1000 }
+      ? {
+          measured: true,
+          requests: requests.requests,
+          errors: requests.errors,
+          lateBySeconds: FLUSH_EVERY_MS / 1000,
+        }
       : { measured: false, why: "METRICS is not bound, or could not be read" },
-    brokerFallbacks: { measured: false, why: "each isolate logs its own broker_fallback line" },
+    brokerFallbacks: requests
+      ? { measured: true, lastHour: requests.fallbacks, lateBySeconds: FLUSH_EVERY_MS / 1000 }
+      : { measured: false, why: "METRICS is not bound, or could not be read" },
   });
 }

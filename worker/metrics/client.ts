@@ -26,13 +26,21 @@ async function countsOf(env: MetricsEnv): Promise<DurableObjectStub<RequestCount
 export function isolateCounts(now: () => number = Date.now) {
   let pending = new Map<number, MinuteCounts>();
   let lastFlush = Number.NEGATIVE_INFINITY;
+  const current = (): MinuteCounts => {
+    const minute = Math.floor(now() / 60_000);
+    let counts = pending.get(minute);
+    if (!counts) pending.set(minute, (counts = { minute, requests: 0, errors: 0, fallbacks: 0 }));
+    return counts;
+  };
   return {
     count(status: number): void {
-      const minute = Math.floor(now() / 60_000);
-      let counts = pending.get(minute);
-      if (!counts) pending.set(minute, (counts = { minute, requests: 0, errors: 0 }));
+      const counts = current();
       counts.requests++;
       if (status >= 500) counts.errors++;
+    },
+    /** The isolate asked K2 for a token itself: the token broker failed. */
+    fallback(): void {
+      current().fallbacks++;
     },
     /** Hands the counts over when the last hand-over is old enough; a failed one is kept for the next. */
     async flush(env: MetricsEnv): Promise<void> {
@@ -53,8 +61,10 @@ export function isolateCounts(now: () => number = Date.now) {
   };
 }
 
-/** Requests and 5xx answers of the last hour, across isolates, or `undefined` when unbound. */
-export async function lastHourCounts(env: MetricsEnv): Promise<{ requests: number; errors: number } | undefined> {
+/** Requests, 5xx answers and broker fallbacks of the last hour, across isolates, or `undefined` when unbound. */
+export async function lastHourCounts(
+  env: MetricsEnv,
+): Promise<{ requests: number; errors: number; fallbacks: number } | undefined> {
   const counts = await countsOf(env);
   return counts && counts.lastHour();
 }

@@ -230,6 +230,8 @@ export interface IsolateK2ClientOptions {
   reportOnce: (key: string, line: Record<string, unknown>) => void;
   /** The `fetch` used to reach K2. Default: the global one. */
   fetch?: FetchLike;
+  /** Told each time the broker is passed over, to be counted (the log line is written once). */
+  onFallback?: () => void;
 }
 
 /**
@@ -264,7 +266,10 @@ export function isolateK2Client(options: IsolateK2ClientOptions): (env: K2Env & 
           waitMs: k2.upstreamTimeoutMs,
           tokenUrl: `${k2.k2Origin}/oauth/token`,
           direct: k2TokenSource(credentials),
-          onFallback: (reason) => options.reportOnce("broker", { event: "broker_fallback", reason }),
+          onFallback: (reason) => {
+            options.onFallback?.();
+            options.reportOnce("broker", { event: "broker_fallback", reason });
+          },
         }),
       onCacheError: (error, operation) =>
         options.reportOnce(`kv-${operation}`, {

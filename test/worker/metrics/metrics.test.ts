@@ -9,7 +9,8 @@ import { createWorker } from "../../../worker/index.ts";
 import { lastHourCounts } from "../../../worker/metrics/client.ts";
 import type { RequestCounts } from "../../../worker/metrics/object.ts";
 import { sha256Hex } from "../../../worker/common/sha256.ts";
-import { baseEnv, KEY, poll, proxyRequest } from "../support/harness.ts";
+import type { TokenBroker } from "../../../worker/token-broker/object.ts";
+import { baseEnv, emptyTokenCache, KEY, poll, proxyRequest, TOKEN_BROKER } from "../support/harness.ts";
 import { upstream } from "../support/sandbox-control.ts";
 
 async function countsObject() {
@@ -19,6 +20,7 @@ async function countsObject() {
 
 beforeEach(async () => {
   await upstream.reset();
+  await emptyTokenCache();
   await runInDurableObject(await countsObject(), (_: RequestCounts, state) => {
     state.storage.sql.exec("DELETE FROM minutes");
   });
@@ -37,7 +39,7 @@ describe("requests and errors in the last hour", () => {
     expect(await answered(poll())).toBe(201);
     expect(await answered(proxyRequest("/healthz", { key: null }))).toBe(200);
     expect(await answered(poll(), { ...baseEnv, K2_BASE_URL: "http://127.0.0.1:1" })).toBe(502);
-    expect(await lastHourCounts(baseEnv)).toEqual({ requests: 3, errors: 1 });
+    expect(await lastHourCounts(baseEnv)).toEqual({ requests: 3, errors: 1, fallbacks: 0 });
   });
 
   it("hands an isolate's counts on at most every 10 s: its later answers wait for the next hand-over", async () => {
@@ -48,7 +50,17 @@ describe("requests and errors in the last hour", () => {
       await waitOnExecutionContext(ctx);
     }
     // The first answer was handed on at once; the two after it are held in the isolate for now.
-    expect(await lastHourCounts(baseEnv)).toEqual({ requests: 1, errors: 0 });
+    expect(await lastHourCounts(baseEnv)).toEqual({ requests: 1, errors: 0, fallbacks: 0 });
+  });
+
+  it("counts the times an isolate asked K2 itself because the token broker failed", async () => {
+    // A broker whose every call throws: the isolate asks it twice, then K2 itself, once.
+    const failing = {
+      idFromName: (name: string) => TOKEN_BROKER.idFromName(name),
+      get: () => ({ token: () => Promise.reject(new Error("broker down")) }),
+    } as unknown as DurableObjectNamespace<TokenBroker>;
+    expect(await answered(poll(), { ...baseEnv, TOKEN_BROKER: failing })).toBe(201);
+    expect(await lastHourCounts(baseEnv)).toEqual({ requests: 1, errors: 0, fallbacks: 1 });
   });
 
   it("shows on the dashboard's health, with how late it may be", async () => {
@@ -57,5 +69,6 @@ describe("requests and errors in the last hour", () => {
       await createWorker().fetch(proxyRequest("/dashboard/health", { key: KEY }), baseEnv)
     ).json<any>();
     expect(health.requests).toMatchObject({ measured: true, requests: 1, errors: 0, lateBySeconds: 10 });
+    expect(health.brokerFallbacks).toMatchObject({ measured: true, lastHour: 0 });
   });
 });
