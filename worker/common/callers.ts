@@ -33,7 +33,7 @@ export interface Caller {
 }
 
 /** A configured key: its id (if any), the digest it is compared by, and its policy when scoped. */
-interface ConfiguredKey {
+export interface ConfiguredKey {
   id: string | undefined;
   digest: ArrayBuffer;
   policy?: KeyPolicy;
@@ -47,26 +47,33 @@ const BEARER_KEY = /^[\x21-\x7e]+$/;
 // RFC 9110 section 11.1: the scheme name is case-insensitive.
 const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
 
-/**
- * The caller, or `undefined` when the request carries none of the configured keys. Digests of
- * equal length are compared in constant time, which reveals neither a key's bytes nor its length;
- * every configured key is compared, whichever matches.
- */
+/** The credential of `Authorization: Bearer <credential>`, if the request carries one. */
+export const bearerOf = (request: Request): string | undefined =>
+  BEARER.exec(request.headers.get("authorization") ?? "")?.[1];
+
+/** The caller presenting a configured key as `Authorization: Bearer`, or `undefined`. */
 export async function authenticate(request: Request, env: CallerEnv): Promise<Caller | undefined> {
+  const presented = bearerOf(request);
+  return presented === undefined ? undefined : callerOfKey(presented, env);
+}
+
+/**
+ * The caller a key stands for, or `undefined` when it is none of the configured keys (presented as
+ * a bearer, or as an OAuth client secret). Digests of equal length are compared in constant time,
+ * which reveals neither a key's bytes nor its length; every configured key is compared, whichever
+ * matches.
+ */
+export async function callerOfKey(presented: string, env: CallerEnv): Promise<Caller | undefined> {
   const configured = await callerKeys(env);
-  const presented = BEARER.exec(request.headers.get("authorization") ?? "")?.[1];
-  if (presented === undefined) return undefined;
   const digest = await sha256(presented);
   let match: ConfiguredKey | undefined;
   for (const key of configured) if (equalDigests(digest, key.digest)) match ??= key;
-  if (!match) return undefined;
-  const keyDigest = toHex(digest);
-  return {
-    id: match.id,
-    keyDigest,
-    scope: match.id === undefined ? keyDigest : `id:${match.id}`,
-    policy: match.policy,
-  };
+  return match && callerOf(match, toHex(digest));
+}
+
+/** The caller of a configured key whose digest is `keyDigest`: a key with an id is scoped by it. */
+export function callerOf(key: ConfiguredKey, keyDigest: string): Caller {
+  return { id: key.id, keyDigest, scope: key.id === undefined ? keyDigest : `id:${key.id}`, policy: key.policy };
 }
 
 /** The configured keys, hashed once per isolate; a malformed setting throws a ConfigError at once. */

@@ -3,7 +3,7 @@
  * worker/index.ts once the request's bearer is not a configured key, and the revocations kept by
  * object.ts, which every presentation asks.
  */
-import type { Caller, CallerEnv } from "../common/callers.ts";
+import { bearerOf, type Caller, type CallerEnv } from "../common/callers.ts";
 import { k2Settings, type K2Env } from "../common/k2-settings.ts";
 import { sha256Hex } from "../common/sha256.ts";
 import type { RevokedEdgeTokens } from "./object.ts";
@@ -22,13 +22,6 @@ export type TokenState =
   | { state: "active"; token: VerifiedEdgeToken }
   | { state: "expired" | "revoked"; token: VerifiedEdgeToken }
   | { state: "invalid" };
-
-// RFC 9110 section 11.1: the scheme name is case-insensitive (as common/callers.ts reads it).
-const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
-
-/** The bearer token of `request`, if any. */
-export const bearerOf = (request: Request): string | undefined =>
-  BEARER.exec(request.headers.get("authorization") ?? "")?.[1];
 
 /**
  * The caller an edge token presented as `Authorization: Bearer` stands for (its key's own id,

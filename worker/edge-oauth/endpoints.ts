@@ -15,7 +15,7 @@
  * form or JSON body; never from the query string, which logs and proxies keep. Errors are RFC
  * 6749's `{"error","error_description"}`, and name no key or token.
  */
-import { authenticate, type Caller } from "../common/callers.ts";
+import { bearerOf, callerOfKey, type Caller } from "../common/callers.ts";
 import type { RequestLog } from "../common/log.ts";
 import {
   BodyNotAllowedError,
@@ -27,7 +27,7 @@ import {
 } from "../common/request-body.ts";
 import { jsonResponse, methodNotAllowed, withErrorCode } from "../common/responses.ts";
 import { ConfigError } from "../common/settings.ts";
-import { bearerOf, edgeOAuthBound, revokeEdgeToken, tokenState, type EdgeOAuthEnv } from "./client.ts";
+import { edgeOAuthBound, revokeEdgeToken, tokenState, type EdgeOAuthEnv } from "./client.ts";
 import { EDGE_TOKEN_LIFETIME_SECONDS, issueEdgeToken, verifyEdgeToken } from "./token.ts";
 
 export type EdgeOAuthEndpointsEnv = EdgeOAuthEnv & BodyEnv;
@@ -121,10 +121,7 @@ async function authenticateClient(
   // A key is visible ASCII (common/callers.ts); anything else is no key, and no header can carry it.
   if (!id || !secret || !/^[\x21-\x7e]+$/.test(secret)) return { refusal: invalidClient(basic !== undefined) };
   // The very check a key presented as a bearer gets: its digest, compared in constant time.
-  const caller = await authenticate(
-    new Request("https://edge.invalid/oauth", { headers: { authorization: `Bearer ${secret}` } }),
-    env,
-  );
+  const caller = await callerOfKey(secret, env);
   // A key without an id (a bare PROXY_KEYS entry) has no client_id, so it never gets here.
   if (!caller || caller.id === undefined || caller.id !== id) return { refusal: invalidClient(basic !== undefined) };
   return { caller: caller as Caller & { id: string } };
@@ -145,12 +142,24 @@ function basicCredentials(encoded: string): { id: string; secret: string } | und
   }
 }
 
-async function token(request: Request, env: EdgeOAuthEndpointsEnv, log: RequestLog): Promise<Response> {
+/** The request's parameters and its authenticated client (named in the log line), or the refusal. */
+async function clientRequest(
+  request: Request,
+  env: EdgeOAuthEndpointsEnv,
+  log: RequestLog,
+): Promise<{ parameters: Parameters; caller: Caller & { id: string } } | Response> {
   const parameters = await parametersOf(request, env);
   if (parameters instanceof Response) return parameters;
   const client = await authenticateClient(request, env, parameters);
   if ("refusal" in client) return client.refusal;
   log.caller = client.caller.id;
+  return { parameters, caller: client.caller };
+}
+
+async function token(request: Request, env: EdgeOAuthEndpointsEnv, log: RequestLog): Promise<Response> {
+  const client = await clientRequest(request, env, log);
+  if (client instanceof Response) return client;
+  const { parameters } = client;
   const grant = parameters.get("grant_type");
   if (!grant) return invalidRequest("grant_type is missing");
   if (grant !== "client_credentials")
@@ -169,12 +178,9 @@ async function token(request: Request, env: EdgeOAuthEndpointsEnv, log: RequestL
 }
 
 async function revoke(request: Request, env: EdgeOAuthEndpointsEnv, log: RequestLog): Promise<Response> {
-  const parameters = await parametersOf(request, env);
-  if (parameters instanceof Response) return parameters;
-  const client = await authenticateClient(request, env, parameters);
-  if ("refusal" in client) return client.refusal;
-  log.caller = client.caller.id;
-  const given = parameters.get("token");
+  const client = await clientRequest(request, env, log);
+  if (client instanceof Response) return client;
+  const given = client.parameters.get("token");
   if (!given) return invalidRequest("token is missing");
   const verified = await verifyEdgeToken(env, given);
   // RFC 7009 section 2.2: a token that is not (or no longer) valid needs no revoking, and is no error.

@@ -13,7 +13,7 @@
  * directly anyway. HKDF keeps the two uses apart (the derived key reveals nothing of the secret);
  * rotating the K2 secret ends every edge token, which callers get again as they would from K2.
  */
-import { callerKeys, type Caller, type CallerEnv } from "../common/callers.ts";
+import { callerKeys, callerOf, type Caller, type CallerEnv } from "../common/callers.ts";
 import type { K2Env } from "../common/k2-settings.ts";
 import { toHex } from "../common/sha256.ts";
 import { requiredText, settingsOf } from "../common/settings.ts";
@@ -95,9 +95,8 @@ export async function verifyEdgeToken(
     const keyDigest = toHex(configured.digest);
     // verify() compares in constant time.
     if (!(await crypto.subtle.verify("HMAC", key, mac, macInput(parts[1]!, keyDigest)))) continue;
-    // The same caller a key presented as a bearer gets (common/callers.ts): a key with an id is scoped by it.
-    const caller: Caller = { id: claims.kid, keyDigest, scope: `id:${claims.kid}`, policy: configured.policy };
-    return { claims, caller, expired: now >= claims.exp * 1000 };
+    // The same caller the key itself stands for.
+    return { claims, caller: callerOf(configured, keyDigest), expired: now >= claims.exp * 1000 };
   }
   return undefined;
 }
