@@ -846,49 +846,32 @@ function analyse(input: AnalysisInput): SoakReport {
     for (let i = start; i < records.kind.length; i++) if (records.kind[i] === kind && test(i)) return i;
     return -1;
   };
+  // What shows that a fault happened: the first exchange after it (0 a token request, 1 an API call) that passes.
+  const outcome = (value: number) => (i: number) => records.outcome[i] === value;
+  const SEEN: Partial<Record<FaultName, [kind: 0 | 1, test: (i: number) => boolean, what: string]>> = {
+    "token-expiry": [1, outcome(401), "an API request answered 401 by K2"],
+    revocation: [1, outcome(401), "an API request answered 401 by K2"],
+    "token-expiry-after-kv-outage": [1, outcome(401), "an API request answered 401 by K2"],
+    "token-5xx": [0, outcome(503), "a token request answered 503"],
+    "token-drop": [0, outcome(DROPPED), "a token request whose connection K2 dropped"],
+    "token-html": [0, (i) => records.html[i] === 1, "a token request answered with HTML"],
+    "token-hang": [0, outcome(ABANDONED), "a token request K2 left unanswered until the proxy gave up"],
+    "api-5xx": [1, outcome(500), "an API request answered 500"],
+    "api-drop": [1, outcome(DROPPED), "an API request whose connection K2 dropped"],
+    "api-truncate": [1, outcome(TRUNCATED), "an API answer that broke off"],
+    "api-hang": [1, outcome(ABANDONED), "an API request K2 left unanswered until the proxy gave up"],
+  };
   for (const fault of input.faults) {
     if (fault.atSeconds === null) continue;
-    let found = -1;
-    let what = "";
+    const seen = SEEN[fault.name];
+    if (seen) {
+      const [kind, test, what] = seen;
+      const found = after(fault.name, kind, test);
+      fault.observed = found >= 0;
+      fault.evidence = found >= 0 ? `${what}: K2 exchange #${found}` : `no ${what} after it`;
+      continue;
+    }
     switch (fault.name) {
-      case "token-expiry":
-      case "revocation":
-      case "token-expiry-after-kv-outage":
-        found = after(fault.name, 1, (i) => records.outcome[i] === 401);
-        what = "an API request answered 401 by K2";
-        break;
-      case "token-5xx":
-        found = after(fault.name, 0, (i) => records.outcome[i] === 503);
-        what = "a token request answered 503";
-        break;
-      case "token-drop":
-        found = after(fault.name, 0, (i) => records.outcome[i] === DROPPED);
-        what = "a token request whose connection K2 dropped";
-        break;
-      case "token-html":
-        found = after(fault.name, 0, (i) => records.html[i] === 1);
-        what = "a token request answered with HTML";
-        break;
-      case "token-hang":
-        found = after(fault.name, 0, (i) => records.outcome[i] === ABANDONED);
-        what = "a token request K2 left unanswered until the proxy gave up";
-        break;
-      case "api-5xx":
-        found = after(fault.name, 1, (i) => records.outcome[i] === 500);
-        what = "an API request answered 500";
-        break;
-      case "api-drop":
-        found = after(fault.name, 1, (i) => records.outcome[i] === DROPPED);
-        what = "an API request whose connection K2 dropped";
-        break;
-      case "api-truncate":
-        found = after(fault.name, 1, (i) => records.outcome[i] === TRUNCATED);
-        what = "an API answer that broke off";
-        break;
-      case "api-hang":
-        found = after(fault.name, 1, (i) => records.outcome[i] === ABANDONED);
-        what = "an API request K2 left unanswered until the proxy gave up";
-        break;
       case "token-slow": {
         // Seen: K2 answered the token endpoint 503 (with Retry-After) as often as injected, then granted one.
         const start = input.starts.get(fault.name)!;
@@ -929,8 +912,6 @@ function analyse(input: AnalysisInput): SoakReport {
         continue;
       }
     }
-    fault.observed = found >= 0;
-    fault.evidence = found >= 0 ? `${what}: K2 exchange #${found}` : `no ${what} after it`;
   }
 
   // Token requests per cold start: each episode's window runs from its fault's mark (the oldest
