@@ -21,7 +21,10 @@ export type Fault =
   | { delayMs: number }
   | "hang"
   | "drop"
-  | "truncate";
+  /** A body cut off before its `Content-Length`. */
+  | "truncate"
+  /** A JSON body without a length (chunked) whose connection breaks off midway. */
+  | "cut";
 
 export interface TriggerOptions {
   /** Where to send it; without it, to every subscription to the topic. */

@@ -329,6 +329,12 @@ export class K2Sandbox implements Controls {
       setTimeout(() => response.socket?.destroy(), 10);
       return;
     }
+    if (fault === "cut") {
+      response.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+      response.write('{"data":{"id":"x","type":"incoming_pay');
+      setTimeout(() => response.socket?.destroy(), 10);
+      return;
+    }
     if (typeof fault === "object" && "delayMs" in fault) {
       await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     } else if (fault) {

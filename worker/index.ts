@@ -242,7 +242,8 @@ export function createWorker(options: WorkerOptions = {}): IsolateWorker {
     entry.durationMs = Date.now() - startedAt;
     log({ ...entry });
     counts.count(response.status);
-    ctx?.waitUntil(counts.flush(env));
+    const flushing = counts.flush(env);
+    if (flushing) ctx?.waitUntil(flushing);
     return response;
   }
 

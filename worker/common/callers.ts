@@ -1,7 +1,8 @@
 /**
  * Who may call the edge: callers presenting one of the configured keys as a bearer token. The
- * presented key is read and hashed once per request; every feature that needs to know the caller
- * (the proxy, the inbox's events, idempotency scopes) takes the {@link Caller} this makes.
+ * presented key is read once per request and hashed once per isolate; every feature that needs to
+ * know the caller (the proxy, the inbox's events, idempotency scopes) takes the {@link Caller} this
+ * makes.
  */
 import { parseKeyPolicies, type KeyPolicy } from "./key-policies.ts";
 import { sha256, toHex } from "./sha256.ts";
@@ -65,11 +66,28 @@ export async function authenticate(request: Request, env: CallerEnv): Promise<Ca
  */
 export async function callerOfKey(presented: string, env: CallerEnv): Promise<Caller | undefined> {
   const configured = await callerKeys(env);
+  const known = knownCallers(env);
+  const caller = known.get(presented);
+  if (caller) return caller;
   const digest = await sha256(presented);
   let match: ConfiguredKey | undefined;
   for (const key of configured) if (equalDigests(digest, key.digest)) match ??= key;
-  return match && callerOf(match, toHex(digest));
+  if (!match) return undefined;
+  const matched = callerOf(match, toHex(digest));
+  known.set(presented, matched);
+  return matched;
 }
+
+/**
+ * The callers of keys already presented in this isolate, by the key itself, so that a key pays
+ * its digest once per isolate rather than on every request. Only a key that matched is kept, so
+ * the map holds at most one entry per configured key whatever callers send; a key that did not
+ * match is digested and compared in constant time every time. Finding a key here reveals only
+ * that it is valid, which the answer says anyway.
+ */
+const knownCallers = (env: CallerEnv): Map<string, Caller> => settingsOf(env, newCallerMap);
+
+const newCallerMap = (): Map<string, Caller> => new Map();
 
 /** The caller of a configured key whose digest is `keyDigest`: a key with an id is scoped by it. */
 export function callerOf(key: ConfiguredKey, keyDigest: string): Caller {

@@ -59,4 +59,4 @@ export const internalError = () => refusal(500, "internal_error", "The proxy fai
 
 /** K2's answer was cut short: it had the request, and what it said is lost. */
 export const upstreamTruncated = () =>
-  refusal(502, "upstream_truncated", "K2's answer ended before the length it announced; it was not passed on");
+  refusal(502, "upstream_truncated", "K2's answer broke off before its end; it was not passed on");

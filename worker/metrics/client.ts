@@ -42,23 +42,34 @@ export function isolateCounts(now: () => number = Date.now) {
     fallback(): void {
       current().fallbacks++;
     },
-    /** Hands the counts over when the last hand-over is old enough; a failed one is kept for the next. */
-    async flush(env: MetricsEnv): Promise<void> {
-      if (pending.size === 0 || now() - lastFlush < FLUSH_EVERY_MS || !env.METRICS) return;
+    /**
+     * Hands the counts over when the last hand-over is old enough; a failed one is kept for the next.
+     * `undefined` when there is nothing to hand over yet: most answers wait on nothing.
+     */
+    flush(env: MetricsEnv): Promise<void> | undefined {
+      if (pending.size === 0 || now() - lastFlush < FLUSH_EVERY_MS || !env.METRICS) return undefined;
       lastFlush = now();
       const batch = [...pending.values()];
       pending = new Map();
-      try {
-        await (await countsOf(env))!.add(batch);
-      } catch {
-        for (const counts of batch) {
-          const kept = pending.get(counts.minute);
-          if (kept) ((kept.requests += counts.requests), (kept.errors += counts.errors));
-          else pending.set(counts.minute, counts);
-        }
-      }
+      return handOver(env, batch);
     },
   };
+
+  async function handOver(env: MetricsEnv, batch: MinuteCounts[]): Promise<void> {
+    try {
+      await (await countsOf(env))!.add(batch);
+    } catch {
+      for (const counts of batch) {
+        const kept = pending.get(counts.minute);
+        if (!kept) pending.set(counts.minute, counts);
+        else {
+          kept.requests += counts.requests;
+          kept.errors += counts.errors;
+          kept.fallbacks += counts.fallbacks;
+        }
+      }
+    }
+  }
 }
 
 /** Requests, 5xx answers and broker fallbacks of the last hour, across isolates, or `undefined` when unbound. */

@@ -38,12 +38,15 @@ const HOP_BY_HOP = new Set([
   "content-length",
 ]);
 
-/** The caller's headers that go on to K2: those on the allow-list that `Connection` does not name. */
-export function requestHeadersForUpstream(incoming: Headers): Headers {
+/**
+ * The caller's headers that go on to K2: those on the allow-list that `Connection` does not name.
+ * As name-value pairs, which the bearer path turns into the request's one `Headers`.
+ */
+export function requestHeadersForUpstream(incoming: Headers): [string, string][] {
   const named = connectionListed(incoming);
-  const outgoing = new Headers();
+  const outgoing: [string, string][] = [];
   for (const [name, value] of incoming) {
-    if (FORWARDED_REQUEST_HEADERS.has(name) && !named.has(name)) outgoing.append(name, value);
+    if (FORWARDED_REQUEST_HEADERS.has(name) && !named.has(name)) outgoing.push([name, value]);
   }
   return outgoing;
 }
@@ -64,8 +67,9 @@ export function responseHeadersForCaller(upstream: Headers): Headers {
 }
 
 /** Header names a `Connection` header declares as hop-by-hop. */
-function connectionListed(headers: Headers): Set<string> {
-  const value = headers.get("connection") ?? "";
+function connectionListed(headers: Headers): ReadonlySet<string> {
+  const value = headers.get("connection");
+  if (!value) return NONE;
   return new Set(
     value
       .split(",")
@@ -73,3 +77,5 @@ function connectionListed(headers: Headers): Set<string> {
       .filter(Boolean),
   );
 }
+
+const NONE: ReadonlySet<string> = new Set();

@@ -3,6 +3,7 @@
  * `Location`, such a link is rewritten to the proxy's origin, so that a caller following it stays
  * behind the proxy, where its proxy key belongs, instead of sending that key to K2.
  */
+import { isJson } from "./k2-response.ts";
 import { locationForCaller } from "./location.ts";
 
 /**
@@ -11,71 +12,14 @@ import { locationForCaller } from "./location.ts";
  */
 export const LINKED_BODY_BYTES = 64 * 1024;
 
-export interface LinkRule {
-  k2Origin: string;
-  /** `undefined`: links are written relative, as the Location is (location.ts). */
-  proxyOrigin: string | undefined;
-  version: "v1" | "v2";
-}
-
-/**
- * K2's body for the caller with its links rewritten. A body k2-response.ts already holds is looked at
- * as it is; a streamed one only when it is JSON that may be small (no length, or a small one): at
- * most {@link LINKED_BODY_BYTES} are read, and a longer body goes on as the same bytes, then the rest
- * of K2's stream (or its error, if K2 cut it).
- */
-export async function withProxyLinks(
-  body: BodyInit | null,
-  headers: Headers,
-  rule: LinkRule,
-): Promise<BodyInit | null> {
-  const contentType = headers.get("content-type");
-  if (body instanceof ArrayBuffer)
-    return bodyWithProxyLinks(body, contentType, rule.k2Origin, rule.proxyOrigin, rule.version);
-  if (!(body instanceof ReadableStream) || !isJson(contentType)) return body;
-  const declared = Number(headers.get("content-length") ?? 0);
-  if (declared > LINKED_BODY_BYTES) return body;
-  const reader = (body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-      if (size > LINKED_BODY_BYTES) return replay(chunks, reader);
-    }
-  } catch (error) {
-    return replay(chunks, reader, error);
-  }
-  const whole = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bodyWithProxyLinks(whole.buffer, contentType, rule.k2Origin, rule.proxyOrigin, rule.version);
-}
-
-/** What was read, then the rest of K2's stream: the caller gets K2's bytes, or K2's cut, unchanged. */
-function replay(read: Uint8Array[], rest: ReadableStreamDefaultReader<Uint8Array>, failed?: unknown): ReadableStream {
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = read.shift();
-      if (next) return controller.enqueue(next);
-      if (failed !== undefined) return controller.error(failed);
-      const { done, value } = await rest.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel: (reason) => rest.cancel(reason),
-  });
-}
+// One of each per isolate: decoding a whole buffer and encoding keep no state between calls.
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /**
  * `body` with every `_links` URL on K2's origin rewritten by the `Location` rule (location.ts), or
- * `body` itself (the same bytes) when it is not small JSON naming K2's origin in a `_links`.
+ * `body` itself (the same bytes) when it is not small JSON naming K2's origin in a `_links`. Only a
+ * body read whole (k2-response.ts) is looked at: a streamed one is large, or not JSON.
  */
 export function bodyWithProxyLinks(
   body: ArrayBuffer,
@@ -85,7 +29,7 @@ export function bodyWithProxyLinks(
   version: "v1" | "v2",
 ): ArrayBuffer {
   if (body.byteLength > LINKED_BODY_BYTES || !isJson(contentType)) return body;
-  const text = new TextDecoder().decode(body);
+  const text = decoder.decode(body);
   if (!text.includes('"_links"') || !text.includes(k2Origin)) return body;
   let document: unknown;
   try {
@@ -93,26 +37,50 @@ export function bodyWithProxyLinks(
   } catch {
     return body; // not JSON after all: K2's bytes, untouched
   }
-  let changed = false;
-  const rewrite = (value: unknown): void => {
-    if (Array.isArray(value)) return value.forEach(rewrite);
-    if (!isRecord(value)) return;
-    for (const [key, child] of Object.entries(value)) {
-      if (key === "_links" && isRecord(child)) {
-        for (const [name, link] of Object.entries(child)) {
-          if (typeof link !== "string" || !onOrigin(link, k2Origin)) continue;
-          child[name] = locationForCaller(link, k2Origin, proxyOrigin, version);
-          changed = true;
-        }
-      } else rewrite(child);
-    }
-  };
-  rewrite(document);
-  return changed ? (new TextEncoder().encode(JSON.stringify(document)).buffer as ArrayBuffer) : body;
+  const changed = rewriteLinks(document, (link) =>
+    onOrigin(link, k2Origin) ? locationForCaller(link, k2Origin, proxyOrigin, version) : undefined,
+  );
+  return changed ? (encoder.encode(JSON.stringify(document)).buffer as ArrayBuffer) : body;
 }
 
-/** Only absolute links on K2's origin move: a callback URL is the caller's own, and stays. */
+/** Rewrites, in place, every string of every `_links` object at any depth that `rewrite` maps; whether any was. */
+function rewriteLinks(value: unknown, rewrite: (link: string) => string | undefined): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  let changed = false;
+  if (Array.isArray(value)) {
+    for (const item of value) changed = rewriteLinks(item, rewrite) || changed;
+    return changed;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const child = record[key];
+    if (key !== "_links" || typeof child !== "object" || child === null || Array.isArray(child)) {
+      changed = rewriteLinks(child, rewrite) || changed;
+      continue;
+    }
+    const links = child as Record<string, unknown>;
+    for (const name in links) {
+      const link = links[name];
+      const rewritten = typeof link === "string" ? rewrite(link) : undefined;
+      if (rewritten === undefined) continue;
+      links[name] = rewritten;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/**
+ * Only absolute links on K2's origin move: a callback URL is the caller's own, and stays. A link
+ * spelled as K2's origin is K2's at once; one that does not name K2's host at all is not; only the
+ * rest (another case, a default port written out) needs the URL parser.
+ */
 function onOrigin(link: string, k2Origin: string): boolean {
+  if (link.startsWith(k2Origin)) {
+    const next = link[k2Origin.length];
+    if (next === undefined || next === "/" || next === "?" || next === "#") return true;
+  }
+  if (!link.toLowerCase().includes(hostOf(k2Origin))) return false;
   try {
     return new URL(link).origin === k2Origin;
   } catch {
@@ -120,10 +88,5 @@ function onOrigin(link: string, k2Origin: string): boolean {
   }
 }
 
-function isJson(contentType: string | null): boolean {
-  return contentType !== null && /\bjson\b/i.test(contentType);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+/** The host (with its port) of an origin such as `https://api.kopokopo.com`: what follows `//`. */
+const hostOf = (origin: string) => origin.slice(origin.indexOf("//") + 2);

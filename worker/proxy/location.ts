@@ -24,12 +24,19 @@ export function proxyOriginFor(
  * them apart.
  */
 export function namesK2Host(url: URL, k2Origin: string): boolean {
-  const k2 = new URL(k2Origin);
+  const k2 = parsedOrigin(k2Origin);
   const host = (u: URL) => u.hostname.replace(/\.$/, "");
   const port = (u: URL) => u.port || (u.protocol === "https:" ? "443" : "80");
   // `localhost`, `127.0.0.1` and `[::1]` are all this machine.
   if (isLoopback(host(k2))) return isLoopback(host(url)) && port(url) === port(k2);
   return host(url) === host(k2);
+}
+
+// K2's origin is one setting: parsed once per isolate, not on every request.
+let lastOrigin: { origin: string; url: URL } | undefined;
+function parsedOrigin(origin: string): URL {
+  if (lastOrigin?.origin !== origin) lastOrigin = { origin, url: new URL(origin) };
+  return lastOrigin.url;
 }
 
 function isLoopback(hostname: string): boolean {
@@ -48,13 +55,27 @@ export function locationForCaller(
   proxyOrigin: string | undefined,
   version: "v1" | "v2",
 ): string {
-  let url: URL;
-  try {
-    url = new URL(location, k2Origin);
-  } catch {
-    return location;
+  let pathname: string;
+  let search: string;
+  const plain = PLAIN_TARGET.exec(location.startsWith(k2Origin) ? location.slice(k2Origin.length) : location);
+  if (plain) {
+    [, pathname = "", search = ""] = plain;
+  } else {
+    let url: URL;
+    try {
+      url = new URL(location, k2Origin);
+    } catch {
+      return location;
+    }
+    if (url.origin !== k2Origin) return location;
+    ({ pathname, search } = url);
   }
-  if (url.origin !== k2Origin) return location;
-  const path = /^\/api\/v[12]\//.test(url.pathname) ? url.pathname : `/api/${version}${url.pathname}`;
-  return `${proxyOrigin ?? ""}${path}${url.search}`;
+  const path = /^\/api\/v[12]\//.test(pathname) ? pathname : `/api/${version}${pathname}`;
+  return `${proxyOrigin ?? ""}${path}${search}`;
 }
+
+/**
+ * A path and query the URL parser would give back as they are (plain segments, no dot segments,
+ * escapes, fragment or empty query), as K2 writes its own: read without parsing.
+ */
+const PLAIN_TARGET = /^((?:\/[A-Za-z0-9_-]+)+\/?)(\?[A-Za-z0-9_.~=&%+-]+)?$/;

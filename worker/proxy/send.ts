@@ -11,7 +11,7 @@ import { refusal, upstreamTruncated } from "../common/responses.ts";
 import type { SendOutcome } from "../common/send-outcome.ts";
 import { requestHeadersForUpstream, responseHeadersForCaller } from "./forwarded-headers.ts";
 import { checkedBody, UpstreamTruncatedError } from "./k2-response.ts";
-import { withProxyLinks } from "./links.ts";
+import { bodyWithProxyLinks } from "./links.ts";
 import { locationForCaller, proxyOriginFor } from "./location.ts";
 import type { ProxySettings } from "./settings.ts";
 import { apiVersion } from "./upstream-path.ts";
@@ -36,7 +36,7 @@ export interface Sent {
 
 export async function sendToK2({ client, request, url, path, body, log, settings, k2 }: Send): Promise<Sent> {
   const headers = requestHeadersForUpstream(request.headers);
-  headers.set("x-request-id", log.requestId);
+  headers.push(["x-request-id", log.requestId]);
   const started = Date.now();
   let exchange: K2Exchange;
   try {
@@ -65,11 +65,10 @@ export async function sendToK2({ client, request, url, path, body, log, settings
   if (location) {
     responseHeaders.set("location", locationForCaller(location, k2.k2Origin, origin, apiVersion(path)));
   }
-  responseBody = await withProxyLinks(responseBody, responseHeaders, {
-    k2Origin: k2.k2Origin,
-    proxyOrigin: origin,
-    version: apiVersion(path),
-  });
+  if (responseBody instanceof ArrayBuffer) {
+    const type = responseHeaders.get("content-type");
+    responseBody = bodyWithProxyLinks(responseBody, type, k2.k2Origin, origin, apiVersion(path));
+  }
   const response = new Response(responseBody, {
     status: exchange.response.status,
     statusText: exchange.response.statusText,

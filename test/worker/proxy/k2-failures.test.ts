@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { K2Client, NetworkError } from "../../../src/index.ts";
+import { LINKED_BODY_BYTES } from "../../../worker/proxy/links.ts";
 import { baseEnv, emptyTokenCache, isolate, poll, proxyRequest } from "../support/harness.ts";
 import { sandboxUrl, upstream } from "../support/sandbox-control.ts";
 
@@ -125,13 +126,39 @@ describe("an answer K2 cut short", () => {
     expect(await upstream.requestsTo("/api/v2/polling")).toHaveLength(2); // not retried
   });
 
-  it("an answer that is whole passes with its bytes", async () => {
+  it("so is a JSON answer without a length (chunked) whose connection breaks midway", async () => {
+    const { proxy, logs } = isolate();
+    expect((await proxy(poll(), baseEnv)).status).toBe(201);
+    await upstream.inject("/api/v2/polling", "cut");
+
+    const response = await proxy(poll(), baseEnv);
+
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({ error: "upstream_truncated" });
+    expect(logs.at(-1)).toMatchObject({ status: 502, error: "upstream_truncated" });
+  });
+
+  it("an answer that is whole passes with its bytes, chunked or not, however long", async () => {
     const { proxy } = isolate();
     const body = JSON.stringify({ data: { id: "x", padding: "y".repeat(5000) } });
     await upstream.inject("/api/v2/polling", { status: 200, headers: { "content-type": "application/json" }, body });
     const response = await proxy(poll(), baseEnv);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(body);
+    // Past the size searched for links, with K2's origin in a `_links`: K2's very bytes all the same.
+    const long = JSON.stringify({
+      _links: { self: `${sandboxUrl()}/api/v2/x/1` },
+      padding: "y".repeat(LINKED_BODY_BYTES),
+    });
+    for (const headers of [
+      { "content-type": "application/json" } as Record<string, string>,
+      { "content-type": "application/json", "content-length": String(long.length) },
+    ]) {
+      await upstream.inject("/api/v2/polling", { status: 200, headers, body: long });
+      const passed = await proxy(poll(), baseEnv);
+      expect(passed.status).toBe(200);
+      expect(await passed.text()).toBe(long);
+    }
   });
 });
 
