@@ -12,14 +12,13 @@ import { locationForCaller } from "./location.ts";
  */
 export const LINKED_BODY_BYTES = 64 * 1024;
 
-// One of each per isolate: decoding a whole buffer and encoding keep no state between calls.
-const decoder = new TextDecoder();
-const encoder = new TextEncoder();
-
 /**
  * `body` with every `_links` URL on K2's origin rewritten by the `Location` rule (location.ts), or
  * `body` itself (the same bytes) when it is not small JSON naming K2's origin in a `_links`. Only a
- * body read whole (k2-response.ts) is looked at: a streamed one is large, or not JSON.
+ * body read whole (k2-response.ts) is looked at: a streamed one is large, or not JSON. The links are
+ * found by reading the bytes' structure and replaced where they stand, so everything else stays
+ * K2's very bytes (its numbers, spacing and escapes), and nothing is parsed into objects and
+ * written again on every status read.
  */
 export function bodyWithProxyLinks(
   body: ArrayBuffer,
@@ -29,45 +28,108 @@ export function bodyWithProxyLinks(
   version: "v1" | "v2",
 ): ArrayBuffer {
   if (body.byteLength > LINKED_BODY_BYTES || !isJson(contentType)) return body;
-  const text = decoder.decode(body);
-  if (!text.includes('"_links"') || !text.includes(k2Origin)) return body;
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch {
-    return body; // not JSON after all: K2's bytes, untouched
+  const bytes = new Uint8Array(body);
+  const tokens = linkTokens(bytes);
+  if (!tokens) return body; // not JSON after all: K2's bytes, untouched
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  let copied = 0;
+  for (const [start, end] of tokens) {
+    const link = stringValue(bytes, start, end);
+    if (!onOrigin(link, k2Origin)) continue;
+    const token = encoder.encode(JSON.stringify(locationForCaller(link, k2Origin, proxyOrigin, version)));
+    parts.push(bytes.subarray(copied, start), token);
+    size += start - copied + token.byteLength;
+    copied = end;
   }
-  const changed = rewriteLinks(document, (link) =>
-    onOrigin(link, k2Origin) ? locationForCaller(link, k2Origin, proxyOrigin, version) : undefined,
-  );
-  return changed ? (encoder.encode(JSON.stringify(document)).buffer as ArrayBuffer) : body;
+  if (parts.length === 0) return body;
+  parts.push(bytes.subarray(copied));
+  const out = new Uint8Array(size + bytes.byteLength - copied);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out.buffer;
 }
 
-/** Rewrites, in place, every string of every `_links` object at any depth that `rewrite` maps; whether any was. */
-function rewriteLinks(value: unknown, rewrite: (link: string) => string | undefined): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  let changed = false;
-  if (Array.isArray(value)) {
-    for (const item of value) changed = rewriteLinks(item, rewrite) || changed;
-    return changed;
-  }
-  const record = value as Record<string, unknown>;
-  for (const key in record) {
-    const child = record[key];
-    if (key !== "_links" || typeof child !== "object" || child === null || Array.isArray(child)) {
-      changed = rewriteLinks(child, rewrite) || changed;
-      continue;
+// One of each per isolate: decoding and encoding a whole buffer keep no state between calls.
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const LINKS_KEY = Array.from('"_links"', (char) => char.charCodeAt(0));
+
+/** What an open bracket holds: an array, an object, or the object that is a `_links` key's value. */
+type Open = "array" | "object" | "links";
+
+/**
+ * Where the string values directly inside every `_links` object are, as `[start, end)` byte ranges
+ * quotes included, or `undefined` when the brackets do not balance or a string never ends. JSON's
+ * structural characters are ASCII, and no byte of a multi-byte UTF-8 character is ASCII, so the
+ * bytes are read as they are.
+ */
+function linkTokens(bytes: Uint8Array): [number, number][] | undefined {
+  const found: [number, number][] = [];
+  const outer: (Open | undefined)[] = [];
+  let open: Open | undefined;
+  let expectKey = false;
+  let afterLinksKey = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte === QUOTE) {
+      const end = stringEnd(bytes, i);
+      if (end === undefined) return undefined;
+      if (expectKey) afterLinksKey = isLinksKey(bytes, i, end);
+      else if (open === "links") found.push([i, end]);
+      expectKey = false;
+      i = end - 1;
+    } else if (byte === OPEN_OBJECT) {
+      outer.push(open);
+      open = afterLinksKey ? "links" : "object";
+      expectKey = true;
+      afterLinksKey = false;
+    } else if (byte === OPEN_ARRAY) {
+      outer.push(open);
+      open = "array";
+      expectKey = afterLinksKey = false;
+    } else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
+      if (outer.length === 0) return undefined;
+      open = outer.pop();
+      expectKey = afterLinksKey = false;
+    } else if (byte === COMMA) {
+      expectKey = open === "object" || open === "links";
+      afterLinksKey = false;
     }
-    const links = child as Record<string, unknown>;
-    for (const name in links) {
-      const link = links[name];
-      const rewritten = typeof link === "string" ? rewrite(link) : undefined;
-      if (rewritten === undefined) continue;
-      links[name] = rewritten;
-      changed = true;
-    }
   }
-  return changed;
+  return outer.length === 0 && open === undefined ? found : undefined;
+}
+
+/** The index just past the string that opens at `start`, or `undefined` when it never closes. */
+function stringEnd(bytes: Uint8Array, start: number): number | undefined {
+  for (let i = start + 1; i < bytes.length; i++) {
+    if (bytes[i] === BACKSLASH) i++;
+    else if (bytes[i] === QUOTE) return i + 1;
+  }
+  return undefined;
+}
+
+function isLinksKey(bytes: Uint8Array, start: number, end: number): boolean {
+  if (end - start !== LINKS_KEY.length) return false;
+  for (let i = 0; i < LINKS_KEY.length; i++) if (bytes[start + i] !== LINKS_KEY[i]) return false;
+  return true;
+}
+
+/** The text of the JSON string token at `[start, end)`. */
+function stringValue(bytes: Uint8Array, start: number, end: number): string {
+  const token = decoder.decode(bytes.subarray(start, end));
+  return token.includes("\\") ? (JSON.parse(token) as string) : token.slice(1, -1);
 }
 
 /**

@@ -53,6 +53,21 @@ it("moves a link on K2's origin however it is spelled, and no link that only loo
   });
 });
 
+it("changes only the links' bytes: K2's numbers, spacing, escapes and look-alike text stay as K2 wrote them", () => {
+  const answer = (self: string) =>
+    `{ "data": {"amount": 12345678901234567890.10, "name": "Jos\\u00e9 \\"_links\\": {x}", "tags": ["_links", "{"],\n` +
+    `  "_links" : { "self" : ${self}, "nested": {"self": "${K2}/api/v2/x/2"}, "list": ["${K2}/api/v2/x/3"] } } }`;
+  const escaped = `"${K2.replaceAll("/", "\\/")}\\/api\\/v2\\/x\\/1"`;
+  const out = bodyWithProxyLinks(
+    new TextEncoder().encode(answer(escaped)).buffer as ArrayBuffer,
+    "application/json",
+    K2,
+    PROXY,
+    "v2",
+  );
+  expect(new TextDecoder().decode(out)).toBe(answer(`"${PROXY}/api/v2/x/1"`));
+});
+
 it("hands back K2's very bytes when there is nothing to rewrite or the body is not small JSON", () => {
   const linked = { _links: { self: `${K2}/api/v2/x/1` } };
   const untouched: [ArrayBuffer, string | null][] = [
