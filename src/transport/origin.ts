@@ -45,6 +45,13 @@ export function checkedOrigin(name: string, value: unknown): string {
 }
 
 /**
+ * A path of plain segments and a query of plain characters, with at most one leading slash: the
+ * URL parser would give it back unchanged below the base, so it is joined without parsing (every
+ * API call's path is one).
+ */
+const PLAIN_PATH = /^\/?(?:[A-Za-z0-9_-]+\/)*[A-Za-z0-9_-]+(?:\?[A-Za-z0-9_.~=&%+-]*)?$/;
+
+/**
  * The guard of one base: a function that gives the absolute URL a request carrying a token goes
  * to, `target` resolved against `base`, or throws an {@link InvalidInputError} when it would leave
  * `base`'s origin. Made once per client, so a request parses only its own URL. Absolute and
@@ -63,6 +70,7 @@ export function originGuard(base: string | URL): (target: string | URL) => strin
     try {
       if (target instanceof URL) url = new URL(target.href);
       else if (typeof target !== "string" || target === "") throw new TypeError("not a string");
+      else if (PLAIN_PATH.test(target)) return rootHref + (target.startsWith("/") ? target.slice(1) : target);
       else if (target.includes("\\"))
         throw new InvalidInputError("A path or URL with a backslash is refused: URL parsers read it as a slash");
       else if (/^[a-z][a-z\d+.-]*:/i.test(target) || target.startsWith("//")) url = new URL(target, rootHref);

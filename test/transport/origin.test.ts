@@ -76,6 +76,16 @@ describe("a request carrying a token", () => {
     expect(originGuard("https://api.example")("https://api.example/other")).toBe("https://api.example/other");
     expect(originGuard("https://api.example")(new URL("https://api.example/u"))).toBe("https://api.example/u");
   });
+
+  it("joins a plain path exactly as the URL parser would resolve it", () => {
+    const targets = ["people", "/api/v2/x", "api/v2/x_1/cancel", "/x?", "/x?page=2&per_page=10", "/x?q=%41+b~.-_"];
+    for (const base of ["https://api.example", "https://api.example/v1/", "http://127.0.0.1:8788/v1"])
+      for (const target of targets) {
+        const root = new URL(base);
+        if (!root.pathname.endsWith("/")) root.pathname += "/";
+        expect(originGuard(base)(target), `${base} ${target}`).toBe(new URL(target.replace(/^\//, ""), root).href);
+      }
+  });
 });
 
 describe("a configured base URL", () => {

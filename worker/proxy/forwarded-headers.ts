@@ -54,14 +54,14 @@ export function requestHeadersForUpstream(incoming: Headers): [string, string][]
 /**
  * K2's headers that go back to the caller: all but the hop-by-hop ones and K2's own CORS headers
  * (`Access-Control-*`), which would open the answer to any page: CORS is the edge's to grant, per
- * key (common/cors.ts).
+ * key (common/cors.ts). As name-value pairs, which the caller's response is built from.
  */
-export function responseHeadersForCaller(upstream: Headers): Headers {
+export function responseHeadersForCaller(upstream: Headers): [string, string][] {
   const named = connectionListed(upstream);
-  const outgoing = new Headers();
+  const outgoing: [string, string][] = [];
   for (const [name, value] of upstream) {
     if (HOP_BY_HOP.has(name) || named.has(name) || name.startsWith("access-control-")) continue;
-    outgoing.append(name, value);
+    outgoing.push([name, value]);
   }
   return outgoing;
 }

@@ -61,13 +61,14 @@ export async function sendToK2({ client, request, url, path, body, log, settings
 
   const responseHeaders = responseHeadersForCaller(exchange.response.headers);
   const origin = proxyOriginFor(url, settings.publicOrigin, k2.k2Origin);
-  const location = responseHeaders.get("location");
-  if (location) {
-    responseHeaders.set("location", locationForCaller(location, k2.k2Origin, origin, apiVersion(path)));
+  let contentType: string | null = null;
+  for (const header of responseHeaders) {
+    if (header[0] === "location" && header[1])
+      header[1] = locationForCaller(header[1], k2.k2Origin, origin, apiVersion(path));
+    else if (header[0] === "content-type") contentType = header[1];
   }
   if (responseBody instanceof ArrayBuffer) {
-    const type = responseHeaders.get("content-type");
-    responseBody = bodyWithProxyLinks(responseBody, type, k2.k2Origin, origin, apiVersion(path));
+    responseBody = bodyWithProxyLinks(responseBody, contentType, k2.k2Origin, origin, apiVersion(path));
   }
   const response = new Response(responseBody, {
     status: exchange.response.status,
