@@ -3,7 +3,7 @@
  * or HEAD carrying one, and one that never ends, are refused with nothing sent to K2.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { baseEnv, bodyCarrying, isolate, poll, proxyRequest } from "../support/harness.ts";
+import { baseEnv, bodyCarrying, isolate, poll, pollingBody, proxyRequest } from "../support/harness.ts";
 import { upstream } from "../support/sandbox-control.ts";
 
 beforeEach(async () => {
@@ -30,6 +30,18 @@ describe("a GET or HEAD with a body", () => {
   });
 });
 
+describe("a body with a Content-Length, as callers' requests arrive over HTTP", () => {
+  it("reaches K2 byte for byte", async () => {
+    const { proxy } = isolate();
+    const body = JSON.stringify({ ...pollingBody, note: "Jos\u00e9 ✓" });
+    const length = String(new TextEncoder().encode(body).byteLength);
+    const response = await proxy(poll({ body, headers: { "content-length": length } }), baseEnv);
+    expect(response.status).toBe(201);
+    const [sent] = await upstream.requestsTo("/api/v2/polling");
+    expect(sent!.body).toBe(body);
+  });
+});
+
 describe("a request body that never ends", () => {
   const env = { ...baseEnv, BODY_TIMEOUT_MS: "200" };
 
@@ -44,6 +56,20 @@ describe("a request body that never ends", () => {
     expect(response.status).toBe(408);
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
     expect(await response.json()).toMatchObject({ error: "request_body_timeout" });
+    expect(logs.at(-1)).toMatchObject({ status: 408, error: "request_body_timeout" });
+    expect(await upstream.requests()).toEqual([]);
+  });
+
+  it("an unterminated stream with a Content-Length (read whole by the runtime): 408 too", async () => {
+    const { proxy, logs } = isolate();
+    const neverEnds = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"scope":'));
+      },
+    });
+    const init = { body: neverEnds, duplex: "half", headers: { "content-length": "1000" } } as RequestInit;
+    const response = await proxy(poll(init), env);
+    expect(response.status).toBe(408);
     expect(logs.at(-1)).toMatchObject({ status: 408, error: "request_body_timeout" });
     expect(await upstream.requests()).toEqual([]);
   });
