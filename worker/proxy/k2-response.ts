@@ -5,6 +5,7 @@
  * (links.ts) from bytes already in hand: in workerd, reading a body from JavaScript chunk by chunk
  * costs several times what reading it whole does.
  */
+
 /** The largest K2 response held in memory to check its length: K2's responses are small JSON documents. */
 export const CHECKED_RESPONSE_BYTES = 1024 * 1024;
 
