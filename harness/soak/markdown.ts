@@ -14,8 +14,8 @@ const byCount = (record: Record<string, number>) =>
     .sort((a, b) => b[1] - a[1])
     .map(([key, value]) => [key, n(value)]);
 
-function figureRow(name: string, figure: Figure, targetPrefix = ""): string[] {
-  return [name, `${targetPrefix}${figure.target}`, n(figure.value), figure.met ? "met" : "**missed**", figure.detail];
+function figureRow(name: string, figure: Figure, targetSuffix = ""): string[] {
+  return [name, `${figure.target}${targetSuffix}`, n(figure.value), figure.met ? "met" : "**missed**", figure.detail];
 }
 
 /** One-line verdicts: what must hold in every soak. */
@@ -79,7 +79,7 @@ export function soakMarkdown(r: SoakReport): string {
       figureRow(
         "token requests per cold start (most in one episode)",
         r.figures.tokenRequestsPerColdStart,
-        "every episode ",
+        " in every episode",
       ),
     ]),
     "",

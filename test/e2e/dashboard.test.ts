@@ -70,7 +70,19 @@ beforeAll(async () => {
   sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
   child = spawn(
     "npm",
-    ["start", "--", "--port", String(port), "--sandbox-port", String(sandboxPort), "--dev-vars", devVars],
+    // Its own state directory: a developer's `.wrangler/state` (their events and payments) is theirs.
+    [
+      "start",
+      "--",
+      "--port",
+      String(port),
+      "--sandbox-port",
+      String(sandboxPort),
+      "--dev-vars",
+      devVars,
+      "--persist-to",
+      join(tmp, "state"),
+    ],
     { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true", TMPDIR: tmp } },
   );
   child.stdout!.on("data", (chunk) => (output += chunk));
