@@ -67,8 +67,11 @@ export async function readRequestBody(request: Request, rules: BodyRules): Promi
     // A declared length bounds what the runtime reads, so the body is read whole inside it: reading
     // chunk by chunk from JavaScript costs several times the CPU. A body longer than declared
     // (possible only for a Request built in JavaScript) is still refused by its size.
+    const reading = request.arrayBuffer();
+    // Past the deadline the read goes on unawaited: its failure, if any, is nobody's to hear.
+    reading.catch(() => {});
     try {
-      const whole = await Promise.race([request.arrayBuffer(), expired]);
+      const whole = await Promise.race([reading, expired]);
       if (whole.byteLength > rules.maxBytes) throw new BodyTooLargeError(rules.maxBytes);
       return whole.byteLength === 0 ? undefined : whole;
     } finally {
